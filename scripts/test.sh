@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up, lint, type check, tests (SQLite and a throwaway PostgreSQL the tests start).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+echo "== ruff"
+.venv/bin/ruff check src tests bench
+echo "== mypy"
+.venv/bin/mypy
+echo "== pytest"
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: failing on purpose" >&2
+  exit 1
+fi
+exit "$rc"

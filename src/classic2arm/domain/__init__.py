@@ -1,0 +1,1 @@
+"""Pure domain: typed classic and ARM models, ids, rules, translation. No I/O here."""

@@ -1,0 +1,115 @@
+"""The ARM control plane: resources in ARM's own JSON shape, and the types classic2arm knows.
+
+ARM resources are kept generic (id, name, type, location, properties, …) because that is how ARM
+itself stores and serves them; the typed part is the set of known types and the builders in the
+translation modules that fill `properties` with exactly the fields ARM defines.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .identity import arm_resource_id, resource_group_id
+
+RESOURCE_GROUP: Final = "Microsoft.Resources/resourceGroups"
+VM: Final = "Microsoft.Compute/virtualMachines"
+VM_EXTENSION: Final = "Microsoft.Compute/virtualMachines/extensions"
+AVAILABILITY_SET: Final = "Microsoft.Compute/availabilitySets"
+VNET: Final = "Microsoft.Network/virtualNetworks"
+SUBNET: Final = "Microsoft.Network/virtualNetworks/subnets"
+NIC: Final = "Microsoft.Network/networkInterfaces"
+PUBLIC_IP: Final = "Microsoft.Network/publicIPAddresses"
+LOAD_BALANCER: Final = "Microsoft.Network/loadBalancers"
+NSG: Final = "Microsoft.Network/networkSecurityGroups"
+ROUTE_TABLE: Final = "Microsoft.Network/routeTables"
+VNET_GATEWAY: Final = "Microsoft.Network/virtualNetworkGateways"
+LOCAL_GATEWAY: Final = "Microsoft.Network/localNetworkGateways"
+CONNECTION: Final = "Microsoft.Network/connections"
+STORAGE_ACCOUNT: Final = "Microsoft.Storage/storageAccounts"
+KEY_VAULT: Final = "Microsoft.KeyVault/vaults"
+
+ARM_TYPES: Final[tuple[str, ...]] = (
+    RESOURCE_GROUP, VM, VM_EXTENSION, AVAILABILITY_SET, VNET, SUBNET, NIC, PUBLIC_IP, LOAD_BALANCER, NSG,
+    ROUTE_TABLE, VNET_GATEWAY, LOCAL_GATEWAY, CONNECTION, STORAGE_ACCOUNT, KEY_VAULT,
+)
+
+# api-version each type is written with (spec §7.1: 2016-era versions the migration used).
+API_VERSIONS: Final[dict[str, str]] = {
+    VM: "2016-03-30", VM_EXTENSION: "2016-03-30", AVAILABILITY_SET: "2016-03-30",
+    VNET: "2016-03-30", SUBNET: "2016-03-30", NIC: "2016-03-30", PUBLIC_IP: "2016-03-30",
+    LOAD_BALANCER: "2016-03-30", NSG: "2016-03-30", ROUTE_TABLE: "2016-03-30", VNET_GATEWAY: "2016-03-30",
+    LOCAL_GATEWAY: "2016-03-30", CONNECTION: "2016-03-30", STORAGE_ACCOUNT: "2016-01-01",
+    KEY_VAULT: "2015-06-01", RESOURCE_GROUP: "2025-04-01",
+}
+
+
+class ArmResource(BaseModel):
+    """One ARM resource as ARM returns it from a GET."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str
+    name: str
+    type: str
+    location: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    sku: dict[str, Any] | None = None
+    kind: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    etag: str | None = None
+    managed_by: str | None = Field(default=None, alias="managedBy")
+
+    @property
+    def subscription_id(self) -> str:
+        return self.id.split("/")[2]
+
+    @property
+    def resource_group(self) -> str | None:
+        parts = self.id.split("/")
+        for i, part in enumerate(parts):
+            if part.lower() == "resourcegroups" and i + 1 < len(parts):
+                return parts[i + 1]
+        return None
+
+    @property
+    def parent_id(self) -> str | None:
+        """Child resources (subnets, extensions) hang under their parent; top-level ones under their RG."""
+        parts = self.id.split("/")
+        if self.type == RESOURCE_GROUP:
+            return None
+        if "providers" in parts and len(parts) > parts.index("providers") + 4:
+            return "/".join(parts[:-2])
+        rg = self.resource_group
+        return resource_group_id(self.subscription_id, rg) if rg else None
+
+    def to_json(self) -> dict[str, Any]:
+        """ARM wire shape (camelCase keys, optional keys left out when empty)."""
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "type": self.type}
+        if self.location is not None:
+            out["location"] = self.location
+        if self.tags:
+            out["tags"] = self.tags
+        if self.sku is not None:
+            out["sku"] = self.sku
+        if self.kind is not None:
+            out["kind"] = self.kind
+        if self.etag is not None:
+            out["etag"] = self.etag
+        if self.managed_by is not None:
+            out["managedBy"] = self.managed_by
+        out["properties"] = self.properties
+        return out
+
+
+def resource_group(sub: str, name: str, location: str, tags: dict[str, str] | None = None) -> ArmResource:
+    return ArmResource(id=resource_group_id(sub, name), name=name, type=RESOURCE_GROUP, location=location,
+                       tags=tags or {}, properties={"provisioningState": "Succeeded"})
+
+
+def new_resource(sub: str, rg: str, rtype: str, name: str, location: str | None,
+                 properties: dict[str, Any], **extra: Any) -> ArmResource:
+    props = {"provisioningState": "Succeeded", **properties}
+    return ArmResource(id=arm_resource_id(sub, rg, rtype, name), name=name, type=rtype, location=location,
+                       properties=props, **extra)

@@ -1,0 +1,328 @@
+"""The store: resources as documents with indexed columns, bulk writes, optimistic concurrency and an
+append-only event log. Every write goes through a `Tx` (one database transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from . import migrate
+from .schema import events, meta, resources, subscriptions
+
+CHUNK = 2000  # rows per executemany; keeps PostgreSQL parameter lists and SQLite memory in bounds
+
+
+class Conflict(Exception):
+    """Optimistic-concurrency failure: the row changed (or vanished) since it was read."""
+
+
+class NotFound(KeyError):
+    pass
+
+
+@dataclass(slots=True)
+class Row:
+    """One stored resource: index columns + its JSON document."""
+
+    id: str
+    subscription_id: str
+    model: str  # classic | arm
+    type: str
+    name: str
+    doc: dict[str, Any]
+    parent_key: str | None = None
+    resource_group: str | None = None
+    location: str | None = None
+    status: str | None = None
+    migration_state: str | None = None
+    lock_holder: str | None = None
+    arm_id: str | None = None
+    version: int = 1
+    key: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = self.id.lower()
+
+    def to_db(self) -> dict[str, Any]:
+        return {
+            "key": self.key, "id": self.id, "subscription_id": self.subscription_id, "model": self.model,
+            "type": self.type, "type_lc": self.type.lower(), "name": self.name, "name_lc": self.name.lower(),
+            "parent_key": self.parent_key, "resource_group_lc": (self.resource_group or "").lower() or None,
+            "location": self.location, "status": self.status, "migration_state": self.migration_state,
+            "lock_holder": self.lock_holder, "arm_key": self.arm_id.lower() if self.arm_id else None,
+            "version": self.version, "doc": self.doc,
+        }
+
+
+_COLS = [resources.c.key, resources.c.id, resources.c.subscription_id, resources.c.model, resources.c.type,
+         resources.c.name, resources.c.doc, resources.c.parent_key, resources.c.resource_group_lc,
+         resources.c.location, resources.c.status, resources.c.migration_state, resources.c.lock_holder,
+         resources.c.arm_key, resources.c.version]
+
+
+def _row(r: sa.Row[Any]) -> Row:
+    doc = r.doc if isinstance(r.doc, dict) else orjson.loads(r.doc)
+    return Row(id=r.id, subscription_id=r.subscription_id, model=r.model, type=r.type, name=r.name, doc=doc,
+               parent_key=r.parent_key, resource_group=r.resource_group_lc, location=r.location,
+               status=r.status, migration_state=r.migration_state, lock_holder=r.lock_holder,
+               arm_id=r.arm_key, version=r.version, key=r.key)
+
+
+def _json_dumps(obj: Any) -> str:
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, **kwargs)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    return engine
+
+
+class Store:
+    """A database holding both control planes. `Store.open(url)` creates or upgrades the schema."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, upgrade: bool = True) -> Store:
+        engine = make_engine(url)
+        if upgrade and migrate.current_revision(engine) != migrate.head_revision():
+            migrate.upgrade(engine)
+        return cls(engine)
+
+    @contextmanager
+    def tx(self, now: datetime | None = None) -> Iterator[Tx]:
+        with self.engine.begin() as conn:
+            yield Tx(conn, now)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self.engine.connect() as conn:
+            yield Tx(conn, None)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class Tx:
+    """Repository bound to one transaction. Writes also append to the event log."""
+
+    def __init__(self, conn: Connection, now: datetime | None) -> None:
+        self.conn = conn
+        self.now = now or datetime.now(UTC)
+        self.operation_id: str | None = None
+
+    # ------------------------------------------------------------------ reads
+    def get(self, key: str) -> Row | None:
+        r = self.conn.execute(sa.select(*_COLS).where(resources.c.key == key.lower())).first()
+        return _row(r) if r else None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Row]:
+        out: dict[str, Row] = {}
+        klist = [k.lower() for k in keys]
+        for i in range(0, len(klist), CHUNK):
+            for r in self.conn.execute(sa.select(*_COLS).where(resources.c.key.in_(klist[i:i + CHUNK]))):
+                out[r.key] = _row(r)
+        return out
+
+    def get_by_arm_id(self, arm_id: str) -> Row | None:
+        r = self.conn.execute(sa.select(*_COLS).where(resources.c.arm_key == arm_id.lower())).first()
+        return _row(r) if r else None
+
+    def query(self, subscription_id: str | None = None, *, model: str | None = None,
+              types: Sequence[str] | None = None, name: str | None = None, parent_key: str | None = None,
+              resource_group: str | None = None, migration_state: str | None = None,
+              lock_holder: str | None = None, key_prefix: str | None = None,
+              limit: int | None = None, after_key: str | None = None) -> list[Row]:
+        q = sa.select(*_COLS)
+        c = resources.c
+        if subscription_id is not None:
+            q = q.where(c.subscription_id == subscription_id)
+        if model is not None:
+            q = q.where(c.model == model)
+        if types:
+            q = q.where(c.type_lc.in_([t.lower() for t in types]))
+        if name is not None:
+            q = q.where(c.name_lc == name.lower())
+        if parent_key is not None:
+            q = q.where(c.parent_key == parent_key.lower())
+        if resource_group is not None:
+            q = q.where(c.resource_group_lc == resource_group.lower())
+        if migration_state is not None:
+            q = q.where(c.migration_state == migration_state)
+        if lock_holder is not None:
+            q = q.where(c.lock_holder == lock_holder)
+        if key_prefix is not None:
+            prefix = key_prefix.lower()
+            q = q.where(c.key >= prefix).where(c.key < prefix + "\uffff")
+        if after_key is not None:
+            q = q.where(c.key > after_key)
+        q = q.order_by(c.key)
+        if limit is not None:
+            q = q.limit(limit)
+        return [_row(r) for r in self.conn.execute(q)]
+
+    def count(self, subscription_id: str | None = None, *, model: str | None = None,
+              types: Sequence[str] | None = None) -> int:
+        q = sa.select(sa.func.count()).select_from(resources)
+        if subscription_id is not None:
+            q = q.where(resources.c.subscription_id == subscription_id)
+        if model is not None:
+            q = q.where(resources.c.model == model)
+        if types:
+            q = q.where(resources.c.type_lc.in_([t.lower() for t in types]))
+        return int(self.conn.execute(q).scalar_one())
+
+    # ------------------------------------------------------------------ writes
+    def _log(self, rows: Sequence[Row], action: str) -> None:
+        if not rows:
+            return
+        entries = [{"at": self.now, "subscription_id": r.subscription_id, "resource_key": r.key, "type": r.type,
+                    "action": action, "version": r.version, "operation_id": self.operation_id} for r in rows]
+        for i in range(0, len(entries), CHUNK):
+            self.conn.execute(events.insert(), entries[i:i + CHUNK])
+
+    def insert(self, rows: Sequence[Row]) -> None:
+        """Bulk insert of new resources (fails on an existing key: use `upsert` for retries)."""
+        payload = [r.to_db() for r in rows]
+        for i in range(0, len(payload), CHUNK):
+            self.conn.execute(resources.insert(), payload[i:i + CHUNK])
+        self._log(rows, "create")
+
+    def upsert(self, rows: Sequence[Row]) -> None:
+        """Insert or replace by key, bumping the version of replaced rows. Makes retried steps idempotent."""
+        existing = self.get_many(r.key for r in rows)
+        fresh = [r for r in rows if r.key not in existing]
+        changed = []
+        for r in rows:
+            old = existing.get(r.key)
+            if old is not None:
+                changed.append(replace(r, version=old.version + 1))
+        self.insert(fresh)
+        self.replace_all(changed)
+
+    def replace_all(self, rows: Sequence[Row]) -> None:
+        """Overwrite rows by key (versions as given). Used for bulk state changes inside operations."""
+        if not rows:
+            return
+        c = resources.c
+        stmt = (sa.update(resources).where(c.key == sa.bindparam("b_key"))
+                .values({col: sa.bindparam(f"b_{col}") for col in
+                         ("id", "model", "type", "type_lc", "name", "name_lc", "parent_key", "resource_group_lc",
+                          "location", "status", "migration_state", "lock_holder", "arm_key", "version", "doc")}))
+        payload = [{f"b_{k}": v for k, v in r.to_db().items() if k != "subscription_id"} for r in rows]
+        for i in range(0, len(payload), CHUNK):
+            self.conn.execute(stmt, payload[i:i + CHUNK])
+        self._log(rows, "update")
+
+    def update(self, row: Row) -> Row:
+        """Write back a row read earlier; fails with Conflict if someone else changed it meanwhile."""
+        new = replace(row, version=row.version + 1)
+        data = new.to_db()
+        del data["key"]
+        res = self.conn.execute(sa.update(resources)
+                                .where(resources.c.key == row.key, resources.c.version == row.version)
+                                .values(**data))
+        if res.rowcount != 1:
+            raise Conflict(f"{row.id} was changed by someone else (expected version {row.version})")
+        self._log([new], "update")
+        return new
+
+    def set_columns(self, keys: Sequence[str], **values: Any) -> int:
+        """Bulk change of index columns only (e.g. lock holder, migration state) with a version bump."""
+        if not keys:
+            return 0
+        total = 0
+        klist = [k.lower() for k in keys]
+        for i in range(0, len(klist), CHUNK):
+            part = klist[i:i + CHUNK]
+            res = self.conn.execute(sa.update(resources).where(resources.c.key.in_(part))
+                                    .values(version=resources.c.version + 1, **values))
+            total += res.rowcount
+        self._log_keys(klist, "update")
+        return total
+
+    def _log_keys(self, keys: Sequence[str], action: str) -> None:
+        for i in range(0, len(keys), CHUNK):
+            part = keys[i:i + CHUNK]
+            rows = self.conn.execute(sa.select(resources.c.key, resources.c.subscription_id, resources.c.type,
+                                               resources.c.version).where(resources.c.key.in_(part)))
+            self._log([Row(id=r.key, subscription_id=r.subscription_id, model="", type=r.type, name="", doc={},
+                           version=r.version) for r in rows], action)
+
+    def delete(self, keys: Sequence[str]) -> int:
+        klist = [k.lower() for k in keys]
+        total = 0
+        for i in range(0, len(klist), CHUNK):
+            part = klist[i:i + CHUNK]
+            gone = list(self.conn.execute(sa.select(resources.c.key, resources.c.subscription_id, resources.c.type,
+                                                    resources.c.version).where(resources.c.key.in_(part))))
+            self.conn.execute(sa.delete(resources).where(resources.c.key.in_(part)))
+            self._log([Row(id=r.key, subscription_id=r.subscription_id, model="", type=r.type, name="", doc={},
+                           version=r.version + 1) for r in gone], "delete")
+            total += len(gone)
+        return total
+
+    def delete_all(self, subscription_id: str | None = None) -> None:
+        q = sa.delete(resources)
+        if subscription_id is not None:
+            q = q.where(resources.c.subscription_id == subscription_id)
+        self.conn.execute(q)
+
+    # ------------------------------------------------------------------ subscriptions and meta
+    def get_subscription(self, sub_id: str) -> dict[str, Any] | None:
+        r = self.conn.execute(sa.select(subscriptions.c.doc).where(subscriptions.c.id == sub_id)).first()
+        if r is None:
+            return None
+        doc = r.doc
+        return doc if isinstance(doc, dict) else dict(orjson.loads(doc))
+
+    def list_subscriptions(self) -> list[dict[str, Any]]:
+        return [r.doc for r in self.conn.execute(sa.select(subscriptions.c.doc).order_by(subscriptions.c.id))]
+
+    def put_subscription(self, doc: dict[str, Any]) -> None:
+        sub_id = doc["id"]
+        res = self.conn.execute(sa.update(subscriptions).where(subscriptions.c.id == sub_id)
+                                .values(doc=doc, version=subscriptions.c.version + 1))
+        if res.rowcount == 0:
+            self.conn.execute(subscriptions.insert().values(id=sub_id, doc=doc, version=1))
+
+    def get_meta(self, key: str) -> Any:
+        r = self.conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).first()
+        return None if r is None else r.value
+
+    def set_meta(self, key: str, value: Any) -> None:
+        res = self.conn.execute(sa.update(meta).where(meta.c.key == key).values(value=value))
+        if res.rowcount == 0:
+            self.conn.execute(meta.insert().values(key=key, value=value))
+
+    def events_for(self, key: str) -> list[dict[str, Any]]:
+        q = sa.select(events).where(events.c.resource_key == key.lower()).order_by(events.c.seq)
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    def event_count(self) -> int:
+        return int(self.conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one())

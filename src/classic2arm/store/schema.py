@@ -1,0 +1,88 @@
+"""Tables, in SQLAlchemy Core (bulk writes of tens of thousands of rows go through executemany).
+
+A resource is a JSON document plus the columns queries filter on. This module describes the newest
+schema; `migrations/` holds how every older database gets there.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+
+subscriptions = sa.Table(
+    "subscriptions", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("doc", Json, nullable=False),
+)
+
+resources = sa.Table(
+    "resources", metadata,
+    sa.Column("key", sa.String(1024), primary_key=True),  # lower-cased id
+    sa.Column("id", sa.String(1024), nullable=False),
+    sa.Column("subscription_id", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(8), nullable=False),  # classic | arm
+    sa.Column("type", sa.String(128), nullable=False),
+    sa.Column("type_lc", sa.String(128), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("name_lc", sa.String(256), nullable=False),
+    sa.Column("parent_key", sa.String(1024)),
+    sa.Column("resource_group_lc", sa.String(128)),
+    sa.Column("location", sa.String(64)),
+    sa.Column("status", sa.String(64)),
+    sa.Column("migration_state", sa.String(32)),
+    sa.Column("lock_holder", sa.String(64)),
+    sa.Column("arm_key", sa.String(1024)),  # lower-cased ARM id of a classic resource's ARM view
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("doc", Json, nullable=False),
+    sa.Index("ix_resources_sub_type", "subscription_id", "type_lc", "name_lc"),
+    sa.Index("ix_resources_parent", "parent_key"),
+    sa.Index("ix_resources_rg", "subscription_id", "resource_group_lc"),
+    sa.Index("ix_resources_migration_state", "migration_state"),
+    sa.Index("ix_resources_lock_holder", "lock_holder"),
+    sa.Index("ix_resources_arm_key", "arm_key"),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("subscription_id", sa.String(64), nullable=False),
+    sa.Column("resource_key", sa.String(1024), nullable=False),
+    sa.Column("type", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),  # create | update | delete
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("operation_id", sa.String(64)),
+    sa.Index("ix_events_resource", "resource_key"),
+)
+
+meta = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", Json, nullable=False),
+)
+
+operations = sa.Table(
+    "operations", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("subscription_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),  # prepare | commit | abort | validate
+    sa.Column("unit_key", sa.String(1024), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # InProgress | Succeeded | Failed
+    sa.Column("http_status", sa.Integer),
+    sa.Column("error_code", sa.String(128)),
+    sa.Column("error_message", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lease_owner", sa.String(128)),
+    sa.Column("lease_expires", sa.DateTime(timezone=True)),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("request", Json),
+    sa.Column("progress", Json),
+    sa.Index("ix_operations_unit", "unit_key"),
+    sa.Index("ix_operations_status", "status"),
+)
