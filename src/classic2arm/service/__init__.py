@@ -1,0 +1,1 @@
+"""Use cases over the store: import, inventory, clock and retirement, migration operations."""

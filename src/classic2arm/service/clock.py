@@ -1,0 +1,74 @@
+"""The world clock of a database: real time, a frozen 'as of' time, or real time shifted by an offset.
+
+Stored in the database (meta key 'clock') so every process sharing the store sees the same time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from ..store import Tx
+
+Mode = Literal["real", "fixed", "offset"]
+META_KEY = "clock"
+
+
+@dataclass(frozen=True, slots=True)
+class ClockSetting:
+    mode: Mode = "real"
+    at: datetime | None = None  # fixed mode
+    offset: timedelta = timedelta(0)  # offset mode
+
+    def now(self, real_now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> datetime:
+        if self.mode == "fixed" and self.at is not None:
+            return self.at
+        if self.mode == "offset":
+            return real_now() + self.offset
+        return real_now()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"mode": self.mode}
+        if self.at is not None:
+            out["at"] = self.at.isoformat()
+        if self.mode == "offset":
+            out["offset_seconds"] = self.offset.total_seconds()
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ClockSetting:
+        if not data:
+            return cls()
+        at = datetime.fromisoformat(data["at"]) if data.get("at") else None
+        return cls(mode=data.get("mode", "real"), at=at, offset=timedelta(seconds=data.get("offset_seconds", 0)))
+
+
+def read(tx: Tx) -> ClockSetting:
+    return ClockSetting.from_json(tx.get_meta(META_KEY))
+
+
+def now(tx: Tx) -> datetime:
+    return read(tx).now()
+
+
+def parse_when(text: str) -> datetime:
+    """Accept '2023-06-01', '2023-06-01T12:00', '2023-06-01T12:00:00Z'; naive means UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a date or date-time (use e.g. 2023-06-01 or 2023-06-01T12:00:00Z)") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def write(tx: Tx, setting: ClockSetting) -> None:
+    tx.set_meta(META_KEY, setting.to_json())
+
+
+def fixed(at: datetime) -> ClockSetting:
+    return ClockSetting(mode="fixed", at=at)
+
+
+def running_from(at: datetime) -> ClockSetting:
+    return ClockSetting(mode="offset", at=at, offset=at - datetime.now(UTC))

@@ -1,0 +1,46 @@
+"""The application context every entry point builds from its configuration (no global singletons)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..store import Store, Tx
+from .errors import ServiceError
+
+DEFAULT_DB_URL = "sqlite:///classic2arm.db"
+DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+
+
+def db_url_from_env(explicit: str | None = None) -> str:
+    return explicit or os.environ.get("CLASSIC2ARM_DB") or DEFAULT_DB_URL
+
+
+@dataclass
+class AppContext:
+    store: Store
+    subscription: str | None = None  # as chosen by the caller (--subscription); resolved lazily
+
+    @classmethod
+    def open(cls, url: str | None = None, subscription: str | None = None) -> AppContext:
+        return cls(Store.open(db_url_from_env(url)), subscription)
+
+    def subscription_id(self, tx: Tx) -> str:
+        """The subscription a command works on: the one given, else the only one in the store."""
+        if self.subscription:
+            if tx.get_subscription(self.subscription) is None:
+                raise ServiceError("SubscriptionNotFound",
+                                   f"subscription '{self.subscription}' is not in the store", 404)
+            return self.subscription
+        subs = tx.list_subscriptions()
+        if not subs:
+            raise ServiceError("SubscriptionNotFound",
+                               "the store holds no subscription yet: import or generate an estate first", 404)
+        if len(subs) > 1:
+            names = ", ".join(s["id"] for s in subs)
+            raise ServiceError("AmbiguousSubscription",
+                               f"the store holds several subscriptions ({names}): choose one with --subscription")
+        return str(subs[0]["id"])
+
+    def close(self) -> None:
+        self.store.dispose()
