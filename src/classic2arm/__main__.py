@@ -1,0 +1,3 @@
+from classic2arm.cli.main import main
+
+main()
