@@ -1,0 +1,154 @@
+"""Units of migration (spec §1.1) and the snapshot of everything a unit's rules and translation read.
+
+The service builds a `UnitSnapshot` from the store; the domain's `validate(snapshot)` and
+`translate(snapshot)` are pure functions of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from . import classic as c
+from . import identity as ids
+from .arm import ArmResource
+
+
+class UnitKind(StrEnum):
+    DEPLOYMENT = "deployment"
+    VNET = "vnet"
+    STORAGE = "storage"
+    RESERVED_IP = "reserved-ip"
+    NSG = "nsg"
+    ROUTE_TABLE = "route-table"
+
+
+class Category(StrEnum):
+    ERROR = "Error"
+    WARNING = "Warning"
+    INFORMATION = "Information"
+
+
+class Phase(StrEnum):
+    VALIDATE = "validate"  # checked by validate and again by prepare
+    PREPARE = "prepare"  # checked by prepare only
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a non-VNet deployment's VMs land (DeploymentNetworkResource). `kind` is as the caller sent it."""
+
+    kind: str = "New"
+    resource_group: str = ""
+    vnet: str = ""
+    subnet: str = ""
+
+    @property
+    def normalized(self) -> str:
+        return self.kind.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    kind: UnitKind
+    name: str  # deployment / VNet / storage account / reserved IP / NSG / route table name
+    service: str | None = None  # hosted service of a deployment unit
+    destination: Destination | None = None
+
+    def root_id(self, sub: str) -> str:
+        """Id of the classic resource the unit is named by (its lock and operation key)."""
+        if self.kind == UnitKind.DEPLOYMENT:
+            return ids.deployment_id(sub, self.service or "", self.name)
+        return {
+            UnitKind.VNET: ids.vnet_id, UnitKind.STORAGE: ids.storage_id, UnitKind.RESERVED_IP: ids.reserved_ip_id,
+            UnitKind.NSG: ids.nsg_id, UnitKind.ROUTE_TABLE: ids.route_table_id,
+        }[self.kind](sub, self.name)
+
+    def describe(self) -> str:
+        if self.kind == UnitKind.DEPLOYMENT:
+            return f"deployment {self.name} of cloud service {self.service}"
+        return f"{self.kind.value} {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One validation message, as ASM returns it (ResourceType, ResourceName, Category, Message, VirtualMachine)."""
+
+    rule: str
+    resource_type: str
+    resource_name: str
+    category: Category
+    message: str
+    virtual_machine: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"resourceType": self.resource_type, "resourceName": self.resource_name,
+                "category": self.category.value, "message": self.message,
+                "virtualMachineName": self.virtual_machine}
+
+
+@dataclass(slots=True)
+class CloudService:
+    """A hosted service with one deployment and its roles: the part of a unit that holds VMs."""
+
+    hosted_service: c.HostedService
+    deployment: c.Deployment
+    roles: list[c.Role] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.hosted_service.name
+
+    @property
+    def vms(self) -> list[c.Role]:
+        return [r for r in self.roles if r.is_vm]
+
+
+@dataclass(slots=True)
+class ArmFacts:
+    """What the ARM side knows that prepare-only rules and Existing destinations need."""
+
+    # usage and quota per kind in the unit's region (ARM names: cores, networkInterfaces, …)
+    usage: dict[str, int] = field(default_factory=dict)
+    quota: dict[str, int] = field(default_factory=dict)
+    # Existing destination (deployment scope): the ARM VNet if found, and its subnet ids by lower name
+    existing_vnet: ArmResource | None = None
+    existing_vnet_location: str | None = None  # ARM short name
+    resource_group_exists: bool = False
+
+
+@dataclass(slots=True)
+class UnitSnapshot:
+    """Everything one unit's validation and translation read, loaded in one go from the store."""
+
+    subscription: c.Subscription
+    ref: UnitRef
+    now: datetime
+    exists: bool  # the named root resource was found
+    migration_state: str | None = None  # of the root
+    location: str | None = None  # classic display name of the unit's region
+    services: list[CloudService] = field(default_factory=list)  # deployment: one; VNet: all inside it
+    vnet: c.VirtualNetworkSite | None = None
+    local_sites: dict[str, c.LocalNetworkSite] = field(default_factory=dict)  # by lower name
+    storage_account: c.StorageAccount | None = None  # storage unit
+    reserved_ip: c.ReservedIP | None = None  # standalone reserved-IP unit
+    nsg: c.NetworkSecurityGroup | None = None  # standalone NSG unit, or the one an NSG unit names
+    route_table: c.RouteTable | None = None
+    # context, by lower name
+    nsgs: dict[str, c.NetworkSecurityGroup] = field(default_factory=dict)
+    route_tables: dict[str, c.RouteTable] = field(default_factory=dict)
+    reserved_ips: dict[str, c.ReservedIP] = field(default_factory=dict)
+    storage_accounts: dict[str, c.StorageAccount] = field(default_factory=dict)  # accounts the VMs' disks use
+    disks: list[c.Disk] = field(default_factory=list)  # storage unit: classic disks whose VHD is in the account
+    os_images: list[c.OSImage] = field(default_factory=list)  # storage unit: images in the account
+    vm_images: list[c.VMImage] = field(default_factory=list)
+    er_circuits: dict[str, c.ExpressRouteCircuit] = field(default_factory=dict)  # by lower service key
+    role_assignments: list[c.RoleAssignment] = field(default_factory=list)  # scoped to resources in the unit
+    # standalone units: who still uses the object (e.g. NSG associated with a subnet outside the unit)
+    used_by: list[str] = field(default_factory=list)
+    arm: ArmFacts = field(default_factory=ArmFacts)
+
+    @property
+    def vms(self) -> list[c.Role]:
+        return [r for s in self.services for r in s.vms]
