@@ -17,12 +17,12 @@ class Text:
     template: str
     ours: bool = False
 
-    def render(self, **values: Any) -> tuple[str, str]:
+    def render(self, *args: Any, **values: Any) -> tuple[str, str]:
         """(code, message) with the placeholders filled in."""
-        return self.code, self.template.format(**values)
+        return self.code, self.template.format(*args, **values)
 
-    def text(self, **values: Any) -> str:
-        return self.template.format(**values)
+    def text(self, *args: Any, **values: Any) -> str:
+        return self.template.format(*args, **values)
 
 
 # --------------------------------------------------------------------------- retirement (spec §8)
