@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from classic2arm.domain import classic as c
@@ -9,12 +11,12 @@ from classic2arm.domain import identity as ids
 from classic2arm.domain.estate import Estate
 from classic2arm.importers import estate_doc
 from classic2arm.importers.errors import InputError
-from classic2arm.service import inventory, resources
+from classic2arm.service import clock, inventory, resources, world_clock
 from classic2arm.service.context import AppContext
 from classic2arm.service.errors import BadInput
 from classic2arm.service.estate import export_estate, import_estate
 
-from .conftest import SAMPLE
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-estate.yaml"
 
 SUB = "11111111-2222-3333-4444-555555555555"
 
@@ -67,6 +69,7 @@ def test_round_trip_export_import_gives_same_resources(sample_ctx: AppContext, t
     data = estate_doc.dumps(export_estate(sample_ctx), "yaml")
     other = AppContext.open(f"sqlite:///{tmp_path / 'other.db'}")
     try:
+        world_clock.set_clock(other, clock.fixed(clock.parse_when("2023-06-01")))  # same "as of" date
         import_estate(other, estate_doc.load(data, "export.yaml"))
         assert _snapshot(other) == _snapshot(sample_ctx)
         # and a JSON export reads back the same way
