@@ -20,6 +20,8 @@ from ..service import clock, estate, inventory, resources, vms, world_clock
 from ..service.context import AppContext
 from ..service.errors import ServiceError
 from . import demo as demo_cmd
+from . import migrate as migrate_cmd
+from . import ops as ops_cmd
 from . import output
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -48,6 +50,8 @@ class State:
 
 state = State()
 demo_cmd.register(app, state.ctx)
+migrate_cmd.register(app, state.ctx, lambda: state.db)
+ops_cmd.register(app, state.ctx)
 
 
 @app.callback()

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from . import migrate
-from .schema import events, meta, resources, subscriptions
+from .schema import events, meta, operations, resources, subscriptions, units, vm_timeline
 
 CHUNK = 2000  # rows per executemany; keeps PostgreSQL parameter lists and SQLite memory in bounds
 
@@ -157,7 +157,8 @@ class Tx:
               types: Sequence[str] | None = None, name: str | None = None, parent_key: str | None = None,
               resource_group: str | None = None, migration_state: str | None = None,
               lock_holder: str | None = None, key_prefix: str | None = None,
-              limit: int | None = None, after_key: str | None = None) -> list[Row]:
+              limit: int | None = None, after_key: str | None = None,
+              parent_keys: Sequence[str] | None = None, location: str | None = None) -> list[Row]:
         q = sa.select(*_COLS)
         c = resources.c
         if subscription_id is not None:
@@ -170,6 +171,10 @@ class Tx:
             q = q.where(c.name_lc == name.lower())
         if parent_key is not None:
             q = q.where(c.parent_key == parent_key.lower())
+        if parent_keys is not None:
+            return self._query_in(q, c.parent_key, [k.lower() for k in parent_keys])
+        if location is not None:
+            q = q.where(c.location == location)
         if resource_group is not None:
             q = q.where(c.resource_group_lc == resource_group.lower())
         if migration_state is not None:
@@ -185,6 +190,19 @@ class Tx:
         if limit is not None:
             q = q.limit(limit)
         return [_row(r) for r in self.conn.execute(q)]
+
+    def _query_in(self, q: Any, column: Any, values: list[str]) -> list[Row]:
+        out: list[Row] = []
+        for i in range(0, len(values), CHUNK):
+            out.extend(_row(r) for r in self.conn.execute(q.where(column.in_(values[i:i + CHUNK]))))
+        out.sort(key=lambda r: r.key)
+        return out
+
+    def keys(self, *, lock_holder: str, model: str | None = None) -> list[str]:
+        q = sa.select(resources.c.key).where(resources.c.lock_holder == lock_holder)
+        if model is not None:
+            q = q.where(resources.c.model == model)
+        return [r.key for r in self.conn.execute(q.order_by(resources.c.key))]
 
     def count(self, subscription_id: str | None = None, *, model: str | None = None,
               types: Sequence[str] | None = None) -> int:
@@ -326,3 +344,82 @@ class Tx:
 
     def event_count(self) -> int:
         return int(self.conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one())
+
+    # ------------------------------------------------------------------ migration units
+    def get_unit(self, unit_id: str, for_update: bool = False) -> dict[str, Any] | None:
+        q = sa.select(units).where(units.c.id == unit_id)
+        if for_update and self.conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        r = self.conn.execute(q).first()
+        return dict(r._mapping) if r else None
+
+    def put_unit(self, unit: dict[str, Any]) -> None:
+        values = {**unit, "updated_at": self.now}
+        res = self.conn.execute(sa.update(units).where(units.c.id == unit["id"]).values(**values))
+        if res.rowcount == 0:
+            self.conn.execute(units.insert().values(**values))
+
+    def list_units(self, subscription_id: str | None = None) -> list[dict[str, Any]]:
+        q = sa.select(units).order_by(units.c.kind, units.c.name)
+        if subscription_id is not None:
+            q = q.where(units.c.subscription_id == subscription_id)
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    # ------------------------------------------------------------------ durable operations
+    def insert_operation(self, op: dict[str, Any]) -> None:
+        self.conn.execute(operations.insert().values(created_at=self.now, updated_at=self.now, **op))
+
+    def get_operation(self, op_id: str) -> dict[str, Any] | None:
+        r = self.conn.execute(sa.select(operations).where(operations.c.id == op_id)).first()
+        return dict(r._mapping) if r else None
+
+    def update_operation(self, op_id: str, **values: Any) -> None:
+        self.conn.execute(sa.update(operations).where(operations.c.id == op_id)
+                          .values(updated_at=datetime.now(UTC), **values))
+
+    def list_operations(self, subscription_id: str | None = None, status: str | None = None,
+                        unit_key: str | None = None) -> list[dict[str, Any]]:
+        q = sa.select(operations).order_by(operations.c.created_at, operations.c.id)
+        if subscription_id is not None:
+            q = q.where(operations.c.subscription_id == subscription_id)
+        if status is not None:
+            q = q.where(operations.c.status == status)
+        if unit_key is not None:
+            q = q.where(operations.c.unit_key == unit_key)
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    def claim_operation(self, op_id: str, owner: str, lease_until: datetime, real_now: datetime) -> bool:
+        """Take (or renew) the lease of an in-progress operation; False when a live owner holds it."""
+        c = operations.c
+        res = self.conn.execute(
+            sa.update(operations)
+            .where(c.id == op_id, c.status == "InProgress",
+                   sa.or_(c.lease_owner.is_(None), c.lease_owner == owner, c.lease_expires < real_now))
+            .values(lease_owner=owner, lease_expires=lease_until, attempts=c.attempts + 1, updated_at=real_now))
+        return bool(res.rowcount == 1)
+
+    def claimable_operations(self, real_now: datetime, limit: int = 10) -> list[str]:
+        """In-progress operations nobody holds a live lease on (their process died or never started)."""
+        c = operations.c
+        q = (sa.select(c.id).where(c.status == "InProgress",
+                                   sa.or_(c.lease_owner.is_(None), c.lease_expires < real_now))
+             .order_by(c.created_at).limit(limit))
+        if self.conn.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        return [r.id for r in self.conn.execute(q)]
+
+    # ------------------------------------------------------------------ data-plane timeline
+    def add_timeline(self, entries: Sequence[dict[str, Any]]) -> None:
+        for i in range(0, len(entries), CHUNK):
+            self.conn.execute(vm_timeline.insert(), list(entries[i:i + CHUNK]))
+
+    def timeline(self, subscription_id: str | None = None, operation_id: str | None = None,
+                 vm_key: str | None = None) -> list[dict[str, Any]]:
+        q = sa.select(vm_timeline).order_by(vm_timeline.c.seq)
+        if subscription_id is not None:
+            q = q.where(vm_timeline.c.subscription_id == subscription_id)
+        if operation_id is not None:
+            q = q.where(vm_timeline.c.operation_id == operation_id)
+        if vm_key is not None:
+            q = q.where(vm_timeline.c.vm_key == vm_key.lower())
+        return [dict(r._mapping) for r in self.conn.execute(q)]

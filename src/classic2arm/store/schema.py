@@ -86,3 +86,33 @@ operations = sa.Table(
     sa.Index("ix_operations_unit", "unit_key"),
     sa.Index("ix_operations_status", "status"),
 )
+
+units = sa.Table(
+    "units", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # stable hash of the root key
+    sa.Column("subscription_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("root_key", sa.String(1024), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("service", sa.String(256)),
+    sa.Column("state", sa.String(32)),
+    sa.Column("operation_id", sa.String(64)),  # the operation currently or last acting on the unit
+    sa.Column("commit_attempted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("doc", Json, nullable=False),  # destination, power states before prepare, …
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_units_sub", "subscription_id", "kind"),
+)
+
+vm_timeline = sa.Table(
+    "vm_timeline", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("subscription_id", sa.String(64), nullable=False),
+    sa.Column("vm_key", sa.String(1024), nullable=False),  # classic role key
+    sa.Column("event", sa.String(16), nullable=False),  # down | up
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),  # world clock
+    sa.Column("real_at", sa.DateTime(timezone=True), nullable=False),  # wall clock, for measured durations
+    sa.Column("operation_id", sa.String(64)),
+    sa.Column("reason", sa.String(128)),
+    sa.Index("ix_vm_timeline_vm", "vm_key"),
+    sa.Index("ix_vm_timeline_op", "operation_id"),
+)

@@ -1,0 +1,156 @@
+"""Migration verbs, shaped like Move-Azure* / `azure ... validate-migration` (spec §6):
+
+    classic2arm deployment validate|prepare|commit|abort --service S --deployment D
+        [--new-vnet | --vnet-resource-group RG --vnet V --subnet SN]
+    classic2arm vnet|storage|reserved-ip|nsg|route-table validate|prepare|commit|abort NAME
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from ..domain.state_machine import Op
+from ..domain.units import Destination, UnitKind, UnitRef
+from ..service import migration
+from ..service.context import AppContext
+from ..service.operations import OperationView
+from . import output
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+NoWait = Annotated[bool, typer.Option("--no-wait", help="Print the operation id and return at once.")]
+EXIT_VALIDATION_ERRORS = 3
+
+
+def _print_validation(result: migration.ValidationResult, as_json: bool) -> None:
+    if as_json:
+        output.emit_json({"result": result.result, "operationId": result.operation_id,
+                          "messages": [m.to_json() for m in result.messages]})
+    else:
+        output.table(result.result, ["category", "resource type", "resource", "virtual machine", "message"],
+                     [(m.category.value, m.resource_type, m.resource_name, m.virtual_machine, m.message)
+                      for m in result.messages])
+    if result.has_errors:
+        raise typer.Exit(EXIT_VALIDATION_ERRORS)
+
+
+def _print_operation(view: OperationView, as_json: bool) -> None:
+    if as_json:
+        output.emit_json(view.to_json())
+    elif view.status == "Failed":
+        pass
+    else:
+        output.out.print(f"{view.kind} of {view.unit}: {view.status} (operation {view.id})")
+    if view.status == "Failed":
+        output.err.print(f"[bold red]error:[/] Failed: {view.error_code} : {view.error_message}", markup=True,
+                         highlight=False)
+        raise typer.Exit(1)
+
+
+def run_op(ctx: AppContext, op: Op, ref: UnitRef, as_json: bool, no_wait: bool, db_url: str | None) -> None:
+    view = migration.start(ctx, op, ref)
+    if no_wait:
+        if view.status == "InProgress":
+            _spawn_runner(view.id, db_url)
+        if as_json:
+            output.emit_json({"operationId": view.id, "status": view.status})
+        else:
+            output.out.print(view.id)
+        return
+    if view.status == "InProgress":
+        with output.progress(f"{op.value} {ref.describe()}", enabled=not as_json) as bar:
+            task = bar.add_task(f"{op.value} {ref.describe()}", total=None)
+
+            def report(step: str, done: int, total: int) -> None:
+                bar.update(task, description=f"{op.value}: {step}", completed=done, total=total)
+
+            view = migration.run(ctx, view.id, report)
+    _print_operation(view, as_json)
+
+
+def _spawn_runner(op_id: str, db_url: str | None) -> None:
+    """`--no-wait`: the operation runs on in a detached process of its own (durable: any process may finish it)."""
+    cmd = [sys.executable, "-m", "classic2arm"]
+    if db_url:
+        cmd += ["--db", db_url]
+    cmd += ["operation", "run", op_id]
+    subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True)
+
+
+def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callable[[], str | None]) -> None:
+    dep_app = typer.Typer(no_args_is_help=True, help="Migrate a cloud-service deployment whose VMs are not in a "
+                                                     "VNet (Move-AzureService).")
+    app.add_typer(dep_app, name="deployment")
+
+    ServiceOpt = Annotated[str, typer.Option("--service", help="Cloud service (hosted service) name.")]
+    DeploymentOpt = Annotated[str, typer.Option("--deployment", help="Deployment name.")]
+
+    def destination(new_vnet: bool, rg: str | None, vnet: str | None, subnet: str | None,
+                    raw: str | None) -> Destination:
+        if raw is not None:  # as the REST API takes it (Default/New/Existing), for the exact R03/R04 errors
+            return Destination(raw, rg or "", vnet or "", subnet or "")
+        existing = any(x is not None for x in (rg, vnet, subnet))
+        if new_vnet and existing:
+            raise typer.BadParameter("--new-vnet and --vnet-resource-group/--vnet/--subnet exclude each other")
+        if not new_vnet and not existing:
+            raise typer.BadParameter("give --new-vnet, or --vnet-resource-group, --vnet and --subnet")
+        if existing:
+            return Destination("Existing", rg or "", vnet or "", subnet or "")
+        return Destination("New")
+
+    def make_dep_command(op: Op) -> None:
+        with_dest = op in (Op.VALIDATE, Op.PREPARE)
+
+        def command(
+            service: ServiceOpt,
+            deployment: DeploymentOpt,
+            new_vnet: Annotated[bool, typer.Option("--new-vnet", help="Let the platform create a VNet.")] = False,
+            vnet_resource_group: Annotated[str | None, typer.Option("--vnet-resource-group")] = None,
+            vnet: Annotated[str | None, typer.Option("--vnet", help="Existing ARM VNet.")] = None,
+            subnet: Annotated[str | None, typer.Option("--subnet", help="Subnet of the existing ARM VNet.")] = None,
+            destination_raw: Annotated[str | None, typer.Option("--destination", hidden=True)] = None,
+            as_json: JsonOpt = False,
+            no_wait: NoWait = False,
+        ) -> None:
+            dest = destination(new_vnet, vnet_resource_group, vnet, subnet, destination_raw) if with_dest else None
+            ref = UnitRef(UnitKind.DEPLOYMENT, deployment, service, dest)
+            if op == Op.VALIDATE:
+                _print_validation(migration.validate(get_ctx(), ref), as_json)
+            else:
+                run_op(get_ctx(), op, ref, as_json, no_wait, get_db())
+
+        command.__doc__ = f"{op.value.capitalize()} the migration of a deployment."
+        dep_app.command(op.value)(command)
+
+    for op in Op:
+        make_dep_command(op)
+
+    for kind, title in ((UnitKind.VNET, "a classic virtual network with every deployment in it "
+                                        "(Move-AzureVirtualNetwork)"),
+                        (UnitKind.STORAGE, "a classic storage account (Move-AzureStorageAccount)"),
+                        (UnitKind.RESERVED_IP, "an unassociated reserved IP (Move-AzureReservedIP)"),
+                        (UnitKind.NSG, "an unassociated network security group (Move-AzureNetworkSecurityGroup)"),
+                        (UnitKind.ROUTE_TABLE, "an unassociated route table (Move-AzureRouteTable)")):
+        sub_app = typer.Typer(no_args_is_help=True, help=f"Migrate {title}.")
+        app.add_typer(sub_app, name=kind.value)
+        for op in Op:
+            _named_command(sub_app, kind, op, get_ctx, get_db)
+
+
+def _named_command(sub_app: typer.Typer, kind: UnitKind, op: Op, get_ctx: Callable[[], AppContext],
+                   get_db: Callable[[], str | None]) -> None:
+    def command(name: Annotated[str, typer.Argument(help="Name of the classic resource.")],
+                as_json: JsonOpt = False, no_wait: NoWait = False) -> None:
+        ref = UnitRef(kind, name)
+        if op == Op.VALIDATE:
+            _print_validation(migration.validate(get_ctx(), ref), as_json)
+        else:
+            run_op(get_ctx(), op, ref, as_json, no_wait, get_db())
+
+    command.__doc__ = f"{op.value.capitalize()} the migration of {kind.value} NAME."
+    sub_app.command(op.value)(command)

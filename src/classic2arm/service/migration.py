@@ -1,0 +1,560 @@
+"""The migration service: validate, prepare, commit, abort for every unit (spec §1–§4).
+
+Prepare, commit and abort are durable operations: a record is written when the call is accepted, and the
+work runs as idempotent steps, each in its own transaction together with the operation's progress. A
+process killed at any point leaves a record another run (or process) claims and finishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..domain import catalogue as msg
+from ..domain import classic as c
+from ..domain import identity as ids
+from ..domain import rules
+from ..domain.classic import MigrationState as S
+from ..domain.state_machine import LOCKED_STATES, Decision, Op, decide
+from ..domain.translate import translate
+from ..domain.units import Category, Message, Phase, UnitKind, UnitRef
+from ..store import Row, Tx
+from . import addressing, clock, codec, faults, operations
+from .context import AppContext
+from .errors import NotFound, ServiceError
+from .operations import FAILED, IN_PROGRESS, SUCCEEDED, OperationView
+from .snapshot import LoadedUnit, load_unit, unit_id
+
+BATCH = 2000
+Progress = Callable[[str, int, int], None]
+
+STEPS: dict[str, tuple[str, ...]] = {
+    Op.PREPARE: ("validate", "lock", "create", "dataplane", "finish"),
+    Op.COMMIT: ("remove_classic", "unlock_arm", "finish"),
+    Op.ABORT: ("remove_arm", "restore", "unlock", "finish"),
+}
+# Classic NSGs and route tables are cloned, not moved: kept (and unlocked) at commit (spec §2.4).
+KEPT_TYPES = frozenset({ids.T_NSG, ids.T_ROUTE_TABLE})
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    operation_id: str
+    result: str
+    messages: list[Message]
+
+    @property
+    def has_errors(self) -> bool:
+        return rules.has_errors(self.messages)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"operationId": self.operation_id, "result": self.result,
+                "messages": [m.to_json() for m in self.messages]}
+
+
+# --------------------------------------------------------------------------- request-level checks
+
+
+def _not_found(ref: UnitRef) -> ServiceError:
+    if ref.kind == UnitKind.DEPLOYMENT:
+        code, text = msg.R02_DEPLOYMENT_NOT_FOUND.render(dep=ref.name)
+        return ServiceError(code, text, 404)
+    texts = {UnitKind.VNET: msg.R02_VNET_NOT_FOUND, UnitKind.STORAGE: msg.R02_STORAGE_NOT_FOUND,
+             UnitKind.RESERVED_IP: msg.R02_RESERVED_IP_NOT_FOUND, UnitKind.NSG: msg.R02_NSG_NOT_FOUND,
+             UnitKind.ROUTE_TABLE: msg.R02_ROUTE_TABLE_NOT_FOUND}
+    code, text = texts[ref.kind].render(name=ref.name)
+    return ServiceError(code, text, 400 if code == "BadRequest" else 404)
+
+
+def check_registered(sub: c.Subscription) -> None:
+    if not sub.registered_for_migration:
+        code, text = msg.R01_NOT_REGISTERED.render()
+        raise ServiceError(code, text, 400)
+
+
+def check_destination(ref: UnitRef) -> None:
+    """R03/R04: the DeploymentNetworkResource of deployment validate/prepare."""
+    if ref.kind != UnitKind.DEPLOYMENT:
+        return
+    dest = ref.destination
+    kind = dest.normalized if dest else ""
+    if kind == "default":
+        raise ServiceError(*msg.R03_DEFAULT_NOT_IMPLEMENTED.render(), 400)
+    if kind not in ("new", "existing"):
+        raise ServiceError(*msg.R03_BAD_DESTINATION.render(), 400)
+    if kind == "existing" and dest is not None:
+        if not dest.vnet.strip():
+            raise ServiceError(*msg.R04_VNET_NAME_EMPTY.render(), 400)
+        if not dest.subnet.strip():
+            raise ServiceError(*msg.R04_SUBNET_NAME_EMPTY.render(), 400)
+
+
+def _subscription(tx: Tx, sub_id: str) -> c.Subscription:
+    doc = tx.get_subscription(sub_id)
+    if doc is None:
+        raise NotFound(f"subscription '{sub_id}' is not in the store", code="SubscriptionNotFound")
+    return c.Subscription.model_validate(doc)
+
+
+def _lock_message(ref: UnitRef) -> Message:
+    if ref.kind == UnitKind.DEPLOYMENT:
+        text = msg.R50_DEPLOYMENT_LOCKED.text(dep=ref.name, hs=ref.service)
+        return Message("R50", "Deployment", ref.name, Category.ERROR, text)
+    word = {UnitKind.VNET: "Virtual Network", UnitKind.STORAGE: "Storage account"}.get(ref.kind, ref.kind.value)
+    rtype = {UnitKind.VNET: "VirtualNetwork", UnitKind.STORAGE: "Storage"}.get(ref.kind, ref.kind.value)
+    return Message("R50", rtype, ref.name, Category.ERROR, msg.R50_LOCKED.text(kind=word, name=ref.name))
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def validate(ctx: AppContext, ref: UnitRef) -> ValidationResult:
+    """Read-only: every reason the unit can't migrate (or what will migrate). Recorded as a succeeded
+    operation so that Get Operation Status works with its request id (spec §5.3)."""
+    with ctx.store.tx() as tx:
+        sub_id = ctx.subscription_id(tx)
+        check_registered(_subscription(tx, sub_id))
+        check_destination(ref)
+        now = clock.now(tx)
+        unit = tx.get_unit(unit_id(sub_id, ref))
+        if unit and unit["state"] in LOCKED_STATES:
+            messages = [_lock_message(ref)]
+        else:
+            messages = rules.validate(load_unit(tx, sub_id, ref, now).snapshot, Phase.VALIDATE)
+        op_id = operations.new_id()
+        tx.insert_operation({"id": op_id, "subscription_id": sub_id, "kind": Op.VALIDATE.value,
+                             "unit_key": unit_id(sub_id, ref), "status": SUCCEEDED, "http_status": 200,
+                             "request": _request(ref)})
+    return ValidationResult(op_id, rules.result_text(messages), messages)
+
+
+def _request(ref: UnitRef) -> dict[str, Any]:
+    dest = ref.destination
+    return {"kind": ref.kind.value, "name": ref.name, "service": ref.service, "describe": ref.describe(),
+            "destination": None if dest is None else {"kind": dest.kind, "resource_group": dest.resource_group,
+                                                      "vnet": dest.vnet, "subnet": dest.subnet}}
+
+
+def _ref_from(request: dict[str, Any]) -> UnitRef:
+    from ..domain.units import Destination
+
+    dest = request.get("destination")
+    return UnitRef(UnitKind(request["kind"]), request["name"], request.get("service"),
+                   Destination(dest["kind"], dest["resource_group"], dest["vnet"], dest["subnet"]) if dest else None)
+
+
+# --------------------------------------------------------------------------- starting operations
+
+
+def start(ctx: AppContext, op: Op, ref: UnitRef) -> OperationView:
+    """Accept a prepare/commit/abort (ASM answers 202 with the request id). The work runs in `run`."""
+    with ctx.store.tx() as tx:
+        sub_id = ctx.subscription_id(tx)
+        check_registered(_subscription(tx, sub_id))
+        if op == Op.PREPARE:
+            check_destination(ref)
+        uid = unit_id(sub_id, ref)
+        unit = tx.get_unit(uid, for_update=True)
+        state = unit["state"] if unit else None
+        active_op = tx.get_operation(unit["operation_id"]) if unit and unit.get("operation_id") else None
+        active = bool(active_op and active_op["status"] == IN_PROGRESS)
+        root = tx.get(ref.root_id(sub_id))
+        attempted = bool(unit and unit["commit_attempted"])
+        if state == S.COMMITTED.value:
+            if op == Op.COMMIT:
+                return _record(tx, sub_id, uid, op, ref, SUCCEEDED)  # idempotent repeat of a finished commit
+            if root is not None:
+                state, attempted = None, False  # a new classic resource of the same name: a fresh unit
+        if root is None:
+            raise _not_found(ref)
+        verdict = decide(op, state, ref, active=active, commit_attempted=attempted)
+        if verdict.decision == Decision.REFUSE:
+            raise ServiceError(verdict.code, verdict.message, 400)
+        if verdict.decision == Decision.JOIN and active_op is not None:
+            return operations.view(active_op)
+        if verdict.decision == Decision.NOOP:
+            return _record(tx, sub_id, uid, op, ref, SUCCEEDED)
+        view = _record(tx, sub_id, uid, op, ref, IN_PROGRESS)
+        new_state = {Op.PREPARE: S.PREPARING, Op.COMMIT: S.COMMITTING, Op.ABORT: S.ABORTING}[op].value
+        doc = dict(unit["doc"]) if unit else {}
+        if op == Op.PREPARE:
+            doc["state_before"] = state if state not in (S.PREPARE_FAILED.value,) else None
+            doc["request"] = _request(ref)
+        tx.put_unit({"id": uid, "subscription_id": sub_id, "kind": ref.kind.value, "root_key": root.key,
+                     "name": ref.name, "service": ref.service, "state": new_state, "operation_id": view.id,
+                     "doc": doc, "commit_attempted": attempted or op == Op.COMMIT})
+        return view
+
+
+def _record(tx: Tx, sub_id: str, uid: str, op: Op, ref: UnitRef, status: str) -> OperationView:
+    op_id = operations.new_id()
+    tx.insert_operation({"id": op_id, "subscription_id": sub_id, "kind": op.value, "unit_key": uid,
+                         "status": status, "http_status": 200 if status == SUCCEEDED else None,
+                         "request": _request(ref), "progress": {"step": 0, "cursor": 0}})
+    rec = tx.get_operation(op_id)
+    assert rec is not None
+    return operations.view(rec)
+
+
+# --------------------------------------------------------------------------- running operations
+
+
+class _Lost(Exception):
+    """Another process took over the operation's lease."""
+
+
+@dataclass
+class _Run:
+    ctx: AppContext
+    op: dict[str, Any]
+    owner: str
+    progress: Progress | None
+
+    @property
+    def op_id(self) -> str:
+        return str(self.op["id"])
+
+    @property
+    def sub(self) -> str:
+        return str(self.op["subscription_id"])
+
+    @property
+    def uid(self) -> str:
+        return str(self.op["unit_key"])
+
+    @property
+    def ref(self) -> UnitRef:
+        return _ref_from(self.op["request"])
+
+    def tx(self) -> Any:
+        return self.ctx.store.tx()
+
+    def begin(self, tx: Tx) -> datetime:
+        """Renew the lease inside the step's transaction: a step never runs for a process that lost it."""
+        if not operations.claim(tx, self.op_id, self.owner):
+            raise _Lost(self.op_id)
+        tx.operation_id = self.op_id
+        now = clock.now(tx)
+        tx.now = now
+        return now
+
+    def report(self, step: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(step, done, total)
+
+
+def run(ctx: AppContext, op_id: str, progress: Progress | None = None, owner: str | None = None) -> OperationView:
+    """Run (or resume) an operation to its end. Returns its final view; if another live process holds it,
+    returns the current view without doing anything."""
+    owner = owner or operations.new_owner()
+    with ctx.store.tx() as tx:
+        op = operations.find(tx, op_id)
+        if op["status"] != IN_PROGRESS or not operations.claim(tx, op["id"], owner):
+            return operations.view(op)
+        op = tx.get_operation(op["id"]) or op
+    r = _Run(ctx, op, owner, progress)
+    kind = Op(op["kind"])
+    steps = STEPS[kind]
+    try:
+        while True:
+            with ctx.store.read() as tx:
+                current = tx.get_operation(r.op_id) or {}
+            if current.get("status") != IN_PROGRESS:
+                break
+            index = int((current.get("progress") or {}).get("step", 0))
+            if index >= len(steps):
+                break
+            step = steps[index]
+            faults.trip(ctx.store, f"{kind.value}.{step}")
+            _STEP_FUNCS[(kind, step)](r, index)
+    except _Lost:
+        pass
+    except faults.TransientFault as exc:
+        _fail(r, kind, exc.code, exc.message, 500)
+    except ServiceError as exc:
+        _fail(r, kind, exc.code, exc.message, exc.http_status)
+    return operations.get(ctx, op_id)
+
+
+def _advance(tx: Tx, r: _Run, index: int, cursor: int = 0, **extra: Any) -> None:
+    tx.update_operation(r.op_id, progress={"step": index + 1, "cursor": cursor, **extra})
+
+
+def _fail(r: _Run, kind: Op, code: str, message: str, http_status: int) -> None:
+    with r.ctx.store.tx() as tx:
+        unit = tx.get_unit(r.uid)
+        tx.update_operation(r.op_id, status=FAILED, http_status=http_status, error_code=code, error_message=message,
+                            lease_owner=None)
+        if unit is not None and kind == Op.PREPARE:
+            locked = bool(tx.keys(lock_holder=r.uid))
+            unit["state"] = S.PREPARE_FAILED.value if locked else unit["doc"].get("state_before")
+            tx.put_unit(unit)
+        # commit and abort failures leave the unit Committing / Aborting: only a retry moves it on
+
+
+def _succeed(tx: Tx, r: _Run, state: str | None) -> None:
+    unit = tx.get_unit(r.uid)
+    assert unit is not None
+    unit["state"] = state
+    tx.put_unit(unit)
+    tx.update_operation(r.op_id, status=SUCCEEDED, http_status=200, lease_owner=None,
+                        progress={"step": len(STEPS[Op(r.op["kind"])]), "cursor": 0})
+
+
+def _load(tx: Tx, r: _Run, now: datetime) -> LoadedUnit:
+    lu = load_unit(tx, r.sub, r.ref, now)
+    if lu.root is None:
+        raise _not_found(r.ref)
+    return lu
+
+
+# ---- prepare
+
+
+def _prepare_validate(r: _Run, index: int) -> None:
+    with r.tx() as tx:
+        now = r.begin(tx)
+        lu = _load(tx, r, now)
+        messages = rules.validate(lu.snapshot, Phase.PREPARE)
+        errors = [m for m in messages if m.category == Category.ERROR]
+        if errors:
+            raise ServiceError("BadRequest", " ".join(m.message for m in errors), 400)
+        _advance(tx, r, index)
+
+
+def _non_vnet_deployment(lu: LoadedUnit) -> bool:
+    return lu.snapshot.ref.kind == UnitKind.DEPLOYMENT and all(
+        not cs.deployment.virtual_network_name for cs in lu.snapshot.services)
+
+
+def _prepare_lock(r: _Run, index: int) -> None:
+    with r.tx() as tx:
+        now = r.begin(tx)
+        lu = _load(tx, r, now)
+        keys = [m.key for m in lu.members] + [k.key for k in lu.kept]
+        tx.set_columns(keys, lock_holder=r.uid, migration_state=S.PREPARING.value)
+        unit = tx.get_unit(r.uid)
+        assert unit is not None
+        doc = dict(unit["doc"])
+        doc["kept"] = [k.key for k in lu.kept]
+        if _non_vnet_deployment(lu):
+            doc["power_before"] = {m.key: [m.doc.get("instance_status"), m.doc.get("power_state")]
+                                   for m in lu.members if m.type == ids.T_VM}
+        unit["doc"] = doc
+        tx.put_unit(unit)
+        _advance(tx, r, index)
+
+
+def _translated_rows(tx: Tx, r: _Run, now: datetime) -> list[Row]:
+    lu = _load(tx, r, now)
+    result = translate(lu.snapshot)
+    resources = [*result.resource_groups, *result.resources]
+    existing_subnets: dict[str, str] = {}
+    taken: dict[str, set[str]] = {}
+    vnet = lu.snapshot.arm.existing_vnet
+    if vnet is not None:
+        for sn in vnet.properties.get("subnets", []):
+            existing_subnets[str(sn.get("id", "")).lower()] = str(sn.get("properties", {}).get("addressPrefix"))
+        for nic in tx.query(r.sub, types=["Microsoft.Network/networkInterfaces"]):
+            if nic.lock_holder == r.uid:
+                continue
+            for cfg in nic.doc.get("properties", {}).get("ipConfigurations", []):
+                props = cfg.get("properties", {})
+                sid = str((props.get("subnet") or {}).get("id", "")).lower()
+                if props.get("privateIPAddress"):
+                    taken.setdefault(sid, set()).add(props["privateIPAddress"])
+    addressing.allocate(resources, existing_subnets, taken)
+    return [codec.arm_row(res, migration_state=S.PREPARED.value, lock_holder=r.uid) for res in resources]
+
+
+def _prepare_create(r: _Run, index: int) -> None:
+    """Create the ARM side in batches; the cursor is saved with each batch, and upserts make a batch that was
+    running when the process died harmless to repeat."""
+    with r.ctx.store.read() as tx:
+        rows = _translated_rows(tx, r, clock.now(tx))
+        cursor = int(((tx.get_operation(r.op_id) or {}).get("progress") or {}).get("cursor", 0))
+    total = len(rows)
+    while cursor < total:
+        batch = rows[cursor:cursor + BATCH]
+        with r.tx() as tx:
+            r.begin(tx)
+            tx.upsert(batch)
+            cursor += len(batch)
+            tx.update_operation(r.op_id, progress={"step": index, "cursor": cursor})
+        r.report("create", cursor, total)
+    with r.tx() as tx:
+        r.begin(tx)
+        _advance(tx, r, index)
+
+
+def _prepare_dataplane(r: _Run, index: int) -> None:
+    """VMs outside a VNet are stopped and deallocated, and restarted on the ARM side (spec §1.1 unit A)."""
+    with r.tx() as tx:
+        now = r.begin(tx)
+        unit = tx.get_unit(r.uid)
+        assert unit is not None
+        before = unit["doc"].get("power_before") or {}
+        rows = tx.get_many(before)
+        changed, events = [], []
+        real = datetime.now(UTC)
+        for key, row in rows.items():
+            status, _power = before[key]
+            if row.doc.get("instance_status") == c.InstanceStatus.STOPPED_DEALLOCATED.value:
+                continue
+            doc = dict(row.doc)
+            doc.update(instance_status=c.InstanceStatus.STOPPED_DEALLOCATED.value,
+                       power_state=c.PowerState.STOPPED.value, ip_address=None)
+            row.doc, row.status, row.version = doc, c.InstanceStatus.STOPPED_DEALLOCATED.value, row.version + 1
+            changed.append(row)
+            events.append(_event(r, key, "down", now, real, "prepare: stop and deallocate (classic)"))
+            if status not in (c.InstanceStatus.STOPPED_VM.value, c.InstanceStatus.STOPPED_DEALLOCATED.value):
+                events.append(_event(r, key, "up", now, datetime.now(UTC), "prepare: started in ARM"))
+        tx.replace_all(changed)
+        tx.add_timeline(events)
+        _advance(tx, r, index)
+
+
+def _event(r: _Run, key: str, event: str, at: datetime, real: datetime, reason: str) -> dict[str, Any]:
+    return {"subscription_id": r.sub, "vm_key": key.lower(), "event": event, "at": at, "real_at": real,
+            "operation_id": r.op_id, "reason": reason}
+
+
+def _prepare_finish(r: _Run, index: int) -> None:
+    with r.tx() as tx:
+        r.begin(tx)
+        tx.set_columns(tx.keys(lock_holder=r.uid, model=ids.CLASSIC), migration_state=S.PREPARED.value)
+        _succeed(tx, r, S.PREPARED.value)
+
+
+# ---- commit
+
+
+def _commit_remove_classic(r: _Run, index: int) -> None:
+    """Remove the classic representation (kept: cloned NSGs/route tables, which are only unlocked)."""
+    while True:
+        with r.tx() as tx:
+            r.begin(tx)
+            keys = tx.keys(lock_holder=r.uid, model=ids.CLASSIC)
+            rows = tx.get_many(keys[:BATCH])
+            kept = [k for k, row in rows.items() if row.type in KEPT_TYPES]
+            gone = [k for k, row in rows.items() if row.type not in KEPT_TYPES]
+            tx.set_columns(kept, lock_holder=None, migration_state=None)
+            tx.delete(gone)
+            done = len(keys) <= BATCH
+            if done:
+                _advance(tx, r, index)
+        r.report("remove classic", len(rows), len(keys))
+        if done:
+            return
+
+
+def _unlock_arm(r: _Run, index: int) -> None:
+    while True:
+        with r.tx() as tx:
+            r.begin(tx)
+            keys = tx.keys(lock_holder=r.uid, model=ids.ARM)
+            tx.set_columns(keys[:BATCH], lock_holder=None, migration_state=None)
+            done = len(keys) <= BATCH
+            if done:
+                _advance(tx, r, index)
+        if done:
+            return
+
+
+def _commit_finish(r: _Run, index: int) -> None:
+    with r.tx() as tx:
+        r.begin(tx)
+        _succeed(tx, r, S.COMMITTED.value)
+
+
+# ---- abort
+
+
+def _abort_remove_arm(r: _Run, index: int) -> None:
+    while True:
+        with r.tx() as tx:
+            r.begin(tx)
+            keys = tx.keys(lock_holder=r.uid, model=ids.ARM)
+            tx.delete(keys[:BATCH])
+            done = len(keys) <= BATCH
+            if done:
+                _advance(tx, r, index)
+        r.report("remove ARM resources", min(BATCH, len(keys)), len(keys))
+        if done:
+            return
+
+
+def _abort_restore(r: _Run, index: int) -> None:
+    """Give VMs that prepare deallocated their power state back (their ARM twin stops, classic restarts)."""
+    with r.tx() as tx:
+        now = r.begin(tx)
+        unit = tx.get_unit(r.uid)
+        assert unit is not None
+        before = unit["doc"].get("power_before") or {}
+        rows = tx.get_many(before)
+        changed, events = [], []
+        for key, row in rows.items():
+            status, power = before[key]
+            if row.doc.get("instance_status") == status:
+                continue
+            down_in_arm = status not in (c.InstanceStatus.STOPPED_VM.value, c.InstanceStatus.STOPPED_DEALLOCATED.value)
+            doc = dict(row.doc)
+            doc.update(instance_status=status, power_state=power)
+            row.doc, row.status, row.version = doc, status, row.version + 1
+            changed.append(row)
+            if down_in_arm:
+                events.append(_event(r, key, "down", now, datetime.now(UTC), "abort: ARM VM removed"))
+                events.append(_event(r, key, "up", now, datetime.now(UTC), "abort: restarted (classic)"))
+        tx.replace_all(changed)
+        tx.add_timeline(events)
+        _advance(tx, r, index)
+
+
+def _abort_unlock(r: _Run, index: int) -> None:
+    while True:
+        with r.tx() as tx:
+            r.begin(tx)
+            keys = tx.keys(lock_holder=r.uid, model=ids.CLASSIC)
+            tx.set_columns(keys[:BATCH], lock_holder=None, migration_state=None)
+            done = len(keys) <= BATCH
+            if done:
+                _advance(tx, r, index)
+        if done:
+            return
+
+
+def _abort_finish(r: _Run, index: int) -> None:
+    with r.tx() as tx:
+        r.begin(tx)
+        _succeed(tx, r, S.ABORTED.value)
+
+
+_STEP_FUNCS: dict[tuple[Op, str], Callable[[_Run, int], None]] = {
+    (Op.PREPARE, "validate"): _prepare_validate, (Op.PREPARE, "lock"): _prepare_lock,
+    (Op.PREPARE, "create"): _prepare_create, (Op.PREPARE, "dataplane"): _prepare_dataplane,
+    (Op.PREPARE, "finish"): _prepare_finish,
+    (Op.COMMIT, "remove_classic"): _commit_remove_classic, (Op.COMMIT, "unlock_arm"): _unlock_arm,
+    (Op.COMMIT, "finish"): _commit_finish,
+    (Op.ABORT, "remove_arm"): _abort_remove_arm, (Op.ABORT, "restore"): _abort_restore,
+    (Op.ABORT, "unlock"): _abort_unlock, (Op.ABORT, "finish"): _abort_finish,
+}
+
+
+# --------------------------------------------------------------------------- conveniences
+
+
+def execute(ctx: AppContext, op: Op, ref: UnitRef, progress: Progress | None = None) -> OperationView:
+    """Start and run to the end (what the CLI does without --no-wait)."""
+    view = start(ctx, op, ref)
+    if view.status == IN_PROGRESS:
+        view = run(ctx, view.id, progress)
+    return view
+
+
+def resume_all(ctx: AppContext, owner: str | None = None) -> list[OperationView]:
+    """Finish every operation whose process died (or that nobody started)."""
+    with ctx.store.read() as tx:
+        pending = operations.claimable(tx)
+    return [run(ctx, op_id, owner=owner) for op_id in pending]

@@ -1,0 +1,210 @@
+"""Loading a unit of migration from the store: the snapshot its rules and translation read, and the
+classic rows that belong to it (what prepare locks and commit removes)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlparse
+
+from ..domain import arm as armt
+from ..domain import classic as c
+from ..domain import identity as ids
+from ..domain.locations import arm_name, display_name
+from ..domain.units import CloudService, UnitKind, UnitRef, UnitSnapshot
+from ..store import Row, Tx
+from . import codec
+
+
+def unit_id(sub: str, ref: UnitRef) -> str:
+    return hashlib.sha1(ref.root_id(sub).lower().encode()).hexdigest()[:32]
+
+
+@dataclass
+class LoadedUnit:
+    snapshot: UnitSnapshot
+    root: Row | None
+    members: list[Row] = field(default_factory=list)  # classic rows locked by the unit and removed at commit
+    kept: list[Row] = field(default_factory=list)  # classic rows locked but kept at commit (cloned NSGs/UDRs)
+
+
+def account_of(media_link: str) -> tuple[str, str]:
+    """('account', 'container/blob') of a VHD URL."""
+    parsed = urlparse(media_link)
+    return (parsed.hostname or "").split(".")[0].lower(), parsed.path.lstrip("/")
+
+
+def _subscription(tx: Tx, sub: str) -> c.Subscription:
+    doc = tx.get_subscription(sub)
+    return c.Subscription.model_validate(doc) if doc else c.Subscription(id=sub)
+
+
+def _by_name(tx: Tx, sub: str, rtype: str, names: set[str]) -> list[Row]:
+    if not names:
+        return []
+    return [r for r in tx.query(sub, types=[rtype]) if r.name.lower() in names]
+
+
+def _load_services(tx: Tx, sub: str, deployments: list[Row], lu: LoadedUnit) -> None:
+    snap = lu.snapshot
+    hs_keys = {d.parent_key for d in deployments if d.parent_key}
+    hosted = tx.get_many(hs_keys)
+    roles = tx.query(sub, parent_keys=[d.key for d in deployments])
+    roles_by_dep: dict[str, list[Row]] = {}
+    for r in roles:
+        roles_by_dep.setdefault(r.parent_key or "", []).append(r)
+    for d in deployments:
+        hs_row = hosted.get(d.parent_key or "")
+        if hs_row is None:
+            continue
+        cs = CloudService(c.HostedService.model_validate(hs_row.doc), c.Deployment.model_validate(d.doc),
+                          [c.Role.model_validate(r.doc) for r in roles_by_dep.get(d.key, [])])
+        snap.services.append(cs)
+        lu.members += [hs_row, d, *roles_by_dep.get(d.key, [])]
+    # disks attached to the unit's roles, and the storage accounts their VHDs live in
+    role_keys = [r.key for r in roles]
+    lu.members += [r for r in tx.query(sub, types=[ids.T_DISK], parent_keys=role_keys)]
+    accounts: set[str] = set()
+    for cs in snap.services:
+        for role in cs.roles:
+            for link in ([role.os_disk.media_link] if role.os_disk else []) + [d.media_link for d in role.data_disks]:
+                accounts.add(account_of(link)[0])
+            if role.boot_diagnostics and role.boot_diagnostics.storage_uri:
+                accounts.add(account_of(role.boot_diagnostics.storage_uri)[0])
+    for row in _by_name(tx, sub, ids.T_STORAGE, accounts):
+        snap.storage_accounts[row.name.lower()] = c.StorageAccount.model_validate(row.doc)
+    # reserved IPs of the deployments move with them (mapping row 14)
+    rip_names = {cs.deployment.reserved_ip_name.lower() for cs in snap.services if cs.deployment.reserved_ip_name}
+    rip_names |= {v.reserved_ip_name.lower() for cs in snap.services for v in cs.deployment.virtual_ips
+                  if v.reserved_ip_name}
+    for row in _by_name(tx, sub, ids.T_RESERVED_IP, rip_names):
+        snap.reserved_ips[row.name.lower()] = c.ReservedIP.model_validate(row.doc)
+        lu.members.append(row)
+    # NSGs on VMs/NICs are cloned; the classic ones stay, locked
+    nsg_names = {r.network_security_group.lower() for cs in snap.services for r in cs.roles
+                 if r.network_security_group}
+    nsg_names |= {n.network_security_group.lower() for cs in snap.services for r in cs.roles
+                  for n in r.secondary_nics if n.network_security_group}
+    _load_nsgs_and_route_tables(tx, sub, lu, nsg_names, set())
+
+
+def _load_nsgs_and_route_tables(tx: Tx, sub: str, lu: LoadedUnit, nsgs: set[str], rts: set[str]) -> None:
+    for row in _by_name(tx, sub, ids.T_NSG, nsgs - set(lu.snapshot.nsgs)):
+        lu.snapshot.nsgs[row.name.lower()] = c.NetworkSecurityGroup.model_validate(row.doc)
+        lu.kept.append(row)
+    for row in _by_name(tx, sub, ids.T_ROUTE_TABLE, rts - set(lu.snapshot.route_tables)):
+        lu.snapshot.route_tables[row.name.lower()] = c.RouteTable.model_validate(row.doc)
+        lu.kept.append(row)
+
+
+def _arm_facts(tx: Tx, snap: UnitSnapshot) -> None:
+    if not snap.location:
+        return
+    region = arm_name(snap.location)
+    snap.arm.quota = dict(snap.subscription.arm_quotas.get(region, {}))
+    if not snap.arm.quota:
+        return
+    usage: dict[str, int] = {}
+    kinds = {armt.NIC: "networkInterfaces", armt.LOAD_BALANCER: "loadBalancers", armt.NSG: "networkSecurityGroups",
+             armt.ROUTE_TABLE: "routeTables", armt.VNET: "virtualNetworks"}
+    from ..domain.sizes import cores_of  # local: keeps this import out of the hot path of other units
+
+    for row in tx.query(snap.subscription.id, model=ids.ARM, location=region):
+        kind = kinds.get(row.type)
+        if kind:
+            usage[kind] = usage.get(kind, 0) + 1
+        elif row.type == armt.PUBLIC_IP:
+            static = row.doc.get("properties", {}).get("publicIPAllocationMethod") == "Static"
+            key = "staticPublicIPAddresses" if static else "publicIPAddresses"
+            usage[key] = usage.get(key, 0) + 1
+        elif row.type == armt.VM:
+            size = row.doc.get("properties", {}).get("hardwareProfile", {}).get("vmSize", "")
+            usage["cores"] = usage.get("cores", 0) + cores_of(size)
+    snap.arm.usage = usage
+
+
+def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime) -> LoadedUnit:
+    root = tx.get(ref.root_id(sub))
+    subscription = _subscription(tx, sub)
+    snap = UnitSnapshot(subscription=subscription, ref=ref, now=now, exists=root is not None,
+                        migration_state=root.migration_state if root else None)
+    lu = LoadedUnit(snap, root)
+    if root is None:
+        return lu
+    snap.location = display_name(root.location) if root.location else None
+    if ref.kind == UnitKind.DEPLOYMENT:
+        _load_services(tx, sub, [root], lu)
+        dest = ref.destination
+        if dest is not None and dest.normalized == "existing" and dest.vnet:
+            vnet_id = ids.arm_resource_id(sub, dest.resource_group, armt.VNET, dest.vnet)
+            row = tx.get(vnet_id)
+            snap.arm.resource_group_exists = tx.get(ids.resource_group_id(sub, dest.resource_group)) is not None
+            if row is not None and row.model == ids.ARM:
+                snap.arm.existing_vnet = codec.arm_object(row)
+                snap.arm.existing_vnet_location = row.location
+    elif ref.kind == UnitKind.VNET:
+        vnet = c.VirtualNetworkSite.model_validate(root.doc)
+        snap.vnet = vnet
+        lu.members.append(root)
+        deployments = [d for d in tx.query(sub, types=[ids.T_DEPLOYMENT])
+                       if (d.doc.get("virtual_network_name") or "").lower() == vnet.name.lower()]
+        _load_services(tx, sub, deployments, lu)
+        sites = {conn.local_network_site.lower() for conn in (vnet.gateway.connections if vnet.gateway else [])}
+        for row in _by_name(tx, sub, ids.T_LOCAL_SITE, sites):
+            snap.local_sites[row.name.lower()] = c.LocalNetworkSite.model_validate(row.doc)
+        _load_nsgs_and_route_tables(
+            tx, sub, lu, {s.network_security_group.lower() for s in vnet.subnets if s.network_security_group},
+            {s.route_table.lower() for s in vnet.subnets if s.route_table})
+        if vnet.gateway and vnet.gateway.express_route_circuit:
+            for row in tx.query(sub, types=[ids.T_ER_CIRCUIT]):
+                snap.er_circuits[row.doc["service_key"].lower()] = c.ExpressRouteCircuit.model_validate(row.doc)
+    elif ref.kind == UnitKind.STORAGE:
+        account = c.StorageAccount.model_validate(root.doc)
+        snap.storage_account = account
+        snap.storage_accounts[account.name.lower()] = account
+        lu.members.append(root)
+        name = account.name.lower()
+        snap.disks = [c.Disk.model_validate(r.doc) for r in tx.query(sub, types=[ids.T_DISK])
+                      if account_of(r.doc["media_link"])[0] == name]
+        snap.os_images = [c.OSImage.model_validate(r.doc) for r in tx.query(sub, types=[ids.T_OS_IMAGE])
+                          if r.doc.get("media_link") and account_of(r.doc["media_link"])[0] == name]
+        snap.vm_images = [c.VMImage.model_validate(r.doc) for r in tx.query(sub, types=[ids.T_VM_IMAGE])
+                          if any(account_of(m)[0] == name for m in r.doc.get("media_links", []))]
+    elif ref.kind == UnitKind.RESERVED_IP:
+        rip = c.ReservedIP.model_validate(root.doc)
+        snap.reserved_ip = rip
+        snap.reserved_ips[rip.name.lower()] = rip
+        lu.members.append(root)
+        if rip.service_name:
+            snap.used_by.append(f"HostedService {rip.service_name}")
+    else:
+        _load_standalone_network(tx, sub, ref, root, lu)
+    keys = {r.key for r in lu.members} | {r.key for r in lu.kept}
+    assignments = tx.query(sub, types=[ids.T_ROLE_ASSIGNMENT])
+    snap.role_assignments = [c.RoleAssignment.model_validate(r.doc) for r in assignments
+                             if r.doc["scope"].lower() in keys]
+    _arm_facts(tx, snap)
+    return lu
+
+
+def _load_standalone_network(tx: Tx, sub: str, ref: UnitRef, root: Row, lu: LoadedUnit) -> None:
+    snap = lu.snapshot
+    lu.members.append(root)
+    name = ref.name.lower()
+    field_name = "network_security_group" if ref.kind == UnitKind.NSG else "route_table"
+    if ref.kind == UnitKind.NSG:
+        snap.nsg = c.NetworkSecurityGroup.model_validate(root.doc)
+        snap.nsgs[name] = snap.nsg
+    else:
+        snap.route_table = c.RouteTable.model_validate(root.doc)
+        snap.route_tables[name] = snap.route_table
+    for row in tx.query(sub, types=[ids.T_VNET]):
+        for subnet in row.doc.get("subnets", []):
+            if (subnet.get(field_name) or "").lower() == name:
+                snap.used_by.append(f"Subnet {subnet['name']} of Virtual Network {row.name}")
+    if ref.kind == UnitKind.NSG:
+        for row in tx.query(sub, types=[ids.T_VM]):
+            nics = [n.get("network_security_group") for n in row.doc.get("secondary_nics", [])]
+            if name in {(x or "").lower() for x in [row.doc.get("network_security_group"), *nics]}:
+                snap.used_by.append(f"VM {row.name}")
