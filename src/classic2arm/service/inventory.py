@@ -8,9 +8,9 @@ a fraction of a second.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from ..domain import identity as ids
-from ..store import Row
 from .context import AppContext
 from .errors import ServiceError
 
@@ -34,16 +34,6 @@ class InventoryItem:
         return asdict(self)
 
 
-def _power_state(doc: dict[str, object]) -> str | None:
-    status = doc.get("instance_status")
-    if status == "StoppedDeallocated":
-        return "StoppedDeallocated"
-    if status == "StoppedVM":
-        return "Stopped"
-    power = doc.get("power_state")
-    return str(power) if power is not None else None
-
-
 def resolve_types(type_filter: str | None) -> list[str]:
     if type_filter is None:
         return [ids.T_VM]
@@ -60,25 +50,33 @@ def inventory(ctx: AppContext, type_filter: str | None = None) -> list[Inventory
     types = resolve_types(type_filter)
     with ctx.store.read() as tx:
         sub = ctx.subscription_id(tx)
-        rows = tx.query(sub, types=types)
+        rows = tx.project(sub, types, ["service_name", "power_state"])
         vnet_of: dict[str, str | None] = {}
-        if any(r.type in (ids.T_VM, ids.T_PAAS_ROLE, ids.T_DEPLOYMENT) for r in rows):
-            for d in tx.query(sub, types=[ids.T_DEPLOYMENT]):
-                vnet_of[d.key] = d.doc.get("virtual_network_name")
+        if any(r["type"] in (ids.T_VM, ids.T_PAAS_ROLE, ids.T_DEPLOYMENT) for r in rows):
+            for d in tx.project(sub, [ids.T_DEPLOYMENT], ["virtual_network_name"]):
+                vnet_of[d["key"]] = d["doc_virtual_network_name"]
     return [_item(r, vnet_of) for r in rows]
 
 
-def _item(r: Row, vnet_of: dict[str, str | None]) -> InventoryItem:
-    doc = r.doc
-    cloud_service = doc.get("service_name") if r.type != ids.T_HOSTED_SERVICE else r.name
+def _power_state(status: str | None, power: str | None) -> str | None:
+    if status == "StoppedDeallocated":
+        return "StoppedDeallocated"
+    if status == "StoppedVM":
+        return "Stopped"
+    return power
+
+
+def _item(r: dict[str, Any], vnet_of: dict[str, str | None]) -> InventoryItem:
+    rtype = r["type"]
+    cloud_service = r["name"] if rtype == ids.T_HOSTED_SERVICE else r["doc_service_name"]
     vnet: str | None = None
-    if r.type in (ids.T_VM, ids.T_PAAS_ROLE):
-        vnet = vnet_of.get(r.parent_key or "")
-    elif r.type == ids.T_DEPLOYMENT:
-        vnet = vnet_of.get(r.key)
-    elif r.type == ids.T_VNET:
-        vnet = r.name
-    power = _power_state(doc) if r.type in (ids.T_VM, ids.T_PAAS_ROLE) else None
-    return InventoryItem(type=r.type.lower(), name=r.name, location=r.location, subscriptionId=r.subscription_id,
-                         cloudService=cloud_service, virtualNetwork=vnet, powerState=power,
-                         migrationState=r.migration_state, id=r.arm_id or r.id)
+    if rtype in (ids.T_VM, ids.T_PAAS_ROLE):
+        vnet = vnet_of.get(r["parent_key"] or "")
+    elif rtype == ids.T_DEPLOYMENT:
+        vnet = vnet_of.get(r["key"])
+    elif rtype == ids.T_VNET:
+        vnet = r["name"]
+    power = _power_state(r["status"], r["doc_power_state"]) if rtype in (ids.T_VM, ids.T_PAAS_ROLE) else None
+    return InventoryItem(type=rtype.lower(), name=r["name"], location=r["location"],
+                         subscriptionId=r["subscription_id"], cloudService=cloud_service, virtualNetwork=vnet,
+                         powerState=power, migrationState=r["migration_state"], id=r["arm_key"] or r["id"])

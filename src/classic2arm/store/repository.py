@@ -191,6 +191,17 @@ class Tx:
             q = q.limit(limit)
         return [_row(r) for r in self.conn.execute(q)]
 
+    def project(self, subscription_id: str, types: Sequence[str], fields: Sequence[str]) -> list[dict[str, Any]]:
+        """Index columns plus a few document fields extracted by the database (no JSON parsing in Python):
+        the fast path for listings over tens of thousands of rows."""
+        c = resources.c
+        cols = [c.key, c.id, c.type, c.name, c.parent_key, c.location, c.status, c.migration_state, c.arm_key,
+                c.subscription_id]
+        extra = [c.doc[f].as_string().label(f"doc_{f}") for f in fields]
+        q = (sa.select(*cols, *extra).where(c.subscription_id == subscription_id)
+             .where(c.type_lc.in_([t.lower() for t in types])).order_by(c.key))
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
     def _query_in(self, q: Any, column: Any, values: list[str]) -> list[Row]:
         out: list[Row] = []
         for i in range(0, len(values), CHUNK):
