@@ -23,6 +23,8 @@ from . import output
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 NoWait = Annotated[bool, typer.Option("--no-wait", help="Print the operation id and return at once.")]
+ServiceOpt = Annotated[str, typer.Option("--service", help="Cloud service (hosted service) name.")]
+DeploymentOpt = Annotated[str, typer.Option("--deployment", help="Deployment name.")]
 EXIT_VALIDATION_ERRORS = 3
 
 
@@ -86,9 +88,6 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
     dep_app = typer.Typer(no_args_is_help=True, help="Migrate a cloud-service deployment whose VMs are not in a "
                                                      "VNet (Move-AzureService).")
     app.add_typer(dep_app, name="deployment")
-
-    ServiceOpt = Annotated[str, typer.Option("--service", help="Cloud service (hosted service) name.")]
-    DeploymentOpt = Annotated[str, typer.Option("--deployment", help="Deployment name.")]
 
     def destination(new_vnet: bool, rg: str | None, vnet: str | None, subnet: str | None,
                     raw: str | None) -> Destination:
