@@ -7,16 +7,18 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..domain.state_machine import Op
 from ..domain.units import Destination, UnitKind, UnitRef
-from ..service import migration
+from ..service import check, migration
 from ..service.context import AppContext
 from ..service.operations import OperationView
 from . import output
@@ -84,6 +86,23 @@ def _spawn_runner(op_id: str, db_url: str | None) -> None:
                      start_new_session=True)
 
 
+def parse_unit(text: str) -> UnitRef:
+    """`deployment:svc/dep`, `vnet:name`, … as the snapshot/check commands take a unit."""
+    kind_text, sep, rest = text.partition(":")
+    try:
+        kind = UnitKind(kind_text)
+    except ValueError:
+        raise typer.BadParameter(f"'{text}': the kind must be one of {', '.join(k.value for k in UnitKind)}") from None
+    if not sep or not rest:
+        raise typer.BadParameter(f"'{text}' names no resource")
+    if kind == UnitKind.DEPLOYMENT:
+        svc, slash, dep = rest.partition("/")
+        if not slash or not svc or not dep:
+            raise typer.BadParameter(f"'{text}': write deployment:SERVICE/DEPLOYMENT")
+        return UnitRef(kind, dep, svc)
+    return UnitRef(kind, rest)
+
+
 def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callable[[], str | None]) -> None:
     dep_app = typer.Typer(no_args_is_help=True, help="Migrate a cloud-service deployment whose VMs are not in a "
                                                      "VNet (Move-AzureService).")
@@ -128,6 +147,32 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
 
     for op in Op:
         make_dep_command(op)
+
+    @app.command("snapshot")
+    def snapshot_cmd(unit: Annotated[str, typer.Argument(help="deployment:SERVICE/DEPLOYMENT, vnet:NAME, "
+                                                              "storage:NAME, reserved-ip:NAME, nsg:NAME, "
+                                                              "route-table:NAME")]) -> None:
+        """Capture a unit's classic configuration as JSON (before prepare), for `check`."""
+        output.emit_json(check.snapshot(get_ctx(), parse_unit(unit)))
+
+    @app.command("check")
+    def check_cmd(unit: Annotated[str, typer.Argument(help="as for snapshot")],
+                  before: Annotated[Path, typer.Option("--before", help="JSON written by `snapshot` before prepare.")],
+                  as_json: JsonOpt = False) -> None:
+        """Compare the snapshot with the prepared ARM resources: what was kept, what changed."""
+        try:
+            data = json.loads(before.read_text())
+        except (OSError, ValueError) as exc:
+            raise typer.BadParameter(f"{before}: {exc}", param_hint="--before") from None
+        findings = check.check(get_ctx(), parse_unit(unit), data)
+        if as_json:
+            output.emit_json([f.to_json() for f in findings])
+        else:
+            output.table(f"check of {unit}", ["resource", "aspect", "outcome", "as documented", "before", "after"],
+                         [(f.resource, f.aspect, f.outcome, "yes" if f.expected else "NO", f.before, f.after)
+                          for f in findings])
+        if any(not f.expected for f in findings):
+            raise typer.Exit(1)
 
     for kind, title in ((UnitKind.VNET, "a classic virtual network with every deployment in it "
                                         "(Move-AzureVirtualNetwork)"),

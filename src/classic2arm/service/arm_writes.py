@@ -1,0 +1,61 @@
+"""Writes on the ARM side. Resources a migration has prepared are read-only until commit (spec §2.4, R44)."""
+
+from __future__ import annotations
+
+from ..domain import arm as armt
+from ..domain import catalogue as msg
+from ..domain import identity as ids
+from ..domain.arm import ArmResource
+from ..store import Row, Tx
+from . import codec
+from .context import AppContext
+from .errors import NotFound, ServiceError
+
+_KIND_WORDS = {armt.VM: "virtual machine", armt.NIC: "network interface", armt.LOAD_BALANCER: "load balancer",
+               armt.PUBLIC_IP: "public IP address", armt.VNET: "virtual network", armt.STORAGE_ACCOUNT:
+               "storage account", armt.AVAILABILITY_SET: "availability set", armt.RESOURCE_GROUP: "resource group"}
+
+
+def _refuse_if_prepared(row: Row) -> None:
+    if row.model == ids.CLASSIC:
+        raise ServiceError("OperationNotAllowed", f"'{row.arm_id or row.id}' is a classic resource; it is read-only "
+                                                  "through Azure Resource Manager.", 409)
+    if row.lock_holder or row.migration_state:
+        code, text = msg.R44_ARM_PREPARED.render(kind=_KIND_WORDS.get(row.type, "resource"), name=row.name)
+        raise ServiceError(code, text, 409)
+
+
+def _existing(tx: Tx, arm_id: str) -> Row | None:
+    return tx.get(arm_id) or tx.get_by_arm_id(arm_id)
+
+
+def put(ctx: AppContext, resource: ArmResource) -> ArmResource:
+    """Create or replace an ARM resource (PUT). Refused on a resource a migration holds."""
+    with ctx.store.tx() as tx:
+        row = _existing(tx, resource.id)
+        if row is not None:
+            _refuse_if_prepared(row)
+        rg = resource.resource_group
+        if resource.type != armt.RESOURCE_GROUP and rg is not None:
+            rg_row = tx.get(ids.resource_group_id(resource.subscription_id, rg))
+            if rg_row is None:
+                raise NotFound(f"Resource group '{rg}' could not be found.", code="ResourceGroupNotFound")
+        tx.upsert([codec.arm_row(resource)])
+        return resource
+
+
+def delete(ctx: AppContext, arm_id: str) -> None:
+    """Delete an ARM resource and its children (a resource group takes everything in it)."""
+    with ctx.store.tx() as tx:
+        row = _existing(tx, arm_id)
+        if row is None:
+            raise NotFound(f"The Resource '{arm_id}' was not found.")
+        _refuse_if_prepared(row)
+        if row.type == armt.RESOURCE_GROUP:
+            inside = tx.query(row.subscription_id, model=ids.ARM, resource_group=row.name)
+            for r in inside:
+                _refuse_if_prepared(r)
+            tx.delete([r.key for r in inside] + [row.key])
+            return
+        children = tx.query(row.subscription_id, model=ids.ARM, key_prefix=row.key + "/")
+        tx.delete([c.key for c in children] + [row.key])

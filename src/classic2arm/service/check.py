@@ -1,0 +1,171 @@
+"""The check step: capture a unit's classic configuration before prepare (`snapshot`), then compare it with
+the prepared ARM resources (`check`) and say, per resource, what was kept and what changed — and whether
+the docs say it should change (spec §3.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import arm as armt
+from ..domain import identity as ids
+from ..domain.classic import MigrationState as S
+from ..domain.units import UnitKind, UnitRef
+from . import clock, codec
+from .context import AppContext
+from .errors import ServiceError
+from .snapshot import load_unit, unit_id
+
+FORMAT = "classic2arm-snapshot/v1"
+
+
+def snapshot(ctx: AppContext, ref: UnitRef) -> dict[str, Any]:
+    """What a user would download before prepare (Get Deployment, Get VNet…), in a comparable form."""
+    with ctx.store.read() as tx:
+        sub = ctx.subscription_id(tx)
+        lu = load_unit(tx, sub, ref, clock.now(tx))
+    snap = lu.snapshot
+    if not snap.exists:
+        raise ServiceError("ResourceNotFound", f"{ref.describe()} was not found", 404)
+    vms = []
+    for cs in snap.services:
+        in_vnet = bool(cs.deployment.virtual_network_name)
+        for vm in cs.vms:
+            vms.append({
+                "name": vm.name, "cloudService": cs.name, "inVirtualNetwork": in_vnet,
+                "privateIp": vm.static_ip or vm.ip_address, "size": vm.size, "availabilitySet": vm.availability_set,
+                "subnets": vm.subnet_names, "dnsName": f"{cs.name}.cloudapp.net",
+                "vips": [v.address for v in cs.deployment.virtual_ips],
+                "reservedVip": any(v.is_reserved for v in cs.deployment.virtual_ips),
+                "endpoints": [{"name": e.name, "port": e.port, "localPort": e.local_port, "protocol": e.protocol,
+                               "loadBalancedSet": e.load_balanced_endpoint_set_name} for e in vm.input_endpoints],
+                "disks": [d for d in ([vm.os_disk.media_link] if vm.os_disk else [])]
+                + [d.media_link for d in vm.data_disks],
+            })
+    out: dict[str, Any] = {"format": FORMAT, "unit": {"kind": ref.kind.value, "name": ref.name,
+                                                       "service": ref.service}, "virtualMachines": vms}
+    if snap.vnet is not None:
+        out["virtualNetwork"] = {"name": snap.vnet.name, "addressSpace": snap.vnet.address_space,
+                                 "subnets": {s.name: s.address_prefix for s in snap.vnet.subnets},
+                                 "dnsServers": [d.address for d in snap.vnet.dns_servers]}
+    if snap.storage_account is not None:
+        out["storageAccount"] = {"name": snap.storage_account.name, "accountType": snap.storage_account.account_type,
+                                 "endpoints": snap.storage_account.endpoints()}
+    if snap.reserved_ip is not None:
+        out["reservedIp"] = {"name": snap.reserved_ip.name, "address": snap.reserved_ip.address}
+    if snap.nsg is not None:
+        out["networkSecurityGroup"] = {"name": snap.nsg.name, "rules": len([r for r in snap.nsg.rules
+                                                                             if not r.is_default])}
+    if snap.route_table is not None:
+        out["routeTable"] = {"name": snap.route_table.name, "routes": {r.name: r.address_prefix
+                                                                       for r in snap.route_table.routes}}
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    resource: str
+    aspect: str
+    before: Any
+    after: Any
+    outcome: str  # kept | changed | missing
+    expected: bool  # the docs say this is what migration does
+
+    def to_json(self) -> dict[str, Any]:
+        return {"resource": self.resource, "aspect": self.aspect, "before": self.before, "after": self.after,
+                "outcome": self.outcome, "asDocumented": self.expected}
+
+
+def _cmp(out: list[Finding], resource: str, aspect: str, before: Any, after: Any, should_keep: bool = True) -> None:
+    if after is None:
+        out.append(Finding(resource, aspect, before, None, "missing", False))
+        return
+    kept = before == after
+    out.append(Finding(resource, aspect, before, after, "kept" if kept else "changed", kept == should_keep))
+
+
+def check(ctx: AppContext, ref: UnitRef, before: dict[str, Any]) -> list[Finding]:
+    """Compare a snapshot taken before prepare with the prepared ARM resources (GETs only)."""
+    if before.get("format") != FORMAT:
+        raise ServiceError("BadRequest", f"not a classic2arm snapshot (format {before.get('format')!r})")
+    with ctx.store.read() as tx:
+        sub = ctx.subscription_id(tx)
+        unit = tx.get_unit(unit_id(sub, ref))
+        if unit is None or unit["state"] != S.PREPARED.value:
+            raise ServiceError("BadRequest", f"{ref.describe()} is not Prepared; check compares the prepared ARM "
+                                             "resources with the snapshot")
+        arm = [codec.arm_object(r) for r in tx.query(sub, model=ids.ARM, lock_holder=unit["id"])]
+    by_type: dict[str, dict[str, armt.ArmResource]] = {}
+    for res in arm:
+        by_type.setdefault(res.type, {})[res.name.lower()] = res
+    nics = {r.id.lower(): r for r in by_type.get(armt.NIC, {}).values()}
+    pips = {r.id.lower(): r for r in by_type.get(armt.PUBLIC_IP, {}).values()}
+    lbs = list(by_type.get(armt.LOAD_BALANCER, {}).values())
+    out: list[Finding] = []
+    for vm in before.get("virtualMachines", []):
+        name = vm["name"]
+        arm_vm = by_type.get(armt.VM, {}).get(name.lower())
+        _cmp(out, f"VM {name}", "name", name, arm_vm.name if arm_vm else None)
+        if arm_vm is None:
+            continue
+        props = arm_vm.properties
+        if vm["availabilitySet"]:
+            as_id = str((props.get("availabilitySet") or {}).get("id", ""))
+            _cmp(out, f"VM {name}", "availability set", vm["availabilitySet"], as_id.rsplit("/", 1)[-1] or None)
+        disks = [props.get("storageProfile", {}).get("osDisk", {}).get("vhd", {}).get("uri")]
+        disks += [d.get("vhd", {}).get("uri") for d in props.get("storageProfile", {}).get("dataDisks", [])]
+        _cmp(out, f"VM {name}", "disks (VHD URIs)", vm["disks"], [d for d in disks if d])
+        nic_refs = props.get("networkProfile", {}).get("networkInterfaces", [])
+        nic = nics.get(str(nic_refs[0].get("id", "")).lower()) if nic_refs else None
+        cfg = (nic.properties.get("ipConfigurations") or [{}])[0].get("properties", {}) if nic else {}
+        _cmp(out, f"VM {name}", "private IP", vm["privateIp"], cfg.get("privateIPAddress"),
+             should_keep=vm["inVirtualNetwork"])
+        # endpoints → LB rules (load-balanced sets) and inbound NAT rules (the others)
+        frontend_ports: set[tuple[int, int]] = set()
+        for lb in lbs:
+            for rule in lb.properties.get("loadBalancingRules", []) + lb.properties.get("inboundNatRules", []):
+                p = rule.get("properties", {})
+                frontend_ports.add((int(p.get("frontendPort", 0)), int(p.get("backendPort", 0))))
+        for ep in vm["endpoints"]:
+            kept = (ep["port"], ep["localPort"]) in frontend_ports
+            out.append(Finding(f"VM {name}", f"endpoint {ep['name']}", f"{ep['port']}->{ep['localPort']}",
+                               "load-balancing rule" if ep["loadBalancedSet"] else "inbound NAT rule",
+                               "kept" if kept else "missing", kept))
+    # DNS names and VIPs of the cloud services
+    for vm in {v["cloudService"]: v for v in before.get("virtualMachines", [])}.values():
+        fqdns = {str(p.properties.get("dnsSettings", {}).get("fqdn", "")).lower(): p for p in pips.values()}
+        pip = fqdns.get(vm["dnsName"].lower())
+        _cmp(out, f"cloud service {vm['cloudService']}", "DNS name", vm["dnsName"],
+             pip.properties["dnsSettings"]["fqdn"] if pip else None)
+        if pip is not None and vm["vips"]:
+            _cmp(out, f"cloud service {vm['cloudService']}", "public IP (VIP)", vm["vips"][0],
+                 pip.properties.get("ipAddress"), should_keep=vm["inVirtualNetwork"] or vm["reservedVip"])
+    if "virtualNetwork" in before:
+        vn = before["virtualNetwork"]
+        arm_vnet = next(iter(by_type.get(armt.VNET, {}).values()), None)
+        p = arm_vnet.properties if arm_vnet else {}
+        label = f"virtual network {vn['name']}"
+        _cmp(out, label, "address space", vn["addressSpace"],
+             p.get("addressSpace", {}).get("addressPrefixes") if arm_vnet else None)
+        _cmp(out, label, "subnets", vn["subnets"],
+             {s["name"]: s.get("properties", {}).get("addressPrefix") for s in p.get("subnets", [])}
+             if arm_vnet else None)
+        _cmp(out, label, "DNS servers", vn["dnsServers"],
+             p.get("dhcpOptions", {}).get("dnsServers", []) if arm_vnet else None)
+    if "storageAccount" in before:
+        sa = before["storageAccount"]
+        acct = by_type.get(armt.STORAGE_ACCOUNT, {}).get(sa["name"].lower())
+        _cmp(out, f"storage account {sa['name']}", "name", sa["name"], acct.name if acct else None)
+        if acct is not None:
+            eps = acct.properties.get("primaryEndpoints", {})
+            _cmp(out, f"storage account {sa['name']}", "blob endpoint", sa["endpoints"][0], eps.get("blob"))
+    if "reservedIp" in before:
+        rip = before["reservedIp"]
+        got = by_type.get(armt.PUBLIC_IP, {}).get(rip["name"].lower())
+        _cmp(out, f"reserved IP {rip['name']}", "address", rip["address"],
+             got.properties.get("ipAddress") if got else None)
+    if ref.kind in (UnitKind.NSG, UnitKind.ROUTE_TABLE):
+        rtype = armt.NSG if ref.kind == UnitKind.NSG else armt.ROUTE_TABLE
+        got_any = next(iter(by_type.get(rtype, {}).values()), None)
+        _cmp(out, f"{ref.kind.value} {ref.name}", "name", ref.name, got_any.name if got_any else None)
+    return out
