@@ -408,8 +408,9 @@ def _prepare_dataplane(r: _Run, index: int) -> None:
                        power_state=c.PowerState.STOPPED.value, ip_address=None)
             row.doc, row.status, row.version = doc, c.InstanceStatus.STOPPED_DEALLOCATED.value, row.version + 1
             changed.append(row)
-            events.append(_event(r, key, "down", now, real, "prepare: stop and deallocate (classic)"))
             if status not in (c.InstanceStatus.STOPPED_VM.value, c.InstanceStatus.STOPPED_DEALLOCATED.value):
+                # a running VM: one window from the classic stop/deallocate to the start on the ARM side
+                events.append(_event(r, key, "down", now, real, "prepare: stop and deallocate (classic)"))
                 events.append(_event(r, key, "up", now, datetime.now(UTC), "prepare: started in ARM"))
         tx.replace_all(changed)
         tx.add_timeline(events)

@@ -1,0 +1,224 @@
+"""The migration service end to end over a generated estate: state machine, locks, ARM side, data plane,
+idempotency and retries (issue 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from classic2arm.domain import arm as armt
+from classic2arm.domain import generator
+from classic2arm.domain import identity as ids
+from classic2arm.domain.arm import ArmResource
+from classic2arm.domain.state_machine import Op
+from classic2arm.domain.units import Destination, UnitKind, UnitRef
+from classic2arm.service import arm_writes, clock, estate, faults, migration, status, vms, world_clock
+from classic2arm.service.context import AppContext
+from classic2arm.service.errors import Locked, ServiceError
+
+SUB = "00000000-0000-0000-0000-000000000001"
+NEW = Destination("New")
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Iterator[AppContext]:
+    c = AppContext.open(f"sqlite:///{tmp_path / 'm.db'}")
+    world_clock.set_clock(c, clock.fixed(clock.parse_when("2023-06-01")))
+    estate.import_estate(c, generator.generate(vms=60, vnets=2, seed=11, blockers=0.0), source="gen")
+    yield c
+    c.close()
+
+
+def units(ctx: AppContext, kind: str) -> list[status.UnitStatus]:
+    return [u for u in status.status(ctx) if u.kind == kind]
+
+
+def vnet_ref(ctx: AppContext) -> UnitRef:
+    return UnitRef(UnitKind.VNET, max(units(ctx, "vnet"), key=lambda u: u.vms).name)
+
+
+def dep_ref(ctx: AppContext) -> UnitRef:
+    u = next(u for u in units(ctx, "deployment") if u.vms > 0)
+    return UnitRef(UnitKind.DEPLOYMENT, u.name, u.service, NEW)
+
+
+def counts(ctx: AppContext) -> tuple[int, int]:
+    with ctx.store.read() as tx:
+        return tx.count(SUB, model="classic"), tx.count(SUB, model="arm")
+
+
+def test_not_registered_refuses_every_call(ctx: AppContext) -> None:
+    with ctx.store.tx() as tx:
+        doc = tx.get_subscription(SUB)
+        assert doc is not None
+        tx.put_subscription({**doc, "registered_for_migration": False})
+    ref = vnet_ref(ctx)
+    for call in (lambda: migration.validate(ctx, ref), *(lambda o=o: migration.start(ctx, o, ref)
+                                                         for o in (Op.PREPARE, Op.COMMIT, Op.ABORT))):
+        with pytest.raises(ServiceError) as err:
+            call()
+        assert (err.value.code, err.value.message) == ("BadRequest", "Subscription is not registered for migration.")
+
+
+def test_missing_targets(ctx: AppContext) -> None:
+    res = migration.validate(ctx, UnitRef(UnitKind.DEPLOYMENT, "nodep", "nosvc", NEW))
+    assert [(m.resource_type, m.resource_name, m.category.value, m.message) for m in res.messages] == [
+        ("Deployment", "nodep", "Error", "The deployment name 'nodep' does not exist.")]
+    with pytest.raises(ServiceError) as err:
+        migration.start(ctx, Op.PREPARE, UnitRef(UnitKind.DEPLOYMENT, "nodep", "nosvc", NEW))
+    assert err.value.http_status == 404 and err.value.code == "ResourceNotFound"
+    with pytest.raises(ServiceError) as err:
+        migration.start(ctx, Op.COMMIT, UnitRef(UnitKind.VNET, "novnet"))
+    assert err.value.http_status == 400 and err.value.message.startswith("Virtual network 'novnet' not found.")
+    with pytest.raises(ServiceError) as err:
+        migration.start(ctx, Op.ABORT, UnitRef(UnitKind.STORAGE, "nostore"))
+    assert err.value.message == "The storage account 'nostore' was not found."
+
+
+@pytest.mark.parametrize(("dest", "text"), [
+    (Destination("Sideways"), "DestinationVirtualNetwork must be set to one of the following values: Default, New, "
+                              "or Existing."),
+    (Destination("Default"), "Default VNet destination option not implemented."),
+    (Destination("Existing", "rg", "", "sn"), "The virtual network name cannot be null or empty."),
+    (Destination("existing", "rg", "v", ""), "The Subnet Name cannot be null or empty."),
+])
+def test_destination_errors(ctx: AppContext, dest: Destination, text: str) -> None:
+    ref = dep_ref(ctx)
+    for call in (migration.validate, lambda c, r: migration.start(c, Op.PREPARE, r)):
+        with pytest.raises(ServiceError) as err:
+            call(ctx, UnitRef(ref.kind, ref.name, ref.service, dest))
+        assert err.value.message == text and err.value.http_status == 400
+
+
+def test_vnet_unit_full_flow_keeps_vms_running(ctx: AppContext) -> None:
+    ref = vnet_ref(ctx)
+    result = migration.validate(ctx, ref)
+    assert not result.has_errors, result.messages
+    assert result.result.startswith("Validation Passed")
+    classic_before, arm_before = counts(ctx)
+    view = migration.execute(ctx, Op.PREPARE, ref)
+    assert view.status == "Succeeded", view
+    with ctx.store.read() as tx:
+        vnet_row = tx.get(ids.vnet_id(SUB, ref.name))
+        assert vnet_row is not None and vnet_row.migration_state == "Prepared" and vnet_row.lock_holder
+        roles = [r for r in tx.query(SUB, types=[ids.T_VM]) if r.lock_holder == vnet_row.lock_holder]
+        arm_rows = tx.query(SUB, model="arm", lock_holder=vnet_row.lock_holder)
+    assert roles and all(r.migration_state == "Prepared" for r in roles)
+    assert {r.type for r in arm_rows} >= {armt.RESOURCE_GROUP, armt.VNET, armt.VM, armt.NIC}
+    assert counts(ctx)[0] == classic_before
+    # locked: classic writes refused (R51), ARM writes refused (R44), validate says it is being migrated
+    role = roles[0]
+    with pytest.raises(Locked, match="Management operations on VM are disallowed because migration is in progress"):
+        vms.stop_vm(ctx, role.doc["service_name"], role.doc["deployment_name"], role.name)
+    arm_vm = next(r for r in arm_rows if r.type == armt.VM)
+    with pytest.raises(ServiceError) as err:
+        arm_writes.put(ctx, ArmResource.model_validate(arm_vm.doc))
+    assert err.value.code == "OperationNotAllowed"
+    locked = migration.validate(ctx, ref)
+    assert [m.message for m in locked.messages] == [
+        f"Virtual Network {ref.name} is in the process of being migrated and hence cannot be changed"]
+    # prepare again: idempotent, nothing duplicated
+    again = migration.execute(ctx, Op.PREPARE, ref)
+    assert again.status == "Succeeded" and counts(ctx)[1] == len(arm_rows) + arm_before
+    commit = migration.execute(ctx, Op.COMMIT, ref)
+    assert commit.status == "Succeeded"
+    with ctx.store.read() as tx:
+        assert tx.get(ids.vnet_id(SUB, ref.name)) is None
+        assert not tx.query(SUB, model="arm", lock_holder=vnet_row.lock_holder)
+        assert tx.get(arm_vm.key) is not None and tx.get(arm_vm.key).lock_holder is None  # type: ignore[union-attr]
+    # VNet migration is metadata only: no VM went down
+    assert all(d.windows == 0 for d in status.downtime(ctx, view.id))
+    assert migration.execute(ctx, Op.COMMIT, ref).status == "Succeeded"  # idempotent after the end
+    with pytest.raises(ServiceError):
+        migration.start(ctx, Op.ABORT, ref)
+    arm_writes.put(ctx, ArmResource.model_validate(arm_vm.doc))  # unlocked after commit
+
+
+def test_deployment_outside_vnet_is_deallocated_and_abort_restores(ctx: AppContext) -> None:
+    ref = dep_ref(ctx)
+    with ctx.store.read() as tx:
+        roles = tx.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB))
+    running = {r.name for r in roles if r.status == "ReadyRole"}
+    assert running
+    view = migration.execute(ctx, Op.PREPARE, ref)
+    assert view.status == "Succeeded", view
+    down = {d.vm: d for d in status.downtime(ctx, view.id)}
+    assert {n for n, d in down.items() if d.windows == 1} == running
+    assert all(not d.open for d in down.values())
+    with ctx.store.read() as tx:
+        after = tx.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB))
+    assert {r.status for r in after} == {"StoppedDeallocated"}
+    classic_count, arm_count = counts(ctx)
+    assert arm_count > 0
+    abort = migration.execute(ctx, Op.ABORT, ref)
+    assert abort.status == "Succeeded"
+    with ctx.store.read() as tx:
+        restored = {r.name: r.status for r in tx.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB))}
+        assert all(r.lock_holder is None and r.migration_state is None
+                   for r in tx.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB)))
+    assert restored == {r.name: r.status for r in roles}
+    assert counts(ctx) == (classic_count, 0)
+    # after an abort the unit can be prepared again, and committed
+    assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"
+    assert migration.execute(ctx, Op.COMMIT, ref).status == "Succeeded"
+    with ctx.store.read() as tx:
+        assert tx.get(ref.root_id(SUB)) is None
+
+
+def test_out_of_order_calls(ctx: AppContext) -> None:
+    ref = dep_ref(ctx)
+    with pytest.raises(ServiceError) as err:
+        migration.start(ctx, Op.COMMIT, ref)
+    assert err.value.message == f"Deployment {ref.name} in HostedService {ref.service} has not been prepared for " \
+                                "Migration."
+    with pytest.raises(ServiceError):
+        migration.start(ctx, Op.ABORT, ref)
+    migration.execute(ctx, Op.PREPARE, ref)
+    faults.set_fault(ctx, "commit.remove_classic", "R47")
+    failed = migration.execute(ctx, Op.COMMIT, ref)
+    assert (failed.status, failed.error_code, failed.error_message) == ("Failed", "InternalError",
+                                                                        "Internal server error")
+    with pytest.raises(ServiceError) as err:  # abort is forbidden once a commit was attempted
+        migration.start(ctx, Op.ABORT, ref)
+    assert "can't be aborted" in err.value.message
+    with pytest.raises(ServiceError) as err:
+        migration.start(ctx, Op.PREPARE, ref)
+    assert err.value.message == f"Migration of Deployment {ref.name} in HostedService {ref.service} is in the " \
+                                "process of being committed and cannot be changed until it completes successfully."
+    assert migration.execute(ctx, Op.COMMIT, ref).status == "Succeeded"  # retry succeeds
+
+
+def test_prepare_fault_then_retry_or_abort(ctx: AppContext) -> None:
+    ref = vnet_ref(ctx)
+    faults.set_fault(ctx, "prepare.create", "R48")
+    failed = migration.execute(ctx, Op.PREPARE, ref)
+    assert failed.status == "Failed" and failed.error_code == "DeploymentFailed"
+    assert failed.error_message and failed.error_message.startswith("Template prepare-create-template deployment "
+                                                                    "failed. CorrelationId=")
+    assert next(u for u in status.status(ctx) if u.name == ref.name).state == "PrepareFailed"
+    assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"
+    assert migration.execute(ctx, Op.ABORT, ref).status == "Succeeded"
+    with ctx.store.read() as tx:
+        assert tx.count(SUB, model="arm") == 0
+        assert not [r for r in tx.query(SUB) if r.lock_holder or r.migration_state]
+
+
+def test_validation_errors_block_prepare(tmp_path: Path) -> None:
+    c = AppContext.open(f"sqlite:///{tmp_path / 'b.db'}")
+    world_clock.set_clock(c, clock.fixed(clock.parse_when("2023-06-01")))
+    gen = generator.generate(vms=80, vnets=2, seed=5, blockers=1.0)
+    estate.import_estate(c, gen, source="gen")
+    blocked = next(n for n in gen.notes if n.startswith("blocker R09 hosted-service"))
+    svc = blocked.split()[-1]
+    dep = next(d for d in gen.deployments if d.service_name == svc)
+    ref = UnitRef(UnitKind.DEPLOYMENT, dep.name, svc, NEW)
+    res = migration.validate(c, ref)
+    assert res.has_errors
+    view = migration.execute(c, Op.PREPARE, ref)
+    assert view.status == "Failed" and "multiple Availabilities Sets" in (view.error_message or "")
+    with c.store.read() as tx:
+        assert tx.count(model="arm") == 0 and not tx.query(lock_holder=None, migration_state="Preparing")
+        assert not [r for r in tx.query() if r.lock_holder]
+    c.close()
