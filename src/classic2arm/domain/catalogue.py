@@ -153,3 +153,317 @@ RESULT_PASSED = ("Validation Passed. Please see ValidationMessages object for a 
 
 # ============================================================================ validation messages (spec §4.2)
 # Rules R05–R43 and R52–R56 (domain/rules/) add their texts below this line.
+# Codes name the condition for callers that fold messages into one operation error (prepare); they are not
+# on the validate wire. Where the spec gives only an older and a newer wording, the newest (2023) is used.
+
+# --- destination (R05: spec text; the not-found variants are ours, spec marks them [P])
+R05_SUBNET_OTHER_LOCATION = Text(
+    "R05", "SubnetInDifferentLocation",
+    "The subnet with ID '{0}' is in a different location than deployment '{1}' in hosted service '{2}'. "
+    "The location for the subnet is '{3}' and the location for the hosted service is '{4}'.  Specify a subnet in "
+    "the same location as the deployment.",
+)
+R05_RESOURCE_GROUP_NOT_FOUND = Text(
+    "R05", "DestinationNotFound",
+    "Resource group '{rg}' given as the destination of Deployment {dep} in HostedService {hs} was not found in "
+    "Azure Resource Manager. Specify an existing resource group, virtual network and subnet.",
+    ours=True,
+)
+R05_VNET_NOT_FOUND = Text(
+    "R05", "DestinationNotFound",
+    "Virtual network '{vnet}' in resource group '{rg}' given as the destination of Deployment {dep} in "
+    "HostedService {hs} was not found in Azure Resource Manager. Specify an existing virtual network.",
+    ours=True,
+)
+R05_SUBNET_NOT_FOUND = Text(
+    "R05", "DestinationNotFound",
+    "Subnet '{subnet}' was not found in virtual network '{vnet}' in resource group '{rg}' given as the destination "
+    "of Deployment {dep} in HostedService {hs}. Specify an existing subnet.",
+    ours=True,
+)
+
+# --- scope shape (R06–R13)
+R06_DEPLOYMENT_IN_VNET = Text(
+    "R06", "DeploymentInVirtualNetwork",
+    "Deployment {0} in HostedService {1}  belongs to Virtual Network {2}. Migrate Virtual Network {2} to migrate "
+    "this HostedService {1}.",
+)
+R07_PAAS_DEPLOYMENT = Text(
+    "R07", "PaaSDeploymentNotSupported",
+    "Migration isn't supported for Deployment {dep}  in HostedService {hs} because it's a PaaS deployment "
+    "(Web/Worker).",
+)
+R08_VNET_PAAS = Text(
+    "R08", "NonGatewayPaaSDeployments",
+    "Migration isn't supported for Virtual Network {vnet} because it has non-gateway PaaS deployments.",
+)
+R09_MULTIPLE_AVAILABILITY_SETS = Text(
+    "R09", "MultipleAvailabilitySets",
+    "Migration isn't supported for Deployment {dep} in HostedService {hs} because it has multiple Availabilities "
+    "Sets.",
+)
+# The source text has an unbalanced `{` before the hosted-service name; `{{` keeps it in the rendered text.
+R10_MIXED_AVAILABILITY_SET = Text(
+    "R10", "MixedAvailabilitySetMembership",
+    "Migration isn't supported for Deployment {dep} in HostedService {{{hs} because it has VMs that are not part "
+    "of the Availability Set even though the HostedService contains one.",
+)
+R11_MIXED_NICS = Text(
+    "R11", "MixedSingleAndMultiNic",
+    "Migration isn't supported for Deployment {dep} in HostedService {hs} because it has both single-NIC and "
+    "multi-NIC VMs.",
+    ours=True,
+)
+R12_MULTIPLE_SUBNETS = Text(
+    "R12", "VmInMultipleSubnets",
+    "VM {vm} in HostedService {hs} has network interfaces in more than one subnet ({subnets}), which isn't "
+    "supported for migration. Move all network interfaces of the VM into one subnet and retry migration.",
+    ours=True,
+)
+R13_NO_SUBNET = Text(
+    "R13", "RoleWithoutSubnet",
+    "The Deployment {dep} in cloud service {cs} cannot be migrated because there are no subnets associated with "
+    "the role(s) {roles}. Associate all roles with a subnet, then retry the migration of the cloud service.",
+)
+
+# --- VM and deployment state (R14–R18)
+R14_ROLE_STATE = Text(
+    "R14", "RoleStateNotAllowed",
+    "Migration isn't allowed for HostedService {hs} because it has VM {vm} in State: {state}. Migration is allowed "
+    "only when the VM is in one of the following states - Running, Stopped, Stopped Deallocated.",
+)
+R15_INTERMEDIATE_STATE = Text(
+    "R15", "DeploymentInIntermediateState",
+    "Deployment {dep} in HostedService {hs} is in intermediate state: {state}. Migration not allowed.",
+)
+R15_UPDATE_IN_PROGRESS = Text(
+    "R15", "DeploymentUpdateInProgress",
+    "One or more VMs in Deployment {0} in HostedService {1} is undergoing an update operation. It can't be "
+    "migrated until the previous operation completes successfully. Retry after sometime.",
+)
+# No text found for provisioning failures; the spec proposes the R14 template with the state name.
+R16_PROVISIONING = Text(
+    "R16", "VmProvisioningFailed",
+    "Migration isn't allowed for HostedService {hs} because it has VM {vm} in State: {state}. Migration is allowed "
+    "only when the VM is in one of the following states - Running, Stopped, Stopped Deallocated.",
+    ours=True,
+)
+R17_FABRIC_CLUSTER = Text(
+    "R17", "FabricClusterNotFound",
+    "VM {vm} in HostedService {hs} can't be migrated because the fabric cluster it runs on does not exist in Azure "
+    "Resource Manager. Stop (deallocate) the VM and retry migration, or retry later.",
+    ours=True,
+)
+R18_NOT_REGIONAL = Text(
+    "R18", "NotInRegionalScope",
+    "Migration isn't allowed for Deployment {dep} in HostedService {hs} as it isn't in the regional scope. Refer "
+    "to https://aka.ms/regionalscope for moving this deployment to regional scope.",
+)
+
+# --- extensions and guest agent (R19–R23)
+R19_XML_EXTENSION = Text(
+    "R19", "UnsupportedExtension",
+    "VM {vm} in HostedService {hs} contains Extension {ext} which isn't supported in Azure Resource Manager. It's "
+    "recommended to uninstall it from the VM before continuing with migration.",
+)
+R20_BACKUP_EXTENSION = Text(
+    "R20", "BackupExtensionNotSupported",
+    "VM {vm} in HostedService {hs} contains Extension VMSnapshot/VMSnapshotLinux, which is currently not supported "
+    "for Migration. Uninstall it from the VM and add it back using Azure Resource Manager after the Migration is "
+    "Complete",
+)
+R21_EXTENSION_STATUS_MISSING = Text(
+    "R21", "ExtensionStatusNotReported",
+    "VM {vm} in HostedService {hs} contains Extension {ext} whose Status isn't being reported from the VM. Hence, "
+    "this VM can't be migrated. Ensure that the Extension status is being reported or uninstall the extension from "
+    "the VM and retry migration.",
+)
+R22_EXTENSION_NOT_READY = Text(
+    "R22", "ExtensionHandlerNotReady",
+    "VM {vm} in HostedService {hs} contains Extension {ext} reporting Handler Status: {status}. Hence, the VM "
+    "can't be migrated. Ensure that the Extension handler status being reported is {required} or uninstall it from "
+    "the VM and retry migration.",
+)
+R23_AGENT_NOT_READY = Text(
+    "R23", "GuestAgentNotReady",
+    "VM Agent for VM {vm} in HostedService {hs} is reporting the overall agent status as Not Ready. Hence, the VM "
+    "may not be migrated, if it has a migratable extension. Ensure that the VM Agent is reporting overall agent "
+    "status as Ready. Refer to https://aka.ms/classiciaasmigrationfaqs.",
+)
+
+# --- disks (R25–R28)
+R25_DISK_SIZE_MISMATCH = Text(
+    "R25", "DataDiskSizeMismatch",
+    "Deployment {dep} in HostedService {hs} contains a VM {vm} with Data Disk {disk} whose physical blob size "
+    "{blob_size} bytes doesn't match the VM Data Disk logical size {logical_size} bytes. Migration will proceed "
+    "without specifying a size for the data disk for the Azure Resource Manager VM.",
+)
+R26_VHD_INACCESSIBLE = Text(
+    "R26", "StorageException",
+    "A storage exception occurred while validating data disk {disk} with media link {uri} for VM {vm} in Cloud "
+    "Service {cs}. Ensure that the VHD media link is accessible for this virtual machine",
+)
+R27_BLOB_NAME_SLASH = Text(
+    "R27", "UnsupportedBlobName",
+    "VM {vm} in HostedService {hs} contains Disk with MediaLink {uri} which has blob name {blob}  that isn't "
+    "supported in Azure Resource Manager.",
+)
+R28_PREMIUM_BOOT_DIAGNOSTICS = Text(
+    "R28", "BootDiagnosticsOnPremiumStorage",
+    "VM {vm} in HostedService {hs} has boot diagnostics enabled on Premium storage account {account}, which isn't "
+    "supported for migration. Disable boot diagnostics and retry migration.",
+    ours=True,
+)
+
+# --- network (R29–R41)
+R29_ENDPOINT_ACL = Text(
+    "R29", "EndpointAclNotSupported",
+    "VM {vm} in HostedService {hs} has endpoint {endpoint} with an access control list (ACL), which isn't "
+    "supported for migration. Remove the endpoint ACL and retry migration.",
+    ours=True,
+)
+R30_VNET_PEERED = Text(
+    "R30", "VirtualNetworkPeered",
+    "Migration isn't supported for Virtual Network {vnet} because it is peered with {peers}. Remove the peering, "
+    "migrate the virtual network, then re-create the peering in Azure Resource Manager.",
+    ours=True,
+)
+R32_RESERVED_IP_NO_ENDPOINT = Text(
+    "R32", "ReservedIpWithoutEndpoint",
+    "The deployment {dep} in hosted service {hs} has reserved IP(s) {rip} but no endpoint on the reserved IP. To "
+    "resolve this issue, add at least one endpoint to the reserved IP.",
+)
+R32_RESERVED_IP_NO_NAME = Text(
+    "R32", "ReservedIpWithoutName",
+    "The deployment {dep} in hosted service {hs} has reserved IP(s) but no reserved IP name. To resolve this issue, "
+    "update reserved IP name or contact the Microsoft Azure service desk.",
+)
+R33_RESERVED_IP_IN_USE = Text(
+    "R33", "ReservedIpInUse",
+    "Reserved IP {name} is associated with HostedService {hs}. Disassociate it from the cloud service before "
+    "migrating it on its own, or migrate it together with the cloud service.",
+    ours=True,
+)
+R33_NSG_IN_USE = Text(
+    "R33", "NetworkSecurityGroupInUse",
+    "Network Security Group {name} is associated with {users}. Migrate it together with the virtual network or "
+    "virtual machines that use it, or remove the associations and retry migration.",
+    ours=True,
+)
+R33_ROUTE_TABLE_IN_USE = Text(
+    "R33", "RouteTableInUse",
+    "Route Table {name} is associated with {users}. Migrate it together with the virtual network that uses it, or "
+    "remove the associations and retry migration.",
+    ours=True,
+)
+R34_INVALID_CIDR = Text(
+    "R34", "InvalidAddressPrefix",
+    "Address prefix {prefix} of {owner} isn't a valid CIDR block in Azure Resource Manager (host bits must be "
+    "zero). Correct the address prefix and retry migration.",
+    ours=True,
+)
+R35_ER_AND_VPN = Text(
+    "R35", "ExpressRouteAndVpnGateway",
+    "Migration isn't supported for Virtual Network {vnet} because its gateway has both an ExpressRoute circuit and "
+    "VPN connections ({vpn}). Remove the VPN connections, migrate, then re-create them in Azure Resource Manager.",
+    ours=True,
+)
+R36_CONNECTION_DOWN = Text(
+    "R36", "GatewayConnectionDisconnected",
+    "The connection from the gateway of Virtual Network {vnet} to local network site {site} isn't connected. "
+    "Re-establish the connection or remove it, and retry migration.",
+    ours=True,
+)
+R37_CIRCUIT_NOT_IN_ARM = Text(
+    "R37", "ExpressRouteCircuitNotInArm",
+    "Virtual Network {vnet} is linked to ExpressRoute circuit {circuit}, which hasn't been moved to Azure Resource "
+    "Manager. Move the circuit to Azure Resource Manager first, then retry migration.",
+    ours=True,
+)
+R37_CROSS_SUBSCRIPTION = Text(
+    "R37", "ExpressRouteCrossSubscription",
+    "Virtual Network {vnet} is linked to ExpressRoute circuit {circuit} with authorizations for other "
+    "subscriptions ({subscriptions}), which can't be migrated automatically. Remove the cross-subscription links, "
+    "migrate, then re-create them in Azure Resource Manager.",
+    ours=True,
+)
+R38_LB_SET_MISMATCH = Text(
+    "R38", "LoadBalancedSetMismatch",
+    "Load-balanced endpoint set {lbset} in Deployment {dep} in HostedService {hs} has endpoints with different "
+    "protocols, ports or probes on VMs {vms}, so it can't become one Azure Resource Manager load-balancing rule. "
+    "Make the endpoints of the set identical and retry migration.",
+    ours=True,
+)
+R39_IP_CONFLICT = Text(
+    "R39", "PrivateIpConflict",
+    "VM {vm} in HostedService {hs} and VM {other} in HostedService {other_hs} are both stopped (deallocated) and "
+    "use the same private IP address {ip} in Virtual Network {vnet}. Change the IP address of one of them and "
+    "retry migration.",
+    ours=True,
+)
+R40_QUOTA = Text(
+    "R40", "QuotaExceeded",
+    "The current quota for {resource} in Azure Resource Manager is insufficient to complete migration. Current "
+    "quota is {quota}, additional needed is {needed}. File a support request to raise the quota and retry "
+    "migration once the quota has been raised.",
+)
+R41_ER_LOCAL_CONNECTIONS = Text(
+    "R41", "ExpressRouteLocalConnections",
+    "Virtual Network {vnet} is linked to an ExpressRoute circuit and its gateway has connections to local network "
+    "sites ({sites}). Remove all ConnectionsToLocalNetwork references from the network configuration before "
+    "migration.",
+    ours=True,
+)
+
+# --- storage accounts (R42, R43, R56)
+R42_ACCOUNT_IN_USE = Text(
+    "R42", "StorageAccountHasClassicDisks",
+    "Storage account {name} has classic disks or images that must be deleted or migrated first.",
+    ours=True,
+)
+R43_STORAGE_ELIGIBLE = Text("R43", "Eligible", "Storage Account {name} is eligible for migration.")
+R56_UNATTACHED = Text(
+    "R56", "UnattachedDiskOrImage",
+    "Storage account {name} holds the VHD of {kind} {item}, which isn't attached to a VM and won't be migrated. "
+    "Delete the {kind} (its VHD blob is kept) before you prepare the migration of the storage account.",
+    ours=True,
+)
+
+# --- governance (R52–R55; texts are the spec's [P] proposals)
+R52_TRAFFIC_MANAGER = Text(
+    "R52", "TrafficManagerEndpoint",
+    "HostedService {hs} is an endpoint of Traffic Manager profile {profile}, which isn't supported for migration. "
+    "Remove the endpoint, migrate, then add the migrated public IP to a Traffic Manager profile in Azure Resource "
+    "Manager.",
+    ours=True,
+)
+R53_ROLE_ASSIGNMENT = Text(
+    "R53", "RoleAssignmentScope",
+    "Role assignment {assignment} on {classic_id} will not apply after migration. The resource will be {arm_id}; "
+    "re-create the assignment there.",
+    ours=True,
+)
+R54_ALERTS_AUTOSCALE = Text(
+    "R54", "AlertsAndAutoscaleDropped",
+    "VM {vm} in HostedService {hs} has {what}, which are dropped during migration. Re-create them in Azure Resource "
+    "Manager after the migration is complete.",
+    ours=True,
+)
+R55_SECURITY_CENTER = Text(
+    "R55", "SecurityCenterBehindGateway",
+    "VM {vm} in HostedService {hs} has the Azure Security Center extension and Virtual Network {vnet} has a gateway "
+    "with on-premises DNS servers. Disable the Security Center policy on the subscription 3 hours before migration, "
+    "or the migration can't proceed.",
+    ours=True,
+)
+
+# --- success listing (Information; only the storage text is known, the rest are ours)
+R43_DEPLOYMENT_ELIGIBLE = Text(
+    "R43", "Eligible", "Deployment {dep} in HostedService {hs} is eligible for migration.", ours=True)
+R43_VM_ELIGIBLE = Text("R43", "Eligible", "VM {vm} in HostedService {hs} is eligible for migration.", ours=True)
+R43_AVAILABILITY_SET_ELIGIBLE = Text(
+    "R43", "Eligible", "Availability Set {name} in HostedService {hs} is eligible for migration.", ours=True)
+R43_VNET_ELIGIBLE = Text("R43", "Eligible", "Virtual Network {name} is eligible for migration.", ours=True)
+R43_RESERVED_IP_ELIGIBLE = Text("R43", "Eligible", "Reserved IP {name} is eligible for migration.", ours=True)
+R43_NSG_ELIGIBLE = Text("R43", "Eligible", "Network Security Group {name} is eligible for migration.", ours=True)
+R43_ROUTE_TABLE_ELIGIBLE = Text("R43", "Eligible", "Route Table {name} is eligible for migration.", ours=True)
