@@ -66,8 +66,8 @@ def main() -> None:
     t_inv = statistics.median(times)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"| VMs | rows stored | generate s | store s | raw bulk insert s | store / raw | inventory s (median of 5) "
-          f"| inventory rows | peak RSS MB |")
+    print("| VMs | rows stored | generate s | store s | raw bulk insert s | store / raw | inventory s (median of 5) "
+          "| inventory rows | peak RSS MB |")
     print("|---|---|---|---|---|---|---|---|---|")
     print(f"| {args.vms} | {rows_stored} | {t_gen:.2f} | {t_store:.2f} | {t_raw:.2f} | {t_store / t_raw:.2f} "
           f"| {t_inv:.3f} | {n_items} | {peak_mb:.0f} |")
