@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlparse
 
 from ..domain import arm as armt
 from ..domain import classic as c
@@ -30,9 +29,10 @@ class LoadedUnit:
 
 
 def account_of(media_link: str) -> tuple[str, str]:
-    """('account', 'container/blob') of a VHD URL."""
-    parsed = urlparse(media_link)
-    return (parsed.hostname or "").split(".")[0].lower(), parsed.path.lstrip("/")
+    """('account', 'container/blob') of a VHD URL such as https://acct.blob.core.windows.net/vhds/x.vhd."""
+    rest = media_link.partition("://")[2] or media_link
+    host, _, path = rest.partition("/")
+    return host.split(".", 1)[0].lower(), path
 
 
 def _subscription(tx: Tx, sub: str) -> c.Subscription:
@@ -147,8 +147,9 @@ def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime) -> LoadedUnit:
         vnet = c.VirtualNetworkSite.model_validate(root.doc)
         snap.vnet = vnet
         lu.members.append(root)
-        deployments = [d for d in tx.query(sub, types=[ids.T_DEPLOYMENT])
-                       if (d.doc.get("virtual_network_name") or "").lower() == vnet.name.lower()]
+        in_vnet = [d["key"] for d in tx.project(sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])
+                   if (d["doc_virtual_network_name"] or "").lower() == vnet.name.lower()]
+        deployments = sorted(tx.get_many(in_vnet).values(), key=lambda r: r.key)
         _load_services(tx, sub, deployments, lu)
         sites = {conn.local_network_site.lower() for conn in (vnet.gateway.connections if vnet.gateway else [])}
         for row in _by_name(tx, sub, ids.T_LOCAL_SITE, sites):
