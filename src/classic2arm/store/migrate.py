@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -33,6 +34,14 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+# Any constant: the advisory lock that serialises schema upgrades of one PostgreSQL database.
+_UPGRADE_LOCK = 0x636C_3261
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Upgrade in place. On PostgreSQL several processes may open a fresh database at once: an advisory lock
+    lets one of them upgrade while the others wait, and Alembic then finds nothing left to do for them."""
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _UPGRADE_LOCK})
         command.upgrade(_config(conn), revision)

@@ -55,7 +55,7 @@ class Row:
         return {
             "key": self.key, "id": self.id, "subscription_id": self.subscription_id, "model": self.model,
             "type": self.type, "type_lc": self.type.lower(), "name": self.name, "name_lc": self.name.lower(),
-            "parent_key": self.parent_key, "resource_group_lc": (self.resource_group or "").lower() or None,
+            "parent_key": self.parent_key.lower() if self.parent_key else None, "resource_group_lc": (self.resource_group or "").lower() or None,
             "location": self.location, "status": self.status, "migration_state": self.migration_state,
             "lock_holder": self.lock_holder, "arm_key": self.arm_id.lower() if self.arm_id else None,
             "version": self.version, "doc": self.doc,
@@ -80,6 +80,11 @@ def _json_dumps(obj: Any) -> str:
     return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def _json_loads(value: Any) -> Any:
+    """SQLite gives a JSON column holding a bare number back as that number (numeric affinity)."""
+    return value if isinstance(value, (int, float)) else orjson.loads(value)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -92,7 +97,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)

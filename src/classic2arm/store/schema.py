@@ -6,12 +6,31 @@ schema; `migrations/` holds how every older database gets there.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
 
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timestamps are stored in UTC and always come back timezone-aware (SQLite drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 subscriptions = sa.Table(
     "subscriptions", metadata,
@@ -50,7 +69,7 @@ resources = sa.Table(
 events = sa.Table(
     "events", metadata,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
     sa.Column("subscription_id", sa.String(64), nullable=False),
     sa.Column("resource_key", sa.String(1024), nullable=False),
     sa.Column("type", sa.String(128), nullable=False),
@@ -76,10 +95,10 @@ operations = sa.Table(
     sa.Column("http_status", sa.Integer),
     sa.Column("error_code", sa.String(128)),
     sa.Column("error_message", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("lease_owner", sa.String(128)),
-    sa.Column("lease_expires", sa.DateTime(timezone=True)),
+    sa.Column("lease_expires", UTCDateTime()),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("request", Json),
     sa.Column("progress", Json),
@@ -99,7 +118,7 @@ units = sa.Table(
     sa.Column("operation_id", sa.String(64)),  # the operation currently or last acting on the unit
     sa.Column("commit_attempted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("doc", Json, nullable=False),  # destination, power states before prepare, …
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Index("ix_units_sub", "subscription_id", "kind"),
 )
 
@@ -109,8 +128,8 @@ vm_timeline = sa.Table(
     sa.Column("subscription_id", sa.String(64), nullable=False),
     sa.Column("vm_key", sa.String(1024), nullable=False),  # classic role key
     sa.Column("event", sa.String(16), nullable=False),  # down | up
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),  # world clock
-    sa.Column("real_at", sa.DateTime(timezone=True), nullable=False),  # wall clock, for measured durations
+    sa.Column("at", UTCDateTime(), nullable=False),  # world clock
+    sa.Column("real_at", UTCDateTime(), nullable=False),  # wall clock, for measured durations
     sa.Column("operation_id", sa.String(64)),
     sa.Column("reason", sa.String(128)),
     sa.Index("ix_vm_timeline_vm", "vm_key"),

@@ -1,0 +1,171 @@
+"""Alembic migrations on both backends: upgrade in place from 0001 keeps data; a current database is left alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from classic2arm.store import Row, Store, migrate
+from classic2arm.store.repository import make_engine
+from classic2arm.store.schema import metadata
+
+AT = datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC)
+RES_KEY = "/subscriptions/sub-1/resourcegroups/rg/providers/microsoft.classiccompute/domainnames/cs1"
+
+
+def tables(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def seed_0001(engine: sa.Engine) -> None:
+    """Rows written straight into the revision-0001 tables, as an old release would have left them."""
+    old = sa.MetaData()
+    old.reflect(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO subscriptions (id, version, doc) VALUES (:id, 3, :doc)"),
+                     {"id": "sub-1", "doc": '{"id": "sub-1", "displayName": "Old ✓"}'})
+        common = {"subscription_id": "sub-1", "model": "classic"}
+        conn.execute(old.tables["resources"].insert(), {
+            **common, "key": RES_KEY, "id": RES_KEY.replace("cs1", "CS1"),
+            "type": "Microsoft.ClassicCompute/domainNames", "type_lc": "microsoft.classiccompute/domainnames",
+            "name": "CS1", "name_lc": "cs1", "resource_group_lc": "rg", "migration_state": "Prepared",
+            "version": 4, "doc": {"name": "CS1", "nested": {"ü": [1, 2.5, None]}}})
+        conn.execute(old.tables["resources"].insert(), {
+            **common, "key": RES_KEY + "/x", "id": RES_KEY + "/x", "type": "T", "type_lc": "t", "name": "x",
+            "name_lc": "x", "parent_key": RES_KEY, "version": 1, "doc": {}})
+        conn.execute(old.tables["events"].insert(), [
+            {"at": AT, "subscription_id": "sub-1", "resource_key": RES_KEY, "type": "T", "action": action,
+             "version": v, "operation_id": "op-old"} for v, action in [(1, "create"), (2, "update")]])
+        conn.execute(old.tables["meta"].insert(), [{"key": "release", "value": {"v": "0.0.9"}}])
+
+
+def test_upgrade_from_0001_keeps_data(store_url: str) -> None:
+    engine = make_engine(store_url)
+    try:
+        assert migrate.current_revision(engine) is None
+        migrate.upgrade(engine, "0001")
+        assert migrate.current_revision(engine) == "0001"
+        assert tables(engine) == {"alembic_version", "subscriptions", "resources", "events", "meta"}
+        seed_0001(engine)
+    finally:
+        engine.dispose()
+
+    store = Store.open(store_url)
+    try:
+        assert migrate.current_revision(store.engine) == migrate.head_revision()
+        assert "operations" in tables(store.engine)
+        insp = sa.inspect(store.engine)
+        assert {c["name"] for c in insp.get_columns("operations")} == set(metadata.tables["operations"].c.keys())
+        assert {i["name"] for i in insp.get_indexes("operations")} == {"ix_operations_unit", "ix_operations_status"}
+        with store.read() as tx:
+            assert tx.get_subscription("sub-1") == {"id": "sub-1", "displayName": "Old ✓"}
+            row = tx.get(RES_KEY.upper())
+            assert row is not None
+            assert (row.name, row.version, row.migration_state) == ("CS1", 4, "Prepared")
+            assert row.doc == {"name": "CS1", "nested": {"ü": [1, 2.5, None]}}
+            assert [r.name for r in tx.query(parent_key=RES_KEY)] == ["x"]
+            assert [(e["action"], e["version"], e["operation_id"]) for e in tx.events_for(RES_KEY)] == [
+                ("create", 1, "op-old"), ("update", 2, "op-old")]
+            assert tx.get_meta("release") == {"v": "0.0.9"}
+        # the upgraded database is fully usable: new events continue the old sequence, operations accept rows
+        with store.tx() as tx:
+            tx.update(row)
+            tx.conn.execute(metadata.tables["operations"].insert().values(
+                id="op-1", subscription_id="sub-1", kind="prepare", unit_key=RES_KEY, status="InProgress",
+                created_at=AT, updated_at=AT, request={"a": 1}))
+        with store.read() as tx:
+            evs = tx.events_for(RES_KEY)
+            assert [e["version"] for e in evs] == [1, 2, 5]
+            assert evs[-1]["seq"] > evs[-2]["seq"]
+            op = tx.conn.execute(sa.text("SELECT attempts FROM operations WHERE id = 'op-1'")).scalar_one()
+            assert op == 0  # server default from 0002
+    finally:
+        store.dispose()
+
+
+def test_open_creates_schema_on_an_empty_database(store_url: str) -> None:
+    store = Store.open(store_url, upgrade=False)
+    try:
+        assert tables(store.engine) == set()
+    finally:
+        store.dispose()
+    store = Store.open(store_url)
+    try:
+        assert tables(store.engine) == set(metadata.tables) | {"alembic_version"}
+        assert migrate.current_revision(store.engine) == migrate.head_revision()
+    finally:
+        store.dispose()
+
+
+def test_opening_a_current_database_is_a_noop(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store.open(store_url)
+    with store.tx() as tx:
+        tx.insert([Row(id="/A", subscription_id="s", model="arm", type="T", name="a", doc={"k": 1})])
+    store.dispose()
+
+    def fail(*_a: Any, **_kw: Any) -> None:
+        raise AssertionError("migrate.upgrade called on a current database")
+
+    monkeypatch.setattr(migrate, "upgrade", fail)
+    for _ in range(2):
+        again = Store.open(store_url)
+        try:
+            assert migrate.current_revision(again.engine) == migrate.head_revision()
+            with again.read() as tx:
+                assert tx.count() == 1
+                assert tx.event_count() == 1
+                versions = tx.conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+            assert versions == [migrate.head_revision()]
+        finally:
+            again.dispose()
+
+
+def test_upgrade_to_head_twice_is_harmless(store_url: str) -> None:
+    engine = make_engine(store_url)
+    try:
+        migrate.upgrade(engine)
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from classic2arm.store import Store, migrate
+
+url, rendezvous, me = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+real_current = migrate.current_revision
+
+def current_then_wait(engine):
+    rev = real_current(engine)
+    (rendezvous / me).touch()
+    deadline = time.monotonic() + 30
+    while len(list(rendezvous.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return rev
+
+migrate.current_revision = current_then_wait
+Store.open(url).dispose()
+"""
+
+
+@pytest.mark.postgres
+def test_concurrent_open_of_a_fresh_database(pg_cluster: Any, tmp_path: Path) -> None:
+    url = pg_cluster.create_database("concurrent_open")
+    rendezvous = tmp_path / "rendezvous"
+    rendezvous.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-c", OPENER, url, str(rendezvous), name],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for name in ("a", "b")]
+    outputs = [p.communicate(timeout=90)[0] for p in procs]
+    failures = [next((ln for ln in reversed(out.splitlines()) if "Error" in ln), out[-500:])
+                for p, out in zip(procs, outputs, strict=True) if p.returncode]
+    assert failures == []
