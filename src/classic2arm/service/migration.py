@@ -14,8 +14,8 @@ from typing import Any
 
 from ..domain import catalogue as msg
 from ..domain import classic as c
+from ..domain import dataplane, rules
 from ..domain import identity as ids
-from ..domain import rules
 from ..domain.classic import MigrationState as S
 from ..domain.state_machine import LOCKED_STATES, Decision, Op, decide
 from ..domain.translate import translate
@@ -411,7 +411,8 @@ def _prepare_dataplane(r: _Run, index: int) -> None:
             if status not in (c.InstanceStatus.STOPPED_VM.value, c.InstanceStatus.STOPPED_DEALLOCATED.value):
                 # a running VM: one window from the classic stop/deallocate to the start on the ARM side
                 events.append(_event(r, key, "down", now, real, "prepare: stop and deallocate (classic)"))
-                events.append(_event(r, key, "up", now, datetime.now(UTC), "prepare: started in ARM"))
+                events.append(_event(r, key, "up", now + dataplane.restart_window(), datetime.now(UTC),
+                                     "prepare: started in ARM"))
         tx.replace_all(changed)
         tx.add_timeline(events)
         _advance(tx, r, index)
@@ -507,7 +508,8 @@ def _abort_restore(r: _Run, index: int) -> None:
             changed.append(row)
             if down_in_arm:
                 events.append(_event(r, key, "down", now, datetime.now(UTC), "abort: ARM VM removed"))
-                events.append(_event(r, key, "up", now, datetime.now(UTC), "abort: restarted (classic)"))
+                events.append(_event(r, key, "up", now + dataplane.restart_window(), datetime.now(UTC),
+                                     "abort: restarted (classic)"))
         tx.replace_all(changed)
         tx.add_timeline(events)
         _advance(tx, r, index)

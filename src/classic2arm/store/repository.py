@@ -55,7 +55,8 @@ class Row:
         return {
             "key": self.key, "id": self.id, "subscription_id": self.subscription_id, "model": self.model,
             "type": self.type, "type_lc": self.type.lower(), "name": self.name, "name_lc": self.name.lower(),
-            "parent_key": self.parent_key.lower() if self.parent_key else None, "resource_group_lc": (self.resource_group or "").lower() or None,
+            "parent_key": self.parent_key.lower() if self.parent_key else None,
+            "resource_group_lc": (self.resource_group or "").lower() or None,
             "location": self.location, "status": self.status, "migration_state": self.migration_state,
             "lock_holder": self.lock_holder, "arm_key": self.arm_id.lower() if self.arm_id else None,
             "version": self.version, "doc": self.doc,
