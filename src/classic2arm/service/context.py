@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from ..domain.usage import usage_of
 from ..store import Store, Tx
 from .errors import ServiceError
 
@@ -23,7 +24,7 @@ class AppContext:
 
     @classmethod
     def open(cls, url: str | None = None, subscription: str | None = None) -> AppContext:
-        return cls(Store.open(db_url_from_env(url)), subscription)
+        return cls(Store.open(db_url_from_env(url), usage=usage_of), subscription)
 
     def subscription_id(self, tx: Tx) -> str:
         """The subscription a command works on: the one given, else the only one in the store."""

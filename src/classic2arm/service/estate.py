@@ -180,6 +180,8 @@ def import_estate(ctx: AppContext, estate: Estate, source: str = "<estate>",
         stale = [r for r in rows if r.key in existing]
         tx.insert(fresh)
         tx.upsert(stale)
+        if len(rows) > 1000:
+            tx.analyze()
         report = ImportReport(sub.id, created=len(fresh), updated=len(stale), deallocated_for_retirement=retired,
                               notes=list(estate.notes))
         for r in rows:

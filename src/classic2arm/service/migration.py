@@ -7,7 +7,8 @@ process killed at any point leaves a record another run (or process) claims and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -190,12 +191,11 @@ def start(ctx: AppContext, op: Op, ref: UnitRef) -> OperationView:
 
 def _record(tx: Tx, sub_id: str, uid: str, op: Op, ref: UnitRef, status: str) -> OperationView:
     op_id = operations.new_id()
-    tx.insert_operation({"id": op_id, "subscription_id": sub_id, "kind": op.value, "unit_key": uid,
-                         "status": status, "http_status": 200 if status == SUCCEEDED else None,
-                         "request": _request(ref), "progress": {"step": 0, "cursor": 0}})
-    rec = tx.get_operation(op_id)
-    assert rec is not None
-    return operations.view(rec)
+    rec = {"id": op_id, "subscription_id": sub_id, "kind": op.value, "unit_key": uid, "status": status,
+           "http_status": 200 if status == SUCCEEDED else None, "request": _request(ref),
+           "progress": {"step": 0, "cursor": 0}}
+    tx.insert_operation(rec)
+    return operations.view({**rec, "created_at": tx.now, "updated_at": tx.now, "attempts": 0})
 
 
 # --------------------------------------------------------------------------- running operations
@@ -211,6 +211,9 @@ class _Run:
     op: dict[str, Any]
     owner: str
     progress: Progress | None
+    shared: Tx | None = None  # set while a small unit runs all its steps in one transaction
+    loaded: LoadedUnit | None = None  # the unit as loaded inside the shared transaction
+    claimed_in: Tx | None = None  # the transaction the lease was last renewed in
 
     @property
     def op_id(self) -> str:
@@ -228,13 +231,29 @@ class _Run:
     def ref(self) -> UnitRef:
         return _ref_from(self.op["request"])
 
-    def tx(self) -> Any:
-        return self.ctx.store.tx()
+    @contextmanager
+    def tx(self) -> Iterator[Tx]:
+        if self.shared is not None:
+            yield self.shared
+        else:
+            with self.ctx.store.tx() as tx:
+                yield tx
+
+    @contextmanager
+    def reader(self) -> Iterator[Tx]:
+        if self.shared is not None:
+            yield self.shared
+        else:
+            with self.ctx.store.read() as tx:
+                yield tx
 
     def begin(self, tx: Tx) -> datetime:
-        """Renew the lease inside the step's transaction: a step never runs for a process that lost it."""
-        if not operations.claim(tx, self.op_id, self.owner):
-            raise _Lost(self.op_id)
+        """Renew the lease inside the step's transaction: a step never runs for a process that lost it.
+        (Once per transaction: inside one transaction the lease can't be lost.)"""
+        if self.claimed_in is not tx:
+            if not operations.claim(tx, self.op_id, self.owner):
+                raise _Lost(self.op_id)
+            self.claimed_in = tx
         tx.operation_id = self.op_id
         now = clock.now(tx)
         tx.now = now
@@ -256,19 +275,19 @@ def run(ctx: AppContext, op_id: str, progress: Progress | None = None, owner: st
         op = tx.get_operation(op["id"]) or op
     r = _Run(ctx, op, owner, progress)
     kind = Op(op["kind"])
-    steps = STEPS[kind]
+    armed = {k for k in faults.list_faults(ctx) if k.startswith(f"{kind.value}.")}
     try:
-        while True:
-            with ctx.store.read() as tx:
-                current = tx.get_operation(r.op_id) or {}
-            if current.get("status") != IN_PROGRESS:
-                break
-            index = int((current.get("progress") or {}).get("step", 0))
-            if index >= len(steps):
-                break
-            step = steps[index]
-            faults.trip(ctx.store, f"{kind.value}.{step}")
-            _STEP_FUNCS[(kind, step)](r, index)
+        if not armed and _small(ctx, r, kind):
+            # One transaction for the whole operation: atomic, so a crash leaves nothing to resume mid-way,
+            # and a unit of a few VMs doesn't pay for a dozen commits.
+            with ctx.store.tx() as tx:
+                r.shared = tx
+                try:
+                    _steps(r, kind, armed)
+                finally:
+                    r.shared, r.loaded = None, None
+        else:
+            _steps(r, kind, armed)
     except _Lost:
         pass
     except faults.TransientFault as exc:
@@ -276,6 +295,35 @@ def run(ctx: AppContext, op_id: str, progress: Progress | None = None, owner: st
     except ServiceError as exc:
         _fail(r, kind, exc.code, exc.message, exc.http_status)
     return operations.get(ctx, op_id)
+
+
+SMALL_ROWS = 3000  # units below this run in one transaction
+
+
+def _small(ctx: AppContext, r: _Run, kind: Op) -> bool:
+    with ctx.store.read() as tx:
+        if kind != Op.PREPARE:
+            return len(tx.keys(lock_holder=r.uid)) <= SMALL_ROWS
+        ref = r.ref
+        if ref.kind != UnitKind.VNET:
+            return True
+        deps = [d for d in tx.project(r.sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])
+                if (d["doc_virtual_network_name"] or "").lower() == ref.name.lower()]
+        return len(deps) <= 100
+
+
+def _steps(r: _Run, kind: Op, armed: set[str]) -> None:
+    """Run the remaining steps from the saved progress (each step saves its own advance)."""
+    steps = STEPS[kind]
+    with r.reader() as tx:
+        current = tx.get_operation(r.op_id) or {}
+    if current.get("status") != IN_PROGRESS:
+        return
+    for index in range(int((current.get("progress") or {}).get("step", 0)), len(steps)):
+        step = steps[index]
+        if f"{kind.value}.{step}" in armed:
+            faults.trip(r.ctx.store, f"{kind.value}.{step}")
+        _STEP_FUNCS[(kind, step)](r, index)
 
 
 def _advance(tx: Tx, r: _Run, index: int, cursor: int = 0, **extra: Any) -> None:
@@ -304,9 +352,13 @@ def _succeed(tx: Tx, r: _Run, state: str | None) -> None:
 
 
 def _load(tx: Tx, r: _Run, now: datetime) -> LoadedUnit:
+    if r.loaded is not None:
+        return r.loaded
     lu = load_unit(tx, r.sub, r.ref, now)
     if lu.root is None:
         raise _not_found(r.ref)
+    if r.shared is not None:  # nothing else can change the unit inside this transaction
+        r.loaded = lu
     return lu
 
 
@@ -372,7 +424,7 @@ def _translated_rows(tx: Tx, r: _Run, now: datetime) -> list[Row]:
 def _prepare_create(r: _Run, index: int) -> None:
     """Create the ARM side in batches; the cursor is saved with each batch, and upserts make a batch that was
     running when the process died harmless to repeat."""
-    with r.ctx.store.read() as tx:
+    with r.reader() as tx:
         rows = _translated_rows(tx, r, clock.now(tx))
         cursor = int(((tx.get_operation(r.op_id) or {}).get("progress") or {}).get("cursor", 0))
     total = len(rows)

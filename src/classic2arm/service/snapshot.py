@@ -43,7 +43,7 @@ def _subscription(tx: Tx, sub: str) -> c.Subscription:
 def _by_name(tx: Tx, sub: str, rtype: str, names: set[str]) -> list[Row]:
     if not names:
         return []
-    return [r for r in tx.query(sub, types=[rtype]) if r.name.lower() in names]
+    return tx.query(sub, types=[rtype], names=sorted(names))
 
 
 def _load_services(tx: Tx, sub: str, deployments: list[Row], lu: LoadedUnit) -> None:
@@ -99,29 +99,13 @@ def _load_nsgs_and_route_tables(tx: Tx, sub: str, lu: LoadedUnit, nsgs: set[str]
 
 
 def _arm_facts(tx: Tx, snap: UnitSnapshot) -> None:
+    """Quota and current usage in the unit's region (running totals kept by the store)."""
     if not snap.location:
         return
     region = arm_name(snap.location)
     snap.arm.quota = dict(snap.subscription.arm_quotas.get(region, {}))
-    if not snap.arm.quota:
-        return
-    usage: dict[str, int] = {}
-    kinds = {armt.NIC: "networkInterfaces", armt.LOAD_BALANCER: "loadBalancers", armt.NSG: "networkSecurityGroups",
-             armt.ROUTE_TABLE: "routeTables", armt.VNET: "virtualNetworks"}
-    from ..domain.sizes import cores_of  # local: keeps this import out of the hot path of other units
-
-    for row in tx.query(snap.subscription.id, model=ids.ARM, location=region):
-        kind = kinds.get(row.type)
-        if kind:
-            usage[kind] = usage.get(kind, 0) + 1
-        elif row.type == armt.PUBLIC_IP:
-            static = row.doc.get("properties", {}).get("publicIPAllocationMethod") == "Static"
-            key = "staticPublicIPAddresses" if static else "publicIPAddresses"
-            usage[key] = usage.get(key, 0) + 1
-        elif row.type == armt.VM:
-            size = row.doc.get("properties", {}).get("hardwareProfile", {}).get("vmSize", "")
-            usage["cores"] = usage.get("cores", 0) + cores_of(size)
-    snap.arm.usage = usage
+    if snap.arm.quota:
+        snap.arm.usage = tx.usage_in(snap.subscription.id, region)
 
 
 def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime) -> LoadedUnit:

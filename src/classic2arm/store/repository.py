@@ -3,7 +3,7 @@ append-only event log. Every write goes through a `Tx` (one database transaction
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -14,9 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from . import migrate
-from .schema import events, meta, operations, resources, subscriptions, units, vm_timeline
+from .schema import arm_usage, events, meta, operations, resources, subscriptions, units, vm_timeline
 
 CHUNK = 2000  # rows per executemany; keeps PostgreSQL parameter lists and SQLite memory in bounds
+
+# What one ARM resource (type, document) counts against regional quotas; given by the layer above.
+UsageFn = Callable[[str, dict[str, Any]], dict[str, int]]
 
 
 class Conflict(Exception):
@@ -110,25 +113,26 @@ def make_engine(url: str) -> Engine:
 class Store:
     """A database holding both control planes. `Store.open(url)` creates or upgrades the schema."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, usage: UsageFn | None = None) -> None:
         self.engine = engine
+        self.usage = usage
 
     @classmethod
-    def open(cls, url: str, upgrade: bool = True) -> Store:
+    def open(cls, url: str, upgrade: bool = True, usage: UsageFn | None = None) -> Store:
         engine = make_engine(url)
         if upgrade and migrate.current_revision(engine) != migrate.head_revision():
             migrate.upgrade(engine)
-        return cls(engine)
+        return cls(engine, usage)
 
     @contextmanager
     def tx(self, now: datetime | None = None) -> Iterator[Tx]:
         with self.engine.begin() as conn:
-            yield Tx(conn, now)
+            yield Tx(conn, now, self.usage)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         with self.engine.connect() as conn:
-            yield Tx(conn, None)
+            yield Tx(conn, None, self.usage)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -137,10 +141,38 @@ class Store:
 class Tx:
     """Repository bound to one transaction. Writes also append to the event log."""
 
-    def __init__(self, conn: Connection, now: datetime | None) -> None:
+    def __init__(self, conn: Connection, now: datetime | None, usage: UsageFn | None = None) -> None:
         self.conn = conn
         self.now = now or datetime.now(UTC)
         self.operation_id: str | None = None
+        self.usage = usage
+
+    # ------------------------------------------------------------------ quota usage of ARM rows
+    def _count_usage(self, rows: Iterable[Row], sign: int) -> None:
+        """Keep the per-region usage totals in step with ARM rows written or removed (same transaction)."""
+        if self.usage is None:
+            return
+        deltas: dict[tuple[str, str, str], int] = {}
+        for r in rows:
+            if r.model != "arm":
+                continue
+            for kind, n in self.usage(r.type, r.doc).items():
+                key = (r.subscription_id, r.location or "", kind)
+                deltas[key] = deltas.get(key, 0) + sign * n
+        for (sub, loc, kind), n in deltas.items():
+            if n == 0:
+                continue
+            c = arm_usage.c
+            res = self.conn.execute(sa.update(arm_usage)
+                                    .where(c.subscription_id == sub, c.location == loc, c.kind == kind)
+                                    .values(value=c.value + n))
+            if res.rowcount == 0:
+                self.conn.execute(arm_usage.insert().values(subscription_id=sub, location=loc, kind=kind, value=n))
+
+    def usage_in(self, subscription_id: str, location: str) -> dict[str, int]:
+        c = arm_usage.c
+        q = sa.select(c.kind, c.value).where(c.subscription_id == subscription_id, c.location == location)
+        return {r.kind: int(r.value) for r in self.conn.execute(q)}
 
     # ------------------------------------------------------------------ reads
     def get(self, key: str) -> Row | None:
@@ -164,7 +196,8 @@ class Tx:
               resource_group: str | None = None, migration_state: str | None = None,
               lock_holder: str | None = None, key_prefix: str | None = None,
               limit: int | None = None, after_key: str | None = None,
-              parent_keys: Sequence[str] | None = None, location: str | None = None) -> list[Row]:
+              parent_keys: Sequence[str] | None = None, location: str | None = None,
+              names: Sequence[str] | None = None) -> list[Row]:
         q = sa.select(*_COLS)
         c = resources.c
         if subscription_id is not None:
@@ -179,6 +212,8 @@ class Tx:
             q = q.where(c.parent_key == parent_key.lower())
         if parent_keys is not None:
             return self._query_in(q, c.parent_key, [k.lower() for k in parent_keys])
+        if names is not None:
+            return self._query_in(q, c.name_lc, [n.lower() for n in names])
         if location is not None:
             q = q.where(c.location == location)
         if resource_group is not None:
@@ -207,6 +242,15 @@ class Tx:
         q = (sa.select(*cols, *extra).where(c.subscription_id == subscription_id)
              .where(c.type_lc.in_([t.lower() for t in types])).order_by(c.key))
         return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    def count_grouped(self, subscription_id: str, model: str, location: str,
+                      fields: Sequence[str]) -> list[tuple[Any, ...]]:
+        """(type, *document fields, count) grouped in the database — for quota usage without loading rows."""
+        c = resources.c
+        extra = [c.doc[tuple(f.split("."))].as_string() if "." in f else c.doc[f].as_string() for f in fields]
+        q = (sa.select(c.type, *extra, sa.func.count()).where(c.subscription_id == subscription_id)
+             .where(c.model == model).where(c.location == location).group_by(c.type, *extra))
+        return [tuple(r) for r in self.conn.execute(q)]
 
     def _query_in(self, q: Any, column: Any, values: list[str]) -> list[Row]:
         out: list[Row] = []
@@ -247,6 +291,7 @@ class Tx:
         for i in range(0, len(payload), CHUNK):
             self.conn.execute(resources.insert(), payload[i:i + CHUNK])
         self._log(rows, "create")
+        self._count_usage(rows, +1)
 
     def upsert(self, rows: Sequence[Row]) -> None:
         """Insert or replace by key, bumping the version of replaced rows. Makes retried steps idempotent."""
@@ -258,7 +303,9 @@ class Tx:
             if old is not None:
                 changed.append(replace(r, version=old.version + 1))
         self.insert(fresh)
+        self._count_usage([existing[r.key] for r in changed], -1)
         self.replace_all(changed)
+        self._count_usage(changed, +1)
 
     def replace_all(self, rows: Sequence[Row]) -> None:
         """Overwrite rows by key (versions as given). Used for bulk state changes inside operations."""
@@ -279,11 +326,15 @@ class Tx:
         new = replace(row, version=row.version + 1)
         data = new.to_db()
         del data["key"]
+        old = self.get(row.key) if row.model == "arm" and self.usage is not None else None
         res = self.conn.execute(sa.update(resources)
                                 .where(resources.c.key == row.key, resources.c.version == row.version)
                                 .values(**data))
         if res.rowcount != 1:
             raise Conflict(f"{row.id} was changed by someone else (expected version {row.version})")
+        if old is not None:
+            self._count_usage([old], -1)
+            self._count_usage([new], +1)
         self._log([new], "update")
         return new
 
@@ -316,17 +367,30 @@ class Tx:
             part = klist[i:i + CHUNK]
             gone = list(self.conn.execute(sa.select(resources.c.key, resources.c.subscription_id, resources.c.type,
                                                     resources.c.version).where(resources.c.key.in_(part))))
+            if self.usage is not None:
+                arm_gone = self.conn.execute(sa.select(*_COLS).where(resources.c.key.in_(part),
+                                                                     resources.c.model == "arm"))
+                self._count_usage([_row(r) for r in arm_gone], -1)
             self.conn.execute(sa.delete(resources).where(resources.c.key.in_(part)))
             self._log([Row(id=r.key, subscription_id=r.subscription_id, model="", type=r.type, name="", doc={},
                            version=r.version + 1) for r in gone], "delete")
             total += len(gone)
         return total
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics after a bulk load. SQLite has none until told (and then picks the
+        parent/lock indexes over the subscription index); PostgreSQL's autovacuum keeps its own."""
+        if self.conn.dialect.name == "sqlite":
+            self.conn.exec_driver_sql("ANALYZE")
+
     def delete_all(self, subscription_id: str | None = None) -> None:
         q = sa.delete(resources)
+        u = sa.delete(arm_usage)
         if subscription_id is not None:
             q = q.where(resources.c.subscription_id == subscription_id)
+            u = u.where(arm_usage.c.subscription_id == subscription_id)
         self.conn.execute(q)
+        self.conn.execute(u)
 
     # ------------------------------------------------------------------ subscriptions and meta
     def get_subscription(self, sub_id: str) -> dict[str, Any] | None:

@@ -61,9 +61,12 @@ resources = sa.Table(
     sa.Index("ix_resources_sub_type", "subscription_id", "type_lc", "name_lc"),
     sa.Index("ix_resources_parent", "parent_key"),
     sa.Index("ix_resources_rg", "subscription_id", "resource_group_lc"),
-    sa.Index("ix_resources_migration_state", "migration_state"),
-    sa.Index("ix_resources_lock_holder", "lock_holder"),
+    sa.Index("ix_resources_migration_state", "migration_state", sqlite_where=sa.text("migration_state IS NOT NULL"),
+             postgresql_where=sa.text("migration_state IS NOT NULL")),
+    sa.Index("ix_resources_lock_holder", "lock_holder", sqlite_where=sa.text("lock_holder IS NOT NULL"),
+             postgresql_where=sa.text("lock_holder IS NOT NULL")),
     sa.Index("ix_resources_arm_key", "arm_key"),
+    sa.Index("ix_resources_sub_model_location", "subscription_id", "model", "location"),
 )
 
 events = sa.Table(
@@ -134,4 +137,12 @@ vm_timeline = sa.Table(
     sa.Column("reason", sa.String(128)),
     sa.Index("ix_vm_timeline_vm", "vm_key"),
     sa.Index("ix_vm_timeline_op", "operation_id"),
+)
+
+arm_usage = sa.Table(
+    "arm_usage", metadata,
+    sa.Column("subscription_id", sa.String(64), primary_key=True),
+    sa.Column("location", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
 )

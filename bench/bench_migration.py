@@ -1,0 +1,90 @@
+"""Benchmark: validate, prepare and commit every VNet and non-VNet deployment of generated estates.
+
+    .venv/bin/python bench/bench_migration.py --sizes 1000 10000
+
+For each size: seconds for validate / prepare / commit of all units, validate throughput in VMs/s (cold: every
+snapshot loaded from the store), and the prepare time as a ratio to bulk-inserting the same ARM rows straight
+into an empty store in the same run. Targets (issue 3): prepare + commit of 10,000 VMs < 30 s; time at 10,000 ≤ 12×
+the time at 1,000; prepare ≤ 3× the raw bulk insert; validate ≥ 20,000 VMs/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from classic2arm.domain import generator
+from classic2arm.domain import identity as ids
+from classic2arm.domain.state_machine import Op
+from classic2arm.domain.units import Destination, UnitKind, UnitRef
+from classic2arm.service import clock, estate, migration, status, world_clock
+from classic2arm.service.context import AppContext
+from classic2arm.store import Store
+
+
+def _units(ctx: AppContext) -> list[tuple[UnitRef, int]]:
+    out = []
+    for u in status.status(ctx):
+        if u.kind == "vnet" and u.vms:
+            out.append((UnitRef(UnitKind.VNET, u.name), u.vms))
+        elif u.kind == "deployment" and u.vms:
+            out.append((UnitRef(UnitKind.DEPLOYMENT, u.name, u.service, Destination("New")), u.vms))
+    return out
+
+
+def measure(n: int, workdir: Path) -> dict[str, float]:
+    ctx = AppContext.open(f"sqlite:///{workdir / f'mig-{n}.db'}")
+    world_clock.set_clock(ctx, clock.fixed(clock.parse_when("2023-06-01")))
+    estate.import_estate(ctx, generator.generate(vms=n, seed=1, blockers=0.0), source="bench")
+    units = _units(ctx)
+    vms = sum(v for _, v in units)
+    t = time.perf_counter()
+    for ref, _ in units:
+        assert not migration.validate(ctx, ref).has_errors, ref
+    t_validate = time.perf_counter() - t
+    t = time.perf_counter()
+    for ref, _ in units:
+        assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded", ref
+    t_prepare = time.perf_counter() - t
+    with ctx.store.read() as tx:
+        arm_rows = tx.query(model=ids.ARM)
+    t = time.perf_counter()
+    for ref, _ in units:
+        assert migration.execute(ctx, Op.COMMIT, ref).status == "Succeeded", ref
+    t_commit = time.perf_counter() - t
+    raw = Store.open(f"sqlite:///{workdir / f'raw-{n}.db'}")
+    t = time.perf_counter()
+    with raw.tx() as tx:
+        tx.insert(arm_rows)
+    t_raw = time.perf_counter() - t
+    raw.dispose()
+    ctx.close()
+    return {"vms": vms, "units": len(units), "arm": len(arm_rows), "validate": t_validate, "prepare": t_prepare,
+            "commit": t_commit, "raw": t_raw}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
+    args = ap.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="c2a-mig-"))
+    results = [measure(n, workdir) for n in args.sizes]
+    print("| VMs migrated | units | ARM resources | validate s | validate VMs/s | prepare s | commit s "
+          "| prepare+commit s | raw insert of the ARM rows s | prepare / raw |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['vms']:.0f} | {r['units']:.0f} | {r['arm']:.0f} | {r['validate']:.2f} "
+              f"| {r['vms'] / r['validate']:.0f} | {r['prepare']:.2f} | {r['commit']:.2f} "
+              f"| {r['prepare'] + r['commit']:.2f} | {r['raw']:.2f} | {r['prepare'] / r['raw']:.2f} |")
+    if len(results) >= 2:
+        small, big = results[0], results[-1]
+        scale = big["vms"] / small["vms"]
+        growth = (big["prepare"] + big["commit"]) / (small["prepare"] + small["commit"])
+        print(f"\nprepare+commit at {big['vms']:.0f} VMs / at {small['vms']:.0f} VMs = {growth:.1f}× "
+              f"for {scale:.1f}× the VMs")
+
+
+if __name__ == "__main__":
+    main()
