@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from . import migrate
-from .schema import arm_usage, events, meta, operations, resources, subscriptions, units, vm_timeline
+from .schema import arm_usage, credentials, events, meta, operations, resources, subscriptions, units, vm_timeline
 
 CHUNK = 2000  # rows per executemany; keeps PostgreSQL parameter lists and SQLite memory in bounds
 
@@ -504,3 +504,14 @@ class Tx:
         if vm_key is not None:
             q = q.where(vm_timeline.c.vm_key == vm_key.lower())
         return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    # ------------------------------------------------------------------ credentials
+    def add_credential(self, cred_id: str, subscription_id: str, kind: str, expires_at: datetime | None,
+                       description: str = "") -> None:
+        self.conn.execute(credentials.insert().values(id=cred_id, subscription_id=subscription_id, kind=kind,
+                                                      created_at=self.now, expires_at=expires_at,
+                                                      description=description))
+
+    def get_credential(self, cred_id: str) -> dict[str, Any] | None:
+        r = self.conn.execute(sa.select(credentials).where(credentials.c.id == cred_id)).first()
+        return dict(r._mapping) if r else None

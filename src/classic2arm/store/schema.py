@@ -146,3 +146,14 @@ arm_usage = sa.Table(
     sa.Column("kind", sa.String(64), primary_key=True),
     sa.Column("value", sa.Integer, nullable=False),
 )
+
+credentials = sa.Table(
+    "credentials", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # sha256 of a token, or a certificate thumbprint
+    sa.Column("subscription_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # token | certificate
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime()),
+    sa.Column("description", sa.String(256)),
+    sa.Index("ix_credentials_sub", "subscription_id"),
+)

@@ -1,0 +1,1 @@
+"""HTTP adapters: the classic Service Management API (XML) and the ARM API (JSON) over one store."""

@@ -1,0 +1,101 @@
+"""Credentials for the HTTP APIs: bearer tokens (ASM and ARM) and management certificates (ASM).
+
+Tokens are shown once and stored only as SHA-256 hashes; certificates by their SHA-1 thumbprint, as the
+classic portal lists management certificates. Nothing secret is ever logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from .context import AppContext
+from .errors import ServiceError
+
+TOKEN_PREFIX = "c2a."
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def thumbprint(cert_der: bytes) -> str:
+    return hashlib.sha1(cert_der).hexdigest().upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    subscription_id: str
+    kind: str  # token | certificate
+
+
+def _check_subscription(ctx: AppContext, subscription_id: str) -> None:
+    with ctx.store.read() as tx:
+        if tx.get_subscription(subscription_id) is None:
+            raise ServiceError("SubscriptionNotFound", f"subscription '{subscription_id}' is not in the store", 404)
+
+
+def create_token(ctx: AppContext, subscription_id: str, ttl: timedelta | None = timedelta(days=1),
+                 description: str = "") -> tuple[str, datetime | None]:
+    _check_subscription(ctx, subscription_id)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + ttl if ttl is not None else None
+    with ctx.store.tx() as tx:
+        tx.add_credential(_hash(token), subscription_id, "token", expires, description)
+    return token, expires
+
+
+def verify_token(ctx: AppContext, token: str) -> Principal | None:
+    if not token or len(token) > 512:
+        return None
+    with ctx.store.read() as tx:
+        cred = tx.get_credential(_hash(token))
+    if cred is None or cred["kind"] != "token":
+        return None
+    expires = cred.get("expires_at")
+    if expires is not None and expires <= datetime.now(UTC):
+        return None
+    return Principal(cred["subscription_id"], "token")
+
+
+def register_certificate(ctx: AppContext, subscription_id: str, cert_pem: bytes, description: str = "") -> str:
+    _check_subscription(ctx, subscription_id)
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    thumb = thumbprint(cert.public_bytes(serialization.Encoding.DER))
+    with ctx.store.tx() as tx:
+        if tx.get_credential(thumb) is None:
+            tx.add_credential(thumb, subscription_id, "certificate", cert.not_valid_after_utc, description)
+    return thumb
+
+
+def verify_certificate(ctx: AppContext, cert_der: bytes) -> Principal | None:
+    with ctx.store.read() as tx:
+        cred = tx.get_credential(thumbprint(cert_der))
+    if cred is None or cred["kind"] != "certificate":
+        return None
+    expires = cred.get("expires_at")
+    if expires is not None and expires <= datetime.now(UTC):
+        return None
+    return Principal(cred["subscription_id"], "certificate")
+
+
+def make_certificate(common_name: str, days: int = 365) -> tuple[bytes, bytes]:
+    """A self-signed client certificate and its key (PEM), as `New-SelfSignedCertificate` would make."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=days))
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
