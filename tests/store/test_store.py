@@ -543,11 +543,13 @@ def test_concurrent_updates_one_wins_on_postgresql(pg_cluster: Any) -> None:
             tx.insert([row])
 
         # interleaved: both read version 1, A commits first, B's write is stale
-        with a.tx() as ta, b.tx() as tb:
-            ra, rb = ta.get(row.key), tb.get(row.key)
-            assert ra is not None and rb is not None
-            ta.update(replace(ra, doc={"by": "a"}))
-            ta.conn.commit()
+        with b.tx() as tb:
+            rb = tb.get(row.key)
+            with a.tx() as ta:  # A reads the same version and commits first
+                ra = ta.get(row.key)
+                assert ra is not None
+                ta.update(replace(ra, doc={"by": "a"}))
+            assert rb is not None
             with pytest.raises(Conflict):
                 tb.update(replace(rb, doc={"by": "b"}))
 

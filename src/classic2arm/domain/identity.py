@@ -44,8 +44,13 @@ CLASSIC_TYPES: Final[tuple[str, ...]] = (
 DEFAULT_NETWORKING_RG: Final = "Default-Networking"
 
 
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~")
+
+
 def seg(name: str) -> str:
     """URL-encode one path segment (VNet names may contain spaces: 'Group rg vnet')."""
+    if _PLAIN.issuperset(name):  # the common case, without quote()'s per-byte work
+        return name
     return quote(name, safe="")
 
 

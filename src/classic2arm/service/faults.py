@@ -17,7 +17,7 @@ META_KEY = "faults"
 # Steps of the operations that can be made to fail.
 STEPS = ("prepare.validate", "prepare.lock", "prepare.create", "prepare.dataplane", "prepare.finish",
          "commit.remove_classic", "commit.unlock_arm", "commit.finish",
-         "abort.remove_arm", "abort.restore", "abort.unlock", "abort.finish")
+         "abort.remove_arm", "abort.restore", "abort.finish")
 
 TEXTS: dict[str, msg.Text] = {
     "R47": msg.R47_INTERNAL, "R47-retry": msg.R47_RETRY, "R47-network": msg.R47_NETWORK_ALLOCATION,

@@ -14,6 +14,7 @@ from ..domain.locations import arm_name, display_name
 from ..domain.units import CloudService, UnitKind, UnitRef, UnitSnapshot
 from ..store import Row, Tx
 from . import codec
+from .sources import DbSource, Source
 
 
 def unit_id(sub: str, ref: UnitRef) -> str:
@@ -35,22 +36,11 @@ def account_of(media_link: str) -> tuple[str, str]:
     return host.split(".", 1)[0].lower(), path
 
 
-def _subscription(tx: Tx, sub: str) -> c.Subscription:
-    doc = tx.get_subscription(sub)
-    return c.Subscription.model_validate(doc) if doc else c.Subscription(id=sub)
-
-
-def _by_name(tx: Tx, sub: str, rtype: str, names: set[str]) -> list[Row]:
-    if not names:
-        return []
-    return tx.query(sub, types=[rtype], names=sorted(names))
-
-
-def _load_services(tx: Tx, sub: str, deployments: list[Row], lu: LoadedUnit) -> None:
+def _load_services(src: Source, deployments: list[Row], lu: LoadedUnit) -> None:
     snap = lu.snapshot
-    hs_keys = {d.parent_key for d in deployments if d.parent_key}
-    hosted = tx.get_many(hs_keys)
-    roles = tx.query(sub, parent_keys=[d.key for d in deployments])
+    hosted = src.get_many({d.parent_key for d in deployments if d.parent_key})
+    roles = src.children([d.key for d in deployments], ids.T_VM) + src.children([d.key for d in deployments],
+                                                                                ids.T_PAAS_ROLE)
     roles_by_dep: dict[str, list[Row]] = {}
     for r in roles:
         roles_by_dep.setdefault(r.parent_key or "", []).append(r)
@@ -58,13 +48,13 @@ def _load_services(tx: Tx, sub: str, deployments: list[Row], lu: LoadedUnit) -> 
         hs_row = hosted.get(d.parent_key or "")
         if hs_row is None:
             continue
-        cs = CloudService(c.HostedService.model_validate(hs_row.doc), c.Deployment.model_validate(d.doc),
-                          [c.Role.model_validate(r.doc) for r in roles_by_dep.get(d.key, [])])
+        dep_roles = sorted(roles_by_dep.get(d.key, []), key=lambda r: r.key)
+        cs = CloudService(src.model(c.HostedService, hs_row), src.model(c.Deployment, d),
+                          [src.model(c.Role, r) for r in dep_roles])
         snap.services.append(cs)
-        lu.members += [hs_row, d, *roles_by_dep.get(d.key, [])]
+        lu.members += [hs_row, d, *dep_roles]
     # disks attached to the unit's roles, and the storage accounts their VHDs live in
-    role_keys = [r.key for r in roles]
-    lu.members += [r for r in tx.query(sub, types=[ids.T_DISK], parent_keys=role_keys)]
+    lu.members += src.children([r.key for r in roles], ids.T_DISK)
     accounts: set[str] = set()
     for cs in snap.services:
         for role in cs.roles:
@@ -72,53 +62,44 @@ def _load_services(tx: Tx, sub: str, deployments: list[Row], lu: LoadedUnit) -> 
                 accounts.add(account_of(link)[0])
             if role.boot_diagnostics and role.boot_diagnostics.storage_uri:
                 accounts.add(account_of(role.boot_diagnostics.storage_uri)[0])
-    for row in _by_name(tx, sub, ids.T_STORAGE, accounts):
-        snap.storage_accounts[row.name.lower()] = c.StorageAccount.model_validate(row.doc)
+    for row in src.by_names(ids.T_STORAGE, accounts):
+        snap.storage_accounts[row.name.lower()] = src.model(c.StorageAccount, row)
     # reserved IPs of the deployments move with them (mapping row 14)
     rip_names = {cs.deployment.reserved_ip_name.lower() for cs in snap.services if cs.deployment.reserved_ip_name}
     rip_names |= {v.reserved_ip_name.lower() for cs in snap.services for v in cs.deployment.virtual_ips
                   if v.reserved_ip_name}
-    for row in _by_name(tx, sub, ids.T_RESERVED_IP, rip_names):
-        snap.reserved_ips[row.name.lower()] = c.ReservedIP.model_validate(row.doc)
+    for row in src.by_names(ids.T_RESERVED_IP, rip_names):
+        snap.reserved_ips[row.name.lower()] = src.model(c.ReservedIP, row)
         lu.members.append(row)
     # NSGs on VMs/NICs are cloned; the classic ones stay, locked
     nsg_names = {r.network_security_group.lower() for cs in snap.services for r in cs.roles
                  if r.network_security_group}
     nsg_names |= {n.network_security_group.lower() for cs in snap.services for r in cs.roles
                   for n in r.secondary_nics if n.network_security_group}
-    _load_nsgs_and_route_tables(tx, sub, lu, nsg_names, set())
+    _load_nsgs_and_route_tables(src, lu, nsg_names, set())
 
 
-def _load_nsgs_and_route_tables(tx: Tx, sub: str, lu: LoadedUnit, nsgs: set[str], rts: set[str]) -> None:
-    for row in _by_name(tx, sub, ids.T_NSG, nsgs - set(lu.snapshot.nsgs)):
-        lu.snapshot.nsgs[row.name.lower()] = c.NetworkSecurityGroup.model_validate(row.doc)
+def _load_nsgs_and_route_tables(src: Source, lu: LoadedUnit, nsgs: set[str], rts: set[str]) -> None:
+    for row in src.by_names(ids.T_NSG, nsgs - set(lu.snapshot.nsgs)):
+        lu.snapshot.nsgs[row.name.lower()] = src.model(c.NetworkSecurityGroup, row)
         lu.kept.append(row)
-    for row in _by_name(tx, sub, ids.T_ROUTE_TABLE, rts - set(lu.snapshot.route_tables)):
-        lu.snapshot.route_tables[row.name.lower()] = c.RouteTable.model_validate(row.doc)
+    for row in src.by_names(ids.T_ROUTE_TABLE, rts - set(lu.snapshot.route_tables)):
+        lu.snapshot.route_tables[row.name.lower()] = src.model(c.RouteTable, row)
         lu.kept.append(row)
 
 
-def _arm_facts(tx: Tx, snap: UnitSnapshot) -> None:
-    """Quota and current usage in the unit's region (running totals kept by the store)."""
-    if not snap.location:
-        return
-    region = arm_name(snap.location)
-    snap.arm.quota = dict(snap.subscription.arm_quotas.get(region, {}))
-    if snap.arm.quota:
-        snap.arm.usage = tx.usage_in(snap.subscription.id, region)
-
-
-def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime) -> LoadedUnit:
-    root = tx.get(ref.root_id(sub))
-    subscription = _subscription(tx, sub)
-    snap = UnitSnapshot(subscription=subscription, ref=ref, now=now, exists=root is not None,
+def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime, src: Source | None = None) -> LoadedUnit:
+    """The unit's snapshot and rows, read through `src` (default: straight from the database)."""
+    src = src or DbSource(tx, sub)
+    root = src.get(ref.root_id(sub).lower())
+    snap = UnitSnapshot(subscription=src.subscription(), ref=ref, now=now, exists=root is not None,
                         migration_state=root.migration_state if root else None)
     lu = LoadedUnit(snap, root)
     if root is None:
         return lu
     snap.location = display_name(root.location) if root.location else None
     if ref.kind == UnitKind.DEPLOYMENT:
-        _load_services(tx, sub, [root], lu)
+        _load_services(src, [root], lu)
         dest = ref.destination
         if dest is not None and dest.normalized == "existing" and dest.vnet:
             vnet_id = ids.arm_resource_id(sub, dest.resource_group, armt.VNET, dest.vnet)
@@ -128,68 +109,68 @@ def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime) -> LoadedUnit:
                 snap.arm.existing_vnet = codec.arm_object(row)
                 snap.arm.existing_vnet_location = row.location
     elif ref.kind == UnitKind.VNET:
-        vnet = c.VirtualNetworkSite.model_validate(root.doc)
+        vnet = src.model(c.VirtualNetworkSite, root)
         snap.vnet = vnet
         lu.members.append(root)
-        in_vnet = [d["key"] for d in tx.project(sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])
-                   if (d["doc_virtual_network_name"] or "").lower() == vnet.name.lower()]
-        deployments = sorted(tx.get_many(in_vnet).values(), key=lambda r: r.key)
-        _load_services(tx, sub, deployments, lu)
+        _load_services(src, src.deployments_in_vnet(vnet.name), lu)
         sites = {conn.local_network_site.lower() for conn in (vnet.gateway.connections if vnet.gateway else [])}
-        for row in _by_name(tx, sub, ids.T_LOCAL_SITE, sites):
-            snap.local_sites[row.name.lower()] = c.LocalNetworkSite.model_validate(row.doc)
+        for row in src.by_names(ids.T_LOCAL_SITE, sites):
+            snap.local_sites[row.name.lower()] = src.model(c.LocalNetworkSite, row)
         _load_nsgs_and_route_tables(
-            tx, sub, lu, {s.network_security_group.lower() for s in vnet.subnets if s.network_security_group},
+            src, lu, {s.network_security_group.lower() for s in vnet.subnets if s.network_security_group},
             {s.route_table.lower() for s in vnet.subnets if s.route_table})
         if vnet.gateway and vnet.gateway.express_route_circuit:
-            for row in tx.query(sub, types=[ids.T_ER_CIRCUIT]):
-                snap.er_circuits[row.doc["service_key"].lower()] = c.ExpressRouteCircuit.model_validate(row.doc)
+            for row in src.of_type(ids.T_ER_CIRCUIT):
+                snap.er_circuits[row.doc["service_key"].lower()] = src.model(c.ExpressRouteCircuit, row)
     elif ref.kind == UnitKind.STORAGE:
-        account = c.StorageAccount.model_validate(root.doc)
+        account = src.model(c.StorageAccount, root)
         snap.storage_account = account
         snap.storage_accounts[account.name.lower()] = account
         lu.members.append(root)
         name = account.name.lower()
-        snap.disks = [c.Disk.model_validate(r.doc) for r in tx.query(sub, types=[ids.T_DISK])
+        snap.disks = [src.model(c.Disk, r) for r in src.of_type(ids.T_DISK)
                       if account_of(r.doc["media_link"])[0] == name]
-        snap.os_images = [c.OSImage.model_validate(r.doc) for r in tx.query(sub, types=[ids.T_OS_IMAGE])
+        snap.os_images = [src.model(c.OSImage, r) for r in src.of_type(ids.T_OS_IMAGE)
                           if r.doc.get("media_link") and account_of(r.doc["media_link"])[0] == name]
-        snap.vm_images = [c.VMImage.model_validate(r.doc) for r in tx.query(sub, types=[ids.T_VM_IMAGE])
+        snap.vm_images = [src.model(c.VMImage, r) for r in src.of_type(ids.T_VM_IMAGE)
                           if any(account_of(m)[0] == name for m in r.doc.get("media_links", []))]
     elif ref.kind == UnitKind.RESERVED_IP:
-        rip = c.ReservedIP.model_validate(root.doc)
+        rip = src.model(c.ReservedIP, root)
         snap.reserved_ip = rip
         snap.reserved_ips[rip.name.lower()] = rip
         lu.members.append(root)
         if rip.service_name:
             snap.used_by.append(f"HostedService {rip.service_name}")
     else:
-        _load_standalone_network(tx, sub, ref, root, lu)
+        _load_standalone_network(src, ref, root, lu)
     keys = {r.key for r in lu.members} | {r.key for r in lu.kept}
-    assignments = tx.query(sub, types=[ids.T_ROLE_ASSIGNMENT])
-    snap.role_assignments = [c.RoleAssignment.model_validate(r.doc) for r in assignments
+    snap.role_assignments = [src.model(c.RoleAssignment, r) for r in src.of_type(ids.T_ROLE_ASSIGNMENT)
                              if r.doc["scope"].lower() in keys]
-    _arm_facts(tx, snap)
+    if snap.location:
+        region = arm_name(snap.location)
+        snap.arm.quota = dict(snap.subscription.arm_quotas.get(region, {}))
+        if snap.arm.quota:
+            snap.arm.usage = src.usage(region)
     return lu
 
 
-def _load_standalone_network(tx: Tx, sub: str, ref: UnitRef, root: Row, lu: LoadedUnit) -> None:
+def _load_standalone_network(src: Source, ref: UnitRef, root: Row, lu: LoadedUnit) -> None:
     snap = lu.snapshot
     lu.members.append(root)
     name = ref.name.lower()
     field_name = "network_security_group" if ref.kind == UnitKind.NSG else "route_table"
     if ref.kind == UnitKind.NSG:
-        snap.nsg = c.NetworkSecurityGroup.model_validate(root.doc)
+        snap.nsg = src.model(c.NetworkSecurityGroup, root)
         snap.nsgs[name] = snap.nsg
     else:
-        snap.route_table = c.RouteTable.model_validate(root.doc)
+        snap.route_table = src.model(c.RouteTable, root)
         snap.route_tables[name] = snap.route_table
-    for row in tx.query(sub, types=[ids.T_VNET]):
+    for row in src.of_type(ids.T_VNET):
         for subnet in row.doc.get("subnets", []):
             if (subnet.get(field_name) or "").lower() == name:
                 snap.used_by.append(f"Subnet {subnet['name']} of Virtual Network {row.name}")
     if ref.kind == UnitKind.NSG:
-        for row in tx.query(sub, types=[ids.T_VM]):
+        for row in src.of_type(ids.T_VM):
             nics = [n.get("network_security_group") for n in row.doc.get("secondary_nics", [])]
             if name in {(x or "").lower() for x in [row.doc.get("network_security_group"), *nics]}:
                 snap.used_by.append(f"VM {row.name}")

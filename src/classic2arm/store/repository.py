@@ -89,7 +89,12 @@ def _json_loads(value: Any) -> Any:
     return value if isinstance(value, (int, float)) else orjson.loads(value)
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # autocommit at the driver level; BEGIN is ours (see make_engine)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -105,6 +110,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling breaks SAVEPOINTs and begins lazily; take control of BEGIN:
+        # writers take the write lock up front (BEGIN IMMEDIATE) so two writers never deadlock upgrading.
+        sa.event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
     return engine
@@ -126,8 +134,10 @@ class Store:
 
     @contextmanager
     def tx(self, now: datetime | None = None) -> Iterator[Tx]:
-        with self.engine.begin() as conn:
-            yield Tx(conn, now, self.usage)
+        with self.engine.connect().execution_options(sqlite_write=True) as conn, conn.begin():
+            tx = Tx(conn, now, self.usage)
+            yield tx
+            tx.flush()  # buffered event-log rows and usage deltas go in with the same commit
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -146,33 +156,47 @@ class Tx:
         self.now = now or datetime.now(UTC)
         self.operation_id: str | None = None
         self.usage = usage
+        # Written at the end of the transaction in one statement each (many units per transaction otherwise pay
+        # a statement per write for them).
+        self._events: list[dict[str, Any]] = []
+        self._usage_deltas: dict[tuple[str, str, str], int] = {}
+
+    def flush(self) -> None:
+        for i in range(0, len(self._events), CHUNK):
+            self.conn.execute(events.insert(), self._events[i:i + CHUNK])
+        self._events.clear()
+        c = arm_usage.c
+        for (sub, loc, kind), n in self._usage_deltas.items():
+            if n == 0:
+                continue
+            res = self.conn.execute(sa.update(arm_usage)
+                                    .where(c.subscription_id == sub, c.location == loc, c.kind == kind)
+                                    .values(value=c.value + n))
+            if res.rowcount == 0:
+                self.conn.execute(arm_usage.insert().values(subscription_id=sub, location=loc, kind=kind, value=n))
+        self._usage_deltas.clear()
 
     # ------------------------------------------------------------------ quota usage of ARM rows
     def _count_usage(self, rows: Iterable[Row], sign: int) -> None:
         """Keep the per-region usage totals in step with ARM rows written or removed (same transaction)."""
         if self.usage is None:
             return
-        deltas: dict[tuple[str, str, str], int] = {}
+        deltas = self._usage_deltas
         for r in rows:
             if r.model != "arm":
                 continue
             for kind, n in self.usage(r.type, r.doc).items():
                 key = (r.subscription_id, r.location or "", kind)
                 deltas[key] = deltas.get(key, 0) + sign * n
-        for (sub, loc, kind), n in deltas.items():
-            if n == 0:
-                continue
-            c = arm_usage.c
-            res = self.conn.execute(sa.update(arm_usage)
-                                    .where(c.subscription_id == sub, c.location == loc, c.kind == kind)
-                                    .values(value=c.value + n))
-            if res.rowcount == 0:
-                self.conn.execute(arm_usage.insert().values(subscription_id=sub, location=loc, kind=kind, value=n))
 
     def usage_in(self, subscription_id: str, location: str) -> dict[str, int]:
         c = arm_usage.c
         q = sa.select(c.kind, c.value).where(c.subscription_id == subscription_id, c.location == location)
-        return {r.kind: int(r.value) for r in self.conn.execute(q)}
+        out = {r.kind: int(r.value) for r in self.conn.execute(q)}
+        for (sub, loc, kind), n in self._usage_deltas.items():  # not yet flushed in this transaction
+            if sub == subscription_id and loc == location:
+                out[kind] = out.get(kind, 0) + n
+        return out
 
     # ------------------------------------------------------------------ reads
     def get(self, key: str) -> Row | None:
@@ -280,10 +304,9 @@ class Tx:
     def _log(self, rows: Sequence[Row], action: str) -> None:
         if not rows:
             return
-        entries = [{"at": self.now, "subscription_id": r.subscription_id, "resource_key": r.key, "type": r.type,
-                    "action": action, "version": r.version, "operation_id": self.operation_id} for r in rows]
-        for i in range(0, len(entries), CHUNK):
-            self.conn.execute(events.insert(), entries[i:i + CHUNK])
+        self._events.extend({"at": self.now, "subscription_id": r.subscription_id, "resource_key": r.key,
+                             "type": r.type, "action": action, "version": r.version,
+                             "operation_id": self.operation_id} for r in rows)
 
     def insert(self, rows: Sequence[Row]) -> None:
         """Bulk insert of new resources (fails on an existing key: use `upsert` for retries)."""
@@ -391,6 +414,7 @@ class Tx:
             u = u.where(arm_usage.c.subscription_id == subscription_id)
         self.conn.execute(q)
         self.conn.execute(u)
+        self._usage_deltas.clear()
 
     # ------------------------------------------------------------------ subscriptions and meta
     def get_subscription(self, sub_id: str) -> dict[str, Any] | None:
@@ -420,10 +444,12 @@ class Tx:
             self.conn.execute(meta.insert().values(key=key, value=value))
 
     def events_for(self, key: str) -> list[dict[str, Any]]:
+        self.flush()
         q = sa.select(events).where(events.c.resource_key == key.lower()).order_by(events.c.seq)
         return [dict(r._mapping) for r in self.conn.execute(q)]
 
     def event_count(self) -> int:
+        self.flush()
         return int(self.conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one())
 
     # ------------------------------------------------------------------ migration units
@@ -449,6 +475,12 @@ class Tx:
     # ------------------------------------------------------------------ durable operations
     def insert_operation(self, op: dict[str, Any]) -> None:
         self.conn.execute(operations.insert().values(created_at=self.now, updated_at=self.now, **op))
+
+    def insert_operations(self, ops: Sequence[dict[str, Any]]) -> None:
+        payload = [{"created_at": self.now, "updated_at": self.now, "http_status": None, "error_code": None,
+                    "error_message": None, "progress": None, **op} for op in ops]
+        for i in range(0, len(payload), CHUNK):
+            self.conn.execute(operations.insert(), payload[i:i + CHUNK])
 
     def get_operation(self, op_id: str) -> dict[str, Any] | None:
         r = self.conn.execute(sa.select(operations).where(operations.c.id == op_id)).first()
