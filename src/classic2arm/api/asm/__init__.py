@@ -1,0 +1,1 @@
+"""The classic Service Management (ASM) API: XML over `/{subscription-id}/...` (spec §5)."""

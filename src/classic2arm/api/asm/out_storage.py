@@ -1,0 +1,179 @@
+"""Storage-side bodies: storage accounts (+ keys), disks, OS images, VM images, affinity groups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from ...domain import classic as c
+from .views import StorageView
+from .xml_out import add, b64, extended_properties, opt, root, texts, to_bytes
+
+_EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
+# Geo-redundant accounts name their paired region; a few pairs are enough for the emulator.
+_PAIRS = {"East US": "West US", "West US": "East US", "North Europe": "West Europe", "West Europe": "North Europe",
+          "East US 2": "Central US", "Central US": "East US 2", "Southeast Asia": "East Asia",
+          "East Asia": "Southeast Asia", "Australia East": "Australia Southeast"}
+
+
+def _account(el: etree._Element, v: StorageView) -> None:
+    a = v.account
+    add(el, "Url", v.url)
+    add(el, "ServiceName", a.name)
+    props = add(el, "StorageServiceProperties")
+    add(props, "Description", a.description)
+    if a.affinity_group:
+        add(props, "AffinityGroup", a.affinity_group)
+    add(props, "Location", a.location)
+    add(props, "Label", b64(a.label or a.name))
+    add(props, "Status", a.status)
+    texts(props, "Endpoints", "Endpoint", a.endpoints())
+    geo = "GRS" in a.account_type.upper()
+    add(props, "GeoPrimaryRegion", a.location)
+    add(props, "StatusOfPrimary", "Available")
+    if geo:
+        add(props, "GeoSecondaryRegion", _PAIRS.get(a.location or "", a.location))
+        add(props, "StatusOfSecondary", "Available")
+    add(props, "CreationTime", a.created or _EPOCH)
+    add(props, "CustomDomains")
+    add(props, "AccountType", a.account_type)
+    extended_properties(el, a.extended_properties)
+    texts(el, "Capabilities", "Capability", ["PersistentVMRole"])
+    opt(el, "MigrationState", v.migration_state)
+
+
+def storage_services(views: list[StorageView]) -> bytes:
+    el = root("StorageServices")
+    for v in views:
+        _account(add(el, "StorageService"), v)
+    return to_bytes(el)
+
+
+def storage_service(v: StorageView) -> bytes:
+    el = root("StorageService")
+    _account(el, v)
+    return to_bytes(el)
+
+
+def storage_keys(v: StorageView) -> bytes:
+    el = root("StorageService")
+    add(el, "Url", v.url)
+    add(el, "ServiceName", v.account.name)
+    keys = add(el, "StorageServiceKeys")
+    add(keys, "Primary", v.account.primary_key)
+    add(keys, "Secondary", v.account.secondary_key)
+    return to_bytes(el)
+
+
+def _disk(el: etree._Element, d: c.Disk) -> None:
+    if d.attached:
+        at = add(el, "AttachedTo")
+        add(at, "HostedServiceName", d.hosted_service_name)
+        add(at, "DeploymentName", d.deployment_name)
+        add(at, "RoleName", d.role_name)
+    opt(el, "OS", d.os)
+    add(el, "Location", d.location)
+    add(el, "LogicalDiskSizeInGB", d.logical_size_gb)
+    add(el, "MediaLink", d.media_link)
+    add(el, "Name", d.name)
+    opt(el, "SourceImageName", d.source_image_name)
+    opt(el, "Label", d.label)
+    add(el, "IOType", "Standard")
+
+
+def disks(items: list[c.Disk]) -> bytes:
+    el = root("Disks")
+    for d in items:
+        _disk(add(el, "Disk"), d)
+    return to_bytes(el)
+
+
+def disk(d: c.Disk) -> bytes:
+    el = root("Disk")
+    _disk(el, d)
+    return to_bytes(el)
+
+
+def _os_image(el: etree._Element, img: c.OSImage) -> None:
+    add(el, "Category", img.category)
+    add(el, "Label", img.label or img.name)
+    add(el, "Location", img.location)
+    add(el, "LogicalSizeInGB", 30 if img.os == "Linux" else 127)
+    opt(el, "MediaLink", img.media_link)
+    add(el, "Name", img.name)
+    add(el, "OS", img.os)
+    add(el, "Description", img.label or img.name)
+    add(el, "ImageFamily", img.label or img.name)
+    add(el, "PublishedDate", _EPOCH)
+    add(el, "IsPremium", False)
+    add(el, "ShowInGui", True)
+    add(el, "RecommendedVMSize", "Small")
+    add(el, "PublisherName", "User")
+    add(el, "IOType", "Standard")
+
+
+def os_images(items: list[c.OSImage]) -> bytes:
+    el = root("Images")
+    for img in items:
+        _os_image(add(el, "OSImage"), img)
+    return to_bytes(el)
+
+
+def os_image(img: c.OSImage, details: bool) -> bytes:
+    el = root("OSImageDetails" if details else "OSImage")
+    _os_image(el, img)
+    if details:
+        progress = add(el, "ReplicationProgress")
+        element = add(progress, "ReplicationProgressElement")
+        add(element, "Location", img.location)
+        add(element, "Progress", 100)
+    return to_bytes(el)
+
+
+def vm_images(items: list[c.VMImage]) -> bytes:
+    el = root("VMImages")
+    for img in items:
+        ve = add(el, "VMImage")
+        add(ve, "Name", img.name)
+        add(ve, "Label", img.label or img.name)
+        add(ve, "Category", img.category)
+        add(ve, "Description", img.label or img.name)
+        osd = add(ve, "OSDiskConfiguration")
+        add(osd, "Name", f"{img.name}-os")
+        add(osd, "HostCaching", "ReadWrite")
+        add(osd, "OSState", "Generalized")
+        add(osd, "OS", img.os)
+        opt(osd, "MediaLink", img.media_links[0] if img.media_links else None)
+        add(osd, "LogicalDiskSizeInGB", 30 if img.os == "Linux" else 127)
+        add(osd, "IOType", "Standard")
+        data = add(ve, "DataDiskConfigurations")
+        for lun, link in enumerate(img.media_links[1:]):
+            dd = add(data, "DataDiskConfiguration")
+            add(dd, "Name", f"{img.name}-data{lun}")
+            add(dd, "HostCaching", "None")
+            add(dd, "Lun", lun)
+            add(dd, "MediaLink", link)
+            add(dd, "LogicalDiskSizeInGB", 10)
+            add(dd, "IOType", "Standard")
+        add(ve, "Location", img.location)
+        add(ve, "CreatedTime", _EPOCH)
+        add(ve, "ModifiedTime", _EPOCH)
+        add(ve, "ImageFamily", img.label or img.name)
+        add(ve, "RecommendedVMSize", "Small")
+        add(ve, "IsPremium", False)
+        add(ve, "PublisherName", "User")
+        add(ve, "ShowInGui", True)
+    return to_bytes(el)
+
+
+def affinity_groups(items: list[c.AffinityGroup]) -> bytes:
+    el = root("AffinityGroups")
+    for ag in items:
+        ae = add(el, "AffinityGroup")
+        add(ae, "Name", ag.name)
+        add(ae, "Label", b64(ag.label or ag.name))
+        add(ae, "Description", ag.description)
+        add(ae, "Location", ag.location)
+        texts(ae, "Capabilities", "Capability", ["PersistentVMRole", "HighMemory"])
+    return to_bytes(el)
