@@ -230,6 +230,8 @@ class _Run:
     shared: Tx | None = None  # set while a small unit runs all its steps in one transaction
     loaded: LoadedUnit | None = None  # the unit as loaded inside the shared transaction
     claimed_in: Tx | None = None  # the transaction the lease was last renewed in
+    now: datetime | None = None
+    unit_doc: dict[str, Any] | None = None  # the unit record while a shared transaction runs
     source: Source | None = None  # a preloaded index when many units run in one batch
 
     @property
@@ -271,10 +273,27 @@ class _Run:
             if not operations.claim(tx, self.op_id, self.owner):
                 raise _Lost(self.op_id)
             self.claimed_in = tx
+            self.now = clock.now(tx)  # the world clock, read once per transaction
         tx.operation_id = self.op_id
-        now = clock.now(tx)
-        tx.now = now
-        return now
+        assert self.now is not None
+        tx.now = self.now
+        return self.now
+
+    def unit(self, tx: Tx) -> dict[str, Any]:
+        """The unit record; inside a shared transaction it is kept in memory and written once at the end."""
+        if self.shared is not None and self.unit_doc is not None:
+            return self.unit_doc
+        unit = tx.get_unit(self.uid)
+        assert unit is not None, self.uid
+        if self.shared is not None:
+            self.unit_doc = unit
+        return unit
+
+    def save_unit(self, tx: Tx, unit: dict[str, Any], final: bool = False) -> None:
+        if self.shared is None or final:
+            tx.put_unit(unit)
+        else:
+            self.unit_doc = unit
 
     def report(self, step: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -344,6 +363,8 @@ def _steps(r: _Run, kind: Op, armed: set[str]) -> None:
 
 
 def _advance(tx: Tx, r: _Run, index: int, cursor: int = 0, **extra: Any) -> None:
+    if r.shared is not None:
+        return  # one transaction for every step: there is no partial progress to resume from
     tx.update_operation(r.op_id, progress={"step": index + 1, "cursor": cursor, **extra})
 
 
@@ -360,10 +381,9 @@ def _fail(r: _Run, kind: Op, code: str, message: str, http_status: int) -> None:
 
 
 def _succeed(tx: Tx, r: _Run, state: str | None) -> None:
-    unit = tx.get_unit(r.uid)
-    assert unit is not None
+    unit = r.unit(tx)
     unit["state"] = state
-    tx.put_unit(unit)
+    r.save_unit(tx, unit, final=True)
     tx.update_operation(r.op_id, status=SUCCEEDED, http_status=200, lease_owner=None,
                         progress={"step": len(STEPS[Op(r.op["kind"])]), "cursor": 0})
 
@@ -404,15 +424,14 @@ def _prepare_lock(r: _Run, index: int) -> None:
         lu = _load(tx, r, now)
         keys = [m.key for m in lu.members] + [k.key for k in lu.kept]
         tx.set_columns(keys, lock_holder=r.uid, migration_state=S.PREPARING.value)
-        unit = tx.get_unit(r.uid)
-        assert unit is not None
+        unit = r.unit(tx)
         doc = dict(unit["doc"])
         doc["kept"] = [k.key for k in lu.kept]
         if _non_vnet_deployment(lu) and "power_before" not in doc:  # a retried prepare keeps the original states
             doc["power_before"] = {m.key: [m.doc.get("instance_status"), m.doc.get("power_state")]
                                    for m in lu.members if m.type == ids.T_VM}
         unit["doc"] = doc
-        tx.put_unit(unit)
+        r.save_unit(tx, unit)
         _advance(tx, r, index)
 
 
@@ -442,7 +461,7 @@ def _prepare_create(r: _Run, index: int) -> None:
     """Create the ARM side in batches; the cursor is saved with each batch, and upserts make a batch that was
     running when the process died harmless to repeat."""
     with r.reader() as tx:
-        rows = _translated_rows(tx, r, clock.now(tx))
+        rows = _translated_rows(tx, r, r.now or clock.now(tx))
         cursor = int(((tx.get_operation(r.op_id) or {}).get("progress") or {}).get("cursor", 0))
     total = len(rows)
     while cursor < total:
@@ -462,9 +481,7 @@ def _prepare_dataplane(r: _Run, index: int) -> None:
     """VMs outside a VNet are stopped and deallocated, and restarted on the ARM side (spec §1.1 unit A)."""
     with r.tx() as tx:
         now = r.begin(tx)
-        unit = tx.get_unit(r.uid)
-        assert unit is not None
-        before = unit["doc"].get("power_before") or {}
+        before = r.unit(tx)["doc"].get("power_before") or {}
         rows = tx.get_many(before)
         changed, events = [], []
         real = datetime.now(UTC)
@@ -507,8 +524,7 @@ def _commit_remove_classic(r: _Run, index: int) -> None:
     while True:
         with r.tx() as tx:
             r.begin(tx)
-            unit = tx.get_unit(r.uid)
-            cloned = set((unit or {}).get("doc", {}).get("kept", []))  # NSGs/route tables cloned, not moved
+            cloned = set(r.unit(tx)["doc"].get("kept", []))  # NSGs/route tables cloned, not moved
             keys = tx.keys(lock_holder=r.uid, model=ids.CLASSIC)
             kept = [k for k in keys[:BATCH] if k in cloned]
             gone = [k for k in keys[:BATCH] if k not in cloned]
@@ -563,9 +579,7 @@ def _abort_restore(r: _Run, index: int) -> None:
     """Give VMs that prepare deallocated their power state back (their ARM twin stops, classic restarts)."""
     with r.tx() as tx:
         now = r.begin(tx)
-        unit = tx.get_unit(r.uid)
-        assert unit is not None
-        before = unit["doc"].get("power_before") or {}
+        before = r.unit(tx)["doc"].get("power_before") or {}
         rows = tx.get_many(before)
         changed, events = [], []
         for key, row in rows.items():
