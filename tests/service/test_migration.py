@@ -222,3 +222,47 @@ def test_validation_errors_block_prepare(tmp_path: Path) -> None:
         assert tx.count(model="arm") == 0 and not tx.query(lock_holder=None, migration_state="Preparing")
         assert not [r for r in tx.query() if r.lock_holder]
     c.close()
+
+
+def _all_refs(ctx: AppContext) -> list[UnitRef]:
+    out = []
+    for u in status.status(ctx):
+        kind = UnitKind(u.kind)
+        out.append(UnitRef(kind, u.name, u.service, NEW if kind == UnitKind.DEPLOYMENT else None))
+    return out
+
+
+def test_many_units_at_once_match_one_at_a_time(tmp_path: Path) -> None:
+    """validate_many / execute_many give what validate / execute give unit by unit, blockers included."""
+    def fresh(name: str) -> AppContext:
+        c = AppContext.open(f"sqlite:///{tmp_path / name}")
+        world_clock.set_clock(c, clock.fixed(clock.parse_when("2023-06-01")))
+        estate.import_estate(c, generator.generate(vms=70, vnets=2, seed=21, blockers=0.3), source="gen")
+        return c
+
+    one, many = fresh("one.db"), fresh("many.db")
+    refs = _all_refs(one)
+    singles = [migration.validate(one, r) for r in refs]
+    batch = migration.validate_many(many, refs)
+    assert [(s.result, s.messages) for s in singles] == [(b.result, b.messages) for b in batch]
+    assert any(s.has_errors for s in singles) and any(not s.has_errors for s in singles)
+    def single(op: Op, ref: UnitRef) -> tuple[str, str | None, str | None]:
+        try:
+            v = migration.execute(one, op, ref)
+        except ServiceError as exc:  # refused outright; execute_many reports it as that unit's failed operation
+            return "Failed", exc.code, exc.message
+        return v.status, v.error_code, v.error_message
+
+    for op in (Op.PREPARE, Op.COMMIT):
+        a = [single(op, r) for r in refs]
+        b = migration.execute_many(many, op, refs, batch_rows=200)  # several transactions
+        assert a == [(v.status, v.error_code, v.error_message) for v in b]
+        assert any(x[0] == "Succeeded" for x in a) and any(x[0] == "Failed" for x in a)
+    assert [(u.kind, u.name, u.state) for u in status.status(one)] == \
+           [(u.kind, u.name, u.state) for u in status.status(many)]
+    with one.store.read() as t1, many.store.read() as t2:
+        assert [(r.id, r.type, r.doc) for r in t1.query(model="arm")] == \
+               [(r.id, r.type, r.doc) for r in t2.query(model="arm")]
+        assert t1.usage_in(SUB, "westus") == t2.usage_in(SUB, "westus")
+    one.close()
+    many.close()

@@ -67,6 +67,9 @@ class DbSource:
         return found
 
 
+_LIGHT = frozenset({ids.T_DISK})
+
+
 class IndexSource(DbSource):
     """Every classic row of the subscription, indexed by key, parent, type and name."""
 
@@ -78,7 +81,12 @@ class IndexSource(DbSource):
         self._types: dict[str, list[Row]] = {}
         self._names: dict[tuple[str, str], list[Row]] = {}
         self._vnet_deps: dict[str, list[Row]] = {}
-        for row in tx.query(sub, model=ids.CLASSIC):
+        # Disks are as many as VMs again but only their keys matter to VM and VNet units: index them without
+        # documents; a storage unit, which reads them, gets them from the database (`of_type`).
+        full = [t for t in ids.CLASSIC_TYPES if t not in _LIGHT]
+        light = [Row(id=d["id"], subscription_id=sub, model=ids.CLASSIC, type=d["type"], name=d["name"], doc={},
+                     parent_key=d["parent_key"], key=d["key"]) for d in tx.project(sub, list(_LIGHT), [])]
+        for row in [*tx.query(sub, model=ids.CLASSIC, types=full), *light]:
             self.rows[row.key] = row
             self._types.setdefault(row.type, []).append(row)
             self._names.setdefault((row.type, row.name.lower()), []).append(row)
@@ -103,6 +111,8 @@ class IndexSource(DbSource):
         return [r for n in sorted(names) for r in self._names.get((rtype, n.lower()), [])]
 
     def of_type(self, rtype: str) -> list[Row]:
+        if rtype in _LIGHT:
+            return super().of_type(rtype)
         return self._types.get(rtype, [])
 
     def deployments_in_vnet(self, vnet: str) -> list[Row]:
