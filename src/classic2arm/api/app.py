@@ -23,15 +23,19 @@ class RequestId(BaseHTTPMiddleware):
         return response
 
 
-def create_app(ctx: AppContext, admin: bool = False) -> FastAPI:
+def create_app(ctx: AppContext, admin: bool = False, admin_token: str | None = None) -> FastAPI:
     app = FastAPI(title="classic2arm", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
     app.state.admin = admin
     app.add_middleware(RequestId)
-    # Routers are added by the API packages (ARM first: its paths start with the literal /subscriptions).
+    # Order matters: /admin/… and ARM's literal /subscriptions/… and /providers/… before ASM's /{subscription-id}/….
     from .arm import routes as arm_routes
     from .asm import routes as asm_routes
 
+    if admin:
+        from . import admin as admin_api
+
+        admin_api.install(app, admin_token or "")
     arm_routes.install(app)
     asm_routes.install(app)
     return app

@@ -19,10 +19,12 @@ from ..importers.errors import InputError
 from ..service import clock, estate, inventory, resources, vms, world_clock
 from ..service.context import AppContext
 from ..service.errors import ServiceError
+from . import creds as creds_cmd
 from . import demo as demo_cmd
 from . import migrate as migrate_cmd
 from . import ops as ops_cmd
 from . import output
+from . import serve as serve_cmd
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Rehearse and run the migration of Azure classic (ASM) IaaS resources to Azure Resource "
@@ -52,6 +54,8 @@ state = State()
 demo_cmd.register(app, state.ctx)
 migrate_cmd.register(app, state.ctx, lambda: state.db)
 ops_cmd.register(app, state.ctx)
+serve_cmd.register(app, state.ctx, lambda: state.db)
+creds_cmd.register(app, state.ctx, lambda: state.db)
 
 
 @app.callback()

@@ -1,0 +1,107 @@
+"""Credentials for the HTTP APIs: `classic2arm token create` and `classic2arm cert create|register`.
+
+A token is printed once and stored only hashed; a management certificate is registered by thumbprint
+(plus its PEM, which a TLS server trusts). Neither is ever logged.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..service import admin, credentials
+from ..service.context import AppContext
+from . import output
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+SubOpt = Annotated[str | None, typer.Option("--subscription", help="Subscription id (default: the only one in "
+                                                                   "the store).")]
+
+
+def _subscription(ctx: AppContext, given: str | None) -> str:
+    if given:
+        return given
+    with ctx.store.read() as tx:
+        return ctx.subscription_id(tx)
+
+
+def _write(path: Path, data: bytes, private: bool) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callable[[], str | None]) -> None:
+    del get_db
+    token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens (ASM and ARM APIs).")
+    cert_app = typer.Typer(no_args_is_help=True, help="Management certificates (ASM API over HTTPS).")
+    app.add_typer(token_app, name="token")
+    app.add_typer(cert_app, name="cert")
+
+    @token_app.command("create")
+    def token_create(
+        subscription: SubOpt = None,
+        expires_in: Annotated[int, typer.Option("--expires-in", min=0, help="Lifetime in seconds (0: never "
+                                                                            "expires).")] = 86_400,
+        description: Annotated[str, typer.Option("--description", help="A note kept with the token.")] = "",
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Mint a bearer token for a subscription. It is shown only this once."""
+        ctx = get_ctx()
+        sub = _subscription(ctx, subscription)
+        ttl = timedelta(seconds=expires_in) if expires_in else None
+        token, expires = credentials.create_token(ctx, sub, ttl, description[:256])
+        if as_json:
+            output.emit_json({"token": token, "subscription": sub,
+                              "expiresOn": expires.isoformat() if expires else None})
+            return
+        print(token, flush=True)
+        output.err.print(f"token for subscription {sub}, "
+                         f"{'expires ' + expires.isoformat() if expires else 'never expires'}", highlight=False)
+
+    @cert_app.command("create")
+    def cert_create(
+        out: Annotated[Path, typer.Option("--out", file_okay=False, help="Directory for cert.pem, key.pem "
+                                                                         "and both.pem.")],
+        subscription: SubOpt = None,
+        days: Annotated[int, typer.Option("--days", min=1, max=3650)] = 365,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Make a self-signed management certificate, write it with its key, and register it."""
+        ctx = get_ctx()
+        sub = _subscription(ctx, subscription)
+        # a unique subject: in "registered" TLS trust mode OpenSSL looks trusted certificates up by subject
+        cert_pem, key_pem = credentials.make_certificate(f"classic2arm {secrets.token_hex(4)} {sub}"[:64], days)
+        out.mkdir(parents=True, exist_ok=True)
+        _write(out / "cert.pem", cert_pem, private=False)
+        _write(out / "key.pem", key_pem, private=True)
+        _write(out / "both.pem", cert_pem + key_pem, private=True)
+        thumb = admin.register_certificate(ctx, sub, cert_pem, "cert create")
+        data = {"thumbprint": thumb, "subscription": sub, "cert": str(out / "cert.pem"),
+                "key": str(out / "key.pem"), "both": str(out / "both.pem")}
+        if as_json:
+            output.emit_json(data)
+        else:
+            output.key_values("management certificate registered", list(data.items()))
+
+    @cert_app.command("register")
+    def cert_register(
+        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="PEM certificate (cert+key PEM "
+                                                                               "is fine; the key is not read).")],
+        subscription: SubOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Register an existing certificate as a management certificate of the subscription."""
+        ctx = get_ctx()
+        sub = _subscription(ctx, subscription)
+        thumb = admin.register_certificate(ctx, sub, file.read_bytes(), f"registered from {file.name}"[:256])
+        if as_json:
+            output.emit_json({"thumbprint": thumb, "subscription": sub})
+        else:
+            output.out.print(f"registered {thumb} for subscription {sub}")

@@ -1,0 +1,59 @@
+"""`classic2arm serve`: the ASM and ARM APIs (and, with --admin, the admin API) over HTTP or HTTPS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..service.context import AppContext, db_url_from_env
+
+ADMIN_TOKEN_ENV = "CLASSIC2ARM_ADMIN_TOKEN"
+
+
+def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callable[[], str | None]) -> None:
+    del get_ctx  # each server process opens its own store (after forking, with --workers)
+
+    @app.command("serve")
+    def serve_(
+        host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int | None, typer.Option("--port", min=0, max=65535,
+                                                 help="Port (default 8443 with TLS, 8080 without; 0 picks a "
+                                                      "free one).")] = None,
+        use_tls: Annotated[bool, typer.Option("--tls", help="Serve HTTPS with a generated CA and server "
+                                                            "certificate (or --cert/--key).")] = False,
+        cert: Annotated[Path | None, typer.Option("--cert", exists=True, dir_okay=False,
+                                                  help="Server certificate (PEM; implies --tls).")] = None,
+        key: Annotated[Path | None, typer.Option("--key", exists=True, dir_okay=False,
+                                                 help="Its private key (PEM), if not in --cert.")] = None,
+        tls_dir: Annotated[Path | None, typer.Option("--tls-dir", file_okay=False,
+                                                     help="Where to keep the generated CA (default: next to "
+                                                          "a SQLite database, else a temp dir).")] = None,
+        admin: Annotated[bool, typer.Option("--admin", help="Mount the admin API under /admin.")] = False,
+        admin_token: Annotated[str | None, typer.Option("--admin-token", envvar=ADMIN_TOKEN_ENV,
+                                                        help="Admin API token (default: generated and "
+                                                             "printed).")] = None,
+        workers: Annotated[int, typer.Option("--workers", min=1, max=64,
+                                             help="Worker processes sharing the socket.")] = 1,
+        log_level: Annotated[str, typer.Option("--log-level", help="critical|error|warning|info|debug")]
+        = "info",
+    ) -> None:
+        """Serve the classic (ASM) and ARM APIs over the store; prints where it listens (and the CA)."""
+        from ..api import server
+
+        if key is not None and cert is None:
+            raise typer.BadParameter("--key needs --cert", param_hint="--key")
+        if admin_token is not None and len(admin_token) < 8:
+            raise typer.BadParameter("must be at least 8 characters", param_hint="--admin-token")
+        opts = server.ServeOptions(
+            db_url=db_url_from_env(get_db()), host=host, port=port, tls=use_tls or cert is not None,
+            certfile=cert, keyfile=key, tls_dir=tls_dir, admin=admin, admin_token=admin_token or None,
+            workers=workers, log_level=log_level.lower())
+        code = server.serve(opts)
+        if code:
+            raise typer.Exit(code)
+
+
+__all__ = ["ADMIN_TOKEN_ENV", "register"]
