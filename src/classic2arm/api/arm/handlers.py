@@ -1,0 +1,162 @@
+"""One function per addressed thing (resource groups, resources, providers, operations…), each answering
+the HTTP methods ARM supports there. Synchronous (they call the store); the router runs them in a thread."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...service import arm_api
+from ...service.context import AppContext
+from ...service.errors import ServiceError
+from ..graph import endpoint as graph
+from . import paths
+from .responses import empty, json_response, operation_headers, page_response
+
+_FILTER = re.compile(r"^\s*resourceType\s+eq\s+'([^']{1,200})'\s*$", re.IGNORECASE)
+
+
+class MethodNotAllowed(ServiceError):
+    def __init__(self, method: str) -> None:
+        super().__init__("MethodNotAllowed", f"The requested resource does not support http method '{method}'.",
+                         405)
+
+
+def _require(request: Request, *methods: str) -> None:
+    if request.method not in methods:
+        raise MethodNotAllowed(request.method)
+
+
+def _body(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ServiceError("InvalidRequestContent", "The request content was invalid and could not be "
+                                                    "deserialized: a JSON object is required.", 400)
+    return body
+
+
+def subscriptions(request: Request, ctx: AppContext, caller: str) -> Response:
+    _require(request, "GET")
+    return json_response(request, {"value": [arm_api.subscription_json(ctx, caller)]})
+
+
+def subscription(request: Request, ctx: AppContext, t: paths.Subscription) -> Response:
+    _require(request, "GET")
+    return json_response(request, arm_api.subscription_json(ctx, t.sub))
+
+
+def groups(request: Request, ctx: AppContext, t: paths.Groups) -> Response:
+    _require(request, "GET")
+    return json_response(request, {"value": arm_api.list_groups(ctx, t.sub)})
+
+
+def group(request: Request, ctx: AppContext, t: paths.Group, body: Any) -> Response:
+    _require(request, "GET", "HEAD", "PUT", "PATCH", "DELETE")
+    if request.method == "HEAD":
+        try:
+            arm_api.get_group(ctx, t.sub, t.rg)
+        except ServiceError:
+            return empty(request, 404)
+        return empty(request, 204)
+    if request.method == "GET":
+        return json_response(request, arm_api.get_group(ctx, t.sub, t.rg))
+    if request.method == "PUT":
+        doc, created = arm_api.put_group(ctx, t.sub, t.rg, _body(body))
+        return json_response(request, doc, 201 if created else 200)
+    if request.method == "PATCH":
+        return json_response(request, arm_api.patch_group(ctx, t.sub, t.rg, _body(body)))
+    location = arm_api.delete_group(ctx, t.sub, t.rg)
+    return empty(request, 202, operation_headers(request, t.sub, "Microsoft.Resources", location,
+                                                 async_op=False, location_header=True))
+
+
+def resource_list(request: Request, ctx: AppContext, t: paths.ResourceList) -> Response:
+    _require(request, "GET")
+    q = request.query_params
+    types = None
+    flt = q.get("$filter")
+    if flt:
+        m = _FILTER.match(flt)
+        if m is None:
+            raise ServiceError("InvalidFilter", "Only $filter=resourceType eq '{type}' is supported.", 400)
+        types = [m.group(1)]
+    if t.rg is not None:
+        arm_api.get_group(ctx, t.sub, t.rg)
+    page = arm_api.list_page(ctx, t.sub, types=types, resource_group=t.rg, top=q.get("$top"),
+                             skiptoken=q.get("$skiptoken"))
+    return page_response(request, page)
+
+
+def providers(request: Request, ctx: AppContext, sub: str) -> Response:
+    _require(request, "GET")
+    return json_response(request, {"value": arm_api.list_providers(ctx, sub)})
+
+
+def provider(request: Request, ctx: AppContext, sub: str, namespace: str) -> Response:
+    _require(request, "GET")
+    return json_response(request, arm_api.get_provider(ctx, sub, namespace))
+
+
+def provider_action(request: Request, ctx: AppContext, t: paths.ProviderAction) -> Response:
+    _require(request, "POST")
+    return json_response(request, arm_api.register_provider(ctx, t.sub, t.namespace, t.register))
+
+
+def type_list(request: Request, ctx: AppContext, t: paths.TypeList) -> Response:
+    _require(request, "GET")
+    q = request.query_params
+    return page_response(request, arm_api.list_type(ctx, t.sub, t.namespace, t.type, q.get("$top"),
+                                                    q.get("$skiptoken")))
+
+
+def operation_status(request: Request, ctx: AppContext, t: paths.OperationStatus) -> Response:
+    """Writes finish inside their request, so every operation this server handed out has succeeded."""
+    _require(request, "GET")
+    try:
+        op = uuid.UUID(t.operation_id)
+    except ValueError:
+        raise ServiceError("OperationNotFound", "The operation could not be found.", 404) from None
+    arm_api.get_provider(ctx, t.sub, t.namespace)
+    if t.result:
+        return empty(request, 204)
+    return json_response(request, {"id": request.url.path, "name": str(op), "status": "Succeeded"})
+
+
+def resource(request: Request, ctx: AppContext, t: paths.Resource, body: Any) -> Response:
+    addr = t.addr
+    q = request.query_params
+    if addr.is_collection:
+        _require(request, "GET")
+        return page_response(request, arm_api.list_collection(ctx, addr, q.get("$top"), q.get("$skiptoken")))
+    _require(request, "GET", "HEAD", "PUT", "PATCH", "DELETE")
+    if request.method == "HEAD":
+        try:
+            arm_api.get_resource(ctx, addr)
+        except ServiceError as exc:
+            if exc.http_status == 404:
+                return empty(request, 404)
+            raise
+        return empty(request, 204)
+    if request.method == "GET":
+        return json_response(request, arm_api.get_resource(ctx, addr))
+    if request.method == "PUT":
+        doc, created = arm_api.put_resource(ctx, addr, _body(body))
+        return json_response(request, doc, 201 if created else 200,
+                             operation_headers(request, addr.subscription, addr.namespace, doc.get("location", "")))
+    if request.method == "PATCH":
+        doc = arm_api.patch_resource(ctx, addr, _body(body))
+        return json_response(request, doc, 200,
+                             operation_headers(request, addr.subscription, addr.namespace, doc.get("location", "")))
+    location = arm_api.delete_resource(ctx, addr)
+    if location is None:
+        return empty(request, 204)
+    return empty(request, 202, operation_headers(request, addr.subscription, addr.namespace, location,
+                                                 location_header=True))
+
+
+def graph_query(request: Request, ctx: AppContext, caller: str, body: Any) -> Response:
+    _require(request, "POST")
+    return json_response(request, graph.query(ctx, caller, body))

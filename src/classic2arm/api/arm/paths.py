@@ -1,0 +1,165 @@
+"""What an ARM URL path addresses. One parser for the whole surface, matching case-insensitively as
+ARM does (`/subscriptions/{s}/resourcegroups/...` == `/Subscriptions/{s}/resourceGroups/...`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...service.arm_api import ResourceAddress
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriptions:
+    """`/subscriptions`"""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    sub: str
+
+
+@dataclass(frozen=True, slots=True)
+class Groups:
+    sub: str
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    sub: str
+    rg: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceList:
+    """`/subscriptions/{s}/resources` or `/subscriptions/{s}/resourceGroups/{rg}/resources`."""
+
+    sub: str
+    rg: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Providers:
+    sub: str | None  # None: the tenant-level `/providers`
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    sub: str | None
+    namespace: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderAction:
+    sub: str
+    namespace: str
+    register: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TypeList:
+    """`/subscriptions/{s}/providers/{ns}/{type}`: a type across the subscription."""
+
+    sub: str
+    namespace: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class OperationStatus:
+    """`/subscriptions/{s}/providers/{ns}/locations/{loc}/operations|operationResults/{id}`."""
+
+    sub: str
+    namespace: str
+    location: str
+    operation_id: str
+    result: bool  # operationResults (Location polling) rather than operations (Azure-AsyncOperation)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    addr: ResourceAddress
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQuery:
+    """`/providers/Microsoft.ResourceGraph/resources`"""
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    sub: str | None
+
+
+Target = (Subscriptions | Subscription | Groups | Group | ResourceList | Providers | Provider | ProviderAction
+          | TypeList | OperationStatus | Resource | GraphQuery | Unknown)
+
+
+def owns(path: str) -> bool:
+    """Paths the ARM router answers (everything else belongs to the ASM API)."""
+    low = path.lower()
+    return (low in ("/subscriptions", "/providers") or low.startswith(("/subscriptions/", "/providers/"))
+            or low == "/openapi/arm.json")
+
+
+def parse(path: str) -> Target:
+    segs = [s for s in path.split("/") if s != ""]
+    low = [s.lower() for s in segs]
+    if not segs:
+        return Unknown(None)
+    if low[0] == "providers":
+        return _tenant_providers(segs, low)
+    if low[0] != "subscriptions":
+        return Unknown(None)
+    if len(segs) == 1:
+        return Subscriptions()
+    sub = segs[1]
+    if len(segs) == 2:
+        return Subscription(sub)
+    head, rest, rest_low = low[2], segs[3:], low[3:]
+    if head == "resourcegroups":
+        return _in_groups(sub, rest, rest_low)
+    if head == "resources" and not rest:
+        return ResourceList(sub, None)
+    if head == "providers":
+        return _sub_providers(sub, rest, rest_low)
+    return Unknown(sub)
+
+
+def _tenant_providers(segs: list[str], low: list[str]) -> Target:
+    if len(segs) == 1:
+        return Providers(None)
+    if len(segs) == 2:
+        return Provider(None, segs[1])
+    if low[1:] == ["microsoft.resourcegraph", "resources"]:
+        return GraphQuery()
+    return Unknown(None)
+
+
+def _in_groups(sub: str, rest: list[str], low: list[str]) -> Target:
+    if not rest:
+        return Groups(sub)
+    rg = rest[0]
+    if len(rest) == 1:
+        return Group(sub, rg)
+    if low[1:] == ["resources"]:
+        return ResourceList(sub, rg)
+    if low[1] == "providers" and len(rest) >= 4:
+        ns, chain = rest[2], rest[3:]
+        types, names = tuple(chain[0::2]), tuple(chain[1::2])
+        return Resource(ResourceAddress(sub, rg, ns, types, names))
+    return Unknown(sub)
+
+
+def _sub_providers(sub: str, rest: list[str], low: list[str]) -> Target:
+    if not rest:
+        return Providers(sub)
+    ns = rest[0]
+    if len(rest) == 1:
+        return Provider(sub, ns)
+    if len(rest) == 2 and low[1] in ("register", "unregister"):
+        return ProviderAction(sub, ns, low[1] == "register")
+    if len(rest) == 2:
+        return TypeList(sub, ns, rest[1])
+    if len(rest) == 5 and low[1] == "locations" and low[3] in ("operations", "operationresults"):
+        return OperationStatus(sub, ns, rest[2], rest[4], low[3] == "operationresults")
+    return Unknown(sub)

@@ -1,0 +1,147 @@
+"""The ARM router: one route owning `/subscriptions/...`, `/providers/...` and `/openapi/arm.json`,
+matched case-insensitively, ahead of the ASM API's `/{subscription_id}/...` routes.
+
+Order of checks, as ARM does it: authentication and subscription access (401/403), then `api-version`
+(400 when missing; any value is accepted), then the addressed thing and method.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
+
+from ...service.context import AppContext
+from ...service.errors import ServiceError
+from ..auth import AuthError, authorize, principal
+from ..graph.endpoint import GraphRequestError
+from . import handlers, openapi, paths
+from .responses import error, json_response
+
+log = logging.getLogger(__name__)
+MAX_BODY = 4 * 1024 * 1024
+_BODY_METHODS = ("PUT", "PATCH", "POST")
+
+
+def _path_of(scope: Scope) -> str:
+    """The request path with each segment decoded on its own (an encoded `/` stays inside its name)."""
+    raw = scope.get("raw_path")
+    if not isinstance(raw, bytes):
+        return str(scope["path"])
+    text = raw.decode("latin-1").split("?", 1)[0]
+    return "/".join(unquote(seg, errors="replace").replace("/", "%2F") for seg in text.split("/"))
+
+
+async def _read_body(request: Request) -> Any:
+    if request.method not in _BODY_METHODS:
+        return None
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise ServiceError("RequestEntityTooLarge", "The request content is too large.", 413)
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise ServiceError("RequestEntityTooLarge", "The request content is too large.", 413)
+    if not raw.strip():
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ServiceError("InvalidRequestContent", "The request content was invalid and could not be "
+                                                    "deserialized.", 400) from None
+
+
+def _subscription_of(target: paths.Target) -> str | None:
+    if isinstance(target, paths.Resource):
+        return target.addr.subscription
+    return getattr(target, "sub", None)
+
+
+def _call(request: Request, ctx: AppContext, target: paths.Target, caller: str, body: Any) -> Response:
+    t = target
+    if isinstance(t, paths.Subscriptions):
+        return handlers.subscriptions(request, ctx, caller)
+    if isinstance(t, paths.Subscription):
+        return handlers.subscription(request, ctx, t)
+    if isinstance(t, paths.Groups):
+        return handlers.groups(request, ctx, t)
+    if isinstance(t, paths.Group):
+        return handlers.group(request, ctx, t, body)
+    if isinstance(t, paths.ResourceList):
+        return handlers.resource_list(request, ctx, t)
+    if isinstance(t, paths.Providers):
+        return handlers.providers(request, ctx, t.sub or caller)
+    if isinstance(t, paths.Provider):
+        return handlers.provider(request, ctx, t.sub or caller, t.namespace)
+    if isinstance(t, paths.ProviderAction):
+        return handlers.provider_action(request, ctx, t)
+    if isinstance(t, paths.TypeList):
+        return handlers.type_list(request, ctx, t)
+    if isinstance(t, paths.OperationStatus):
+        return handlers.operation_status(request, ctx, t)
+    if isinstance(t, paths.Resource):
+        return handlers.resource(request, ctx, t, body)
+    if isinstance(t, paths.GraphQuery):
+        return handlers.graph_query(request, ctx, caller, body)
+    raise ServiceError("NotFound", "The requested path does not exist.", 404)
+
+
+async def dispatch(request: Request, path: str) -> Response:
+    if path.lower() == "/openapi/arm.json":
+        return json_response(request, openapi.document())
+    ctx: AppContext = request.app.state.ctx
+    target = paths.parse(path)
+    try:
+        sub = _subscription_of(target)
+        if sub is not None:
+            caller = (await run_in_threadpool(authorize, request, sub, False)).subscription_id
+        else:
+            caller = (await run_in_threadpool(principal, request, ctx, False)).subscription_id
+        if not request.query_params.get("api-version"):
+            return error(request, 400, "MissingApiVersionParameter",
+                         "The api-version query parameter (?api-version=) is required for all requests.")
+        body = await _read_body(request)
+        return await run_in_threadpool(_call, request, ctx, target, caller, body)
+    except AuthError as exc:
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status == 401 else None
+        return error(request, exc.status, exc.code, exc.message, headers=headers)
+    except GraphRequestError as exc:
+        return error(request, exc.http_status, exc.code, exc.message, exc.details)
+    except ServiceError as exc:
+        return error(request, exc.http_status, exc.code, exc.message)
+    except Exception:  # a bug: answer as ARM does, keep the details in the log only
+        log.exception("ARM request failed: %s %s", request.method, path)
+        return error(request, 500, "InternalServerError", "The server encountered an internal error.")
+
+
+class ArmRoute(BaseRoute):
+    """Matches every path the ARM API owns, whatever its case."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and paths.owns(str(scope["path"])):
+            return Match.FULL, {}
+        return Match.NONE, {}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        from starlette.routing import NoMatchFound
+
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await dispatch(request, _path_of(scope))
+        await response(scope, receive, send)
+
+
+def install(app: FastAPI) -> None:
+    """Register the ARM (and Resource Graph) surface; call before the ASM routes are added."""
+    app.router.routes.append(ArmRoute())
