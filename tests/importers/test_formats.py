@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 
 from classic2arm.domain import classic as c
-from classic2arm.domain.estate import Estate
 from classic2arm.importers import load_bytes
 
 AZ = 'xmlns="http://schemas.microsoft.com/windowsazure" xmlns:i="http://www.w3.org/2001/XMLSchema-instance"'
@@ -206,16 +202,16 @@ def test_validation_messages_and_error_bodies_are_notes() -> None:
         assert e.counts() == {} and len(e.notes) == 1
 
 
-@pytest.mark.parametrize("data", [b'{"classic2arm": 1, "estate": {}}', b"# estate\nclassic2arm: 1\nestate: {}\n"])
-def test_estate_documents_go_to_estate_doc(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
-    seen: list[tuple[bytes, str]] = []
-    fake = types.ModuleType("classic2arm.importers.estate_doc")
+@pytest.mark.parametrize("data", [
+    b'{"classic2arm": "estate/v1", "affinity_groups": [{"name": "ag", "location": "West US"}]}',
+    b"# estate\nclassic2arm: estate/v1\naffinity_groups: [{name: ag, location: West US}]\n",
+])
+def test_estate_documents_are_detected_by_content(data: bytes) -> None:
+    estate = load_bytes(data, "doc")
+    assert [a.name for a in estate.affinity_groups] == ["ag"]
 
-    def load(raw: bytes, name: str) -> Estate:
-        seen.append((raw, name))
-        return Estate(notes=["from estate_doc"])
 
-    fake.load = load  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "classic2arm.importers.estate_doc", fake)
-    assert load_bytes(data, "doc").notes == ["from estate_doc"]
-    assert seen == [(data, "doc")]
+@pytest.mark.parametrize("data", [b'{"classic2arm": 1}', b"classic2arm: 1\n"])
+def test_estate_document_of_another_format_is_refused(data: bytes) -> None:
+    with pytest.raises(InputError, match="doc: classic2arm: unsupported estate format 1"):
+        load_bytes(data, "doc")

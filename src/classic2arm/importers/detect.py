@@ -9,7 +9,7 @@ from typing import Any
 
 from classic2arm.domain.estate import Estate
 
-from . import session
+from . import estate_doc, session
 from .errors import InputError
 from .safe_xml import MAX_BYTES, check_size
 from .xml_formats import load_xml
@@ -34,11 +34,7 @@ def _json(data: bytes, name: str) -> Any:
 
 
 def _estate_doc(data: bytes, name: str) -> Estate:
-    # Written separately by the lead; imported late so the XML importers do not depend on it.
-    from classic2arm.importers import estate_doc
-
-    result: Estate = estate_doc.load(data, name)
-    return result
+    return estate_doc.load(data, name)
 
 
 def load_bytes(data: bytes, name: str, context: dict[str, str] | None = None) -> Estate:

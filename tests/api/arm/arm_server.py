@@ -108,5 +108,8 @@ def serve(ctx: AppContext, folder: Path, tls: bool = False) -> Iterator[Running]
         yield Running(f"{'https' if tls else 'http'}://127.0.0.1:{port}", ca_path)
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=2)
+        if thread.is_alive():  # an SDK client still holds a keep-alive connection: don't wait for it
+            server.force_exit = True
+            thread.join(timeout=10)
         sock.close()

@@ -2,19 +2,21 @@
 # mypy: disable-error-code="union-attr,arg-type,index"
 """Real-client conformance: the published azure-mgmt-* clients (azure-core pipelines, typed models, LRO
 pollers, pagers) against a real server over a generated estate with a VNet unit, a non-VNet deployment
-unit and a storage account prepared."""
+unit and a storage account prepared.
+
+Over HTTPS (one server for the module, a throwaway test CA passed as `connection_verify`), so the clients run
+with their own stock `BearerTokenCredentialPolicy` (ARMChallengeAuthenticationPolicy) — no test policy."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from arm_env import STORAGE, SUB, Env
-from arm_sdk import make
-from arm_server import serve
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from arm_sdk import client_kwargs, make
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError
+from azure.core.pipeline.policies import BearerTokenCredentialPolicy
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.compute.models import VirtualMachineUpdate
 from azure.mgmt.network import NetworkManagementClient
@@ -38,6 +40,12 @@ from classic2arm.domain import identity as ids
 from classic2arm.domain.state_machine import Op
 from classic2arm.service import migration
 from classic2arm.service.context import AppContext
+
+
+@pytest.fixture(scope="module")
+def tls() -> bool:
+    """This module runs over HTTPS (overrides conftest's HTTP default)."""
+    return True
 
 
 def arm_rows(env: Env, rtype: str) -> list[dict[str, Any]]:
@@ -278,11 +286,20 @@ def test_resource_group_lifecycle(arm: Env) -> None:
         n.virtual_networks.get("sdk-rg", "vnet1")
 
 
-def test_https_with_stock_bearer_policy(arm: Env, tmp_path: Path) -> None:
-    """The same clients over HTTPS with the throwaway CA: no custom auth policy needed."""
-    with serve(arm.ctx, tmp_path, tls=True) as running:
-        env = Env(arm.ctx, running.base_url, arm.token, arm.other_token, running.ca_path)
-        client = make(ResourceManagementClient, env, SUB)
-        assert any(g.name == "Default-Networking" for g in client.resource_groups.list())
-        vms = list(compute(env).virtual_machines.list_all())
-        assert vms and all(v.hardware_profile and v.hardware_profile.vm_size for v in vms)
+def test_https_with_stock_bearer_policy(arm: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clients above talk HTTPS, trusting the test CA, with the SDK's own bearer policy; without the CA
+    (system trust only) the handshake fails."""
+    assert arm.url.startswith("https://") and arm.ca_path is not None
+    kwargs = client_kwargs(arm)
+    assert kwargs["connection_verify"] == str(arm.ca_path) and "authentication_policy" not in kwargs
+    client = make(ResourceManagementClient, arm, SUB)
+    policies = client._client._pipeline._impl_policies  # the pipeline azure-core built
+    assert any(isinstance(p, BearerTokenCredentialPolicy) for p in policies)
+    assert any(g.name == "Default-Networking" for g in client.resource_groups.list())
+    vms = list(compute(arm).virtual_machines.list_all())
+    assert vms and all(v.hardware_profile and v.hardware_profile.vm_size for v in vms)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    untrusting = ResourceManagementClient(kwargs["credential"], SUB, base_url=arm.url, retry_total=0)
+    with pytest.raises(ServiceRequestError):
+        next(iter(untrusting.resource_groups.list()))

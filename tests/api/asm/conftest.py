@@ -1,4 +1,5 @@
-"""Fixtures of the ASM API tests: one live server per module (see live.py)."""
+"""Fixtures of the ASM API tests: one live server per module, over HTTPS with a throwaway test CA (see
+live.py). Clients trust that CA explicitly (`live.ca`); nothing relies on the system trust store."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from live import LiveServer
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer.start(tmp_path_factory.mktemp("asm") / "store.db")
+    folder = tmp_path_factory.mktemp("asm")
+    server = LiveServer.start_tls(folder / "store.db", folder / "tls")
+    assert server.base_url.startswith("https://") and server.ca is not None
     try:
         yield server
     finally:

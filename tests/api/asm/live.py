@@ -1,8 +1,12 @@
 """A real classic2arm server for the ASM tests: uvicorn in a background thread on 127.0.0.1 (free port),
 over a store holding a generated estate, with the clock fixed at 2023-06-01 and a minted bearer token.
 
-TLS is one parameter away: `LiveServer.start(..., tls=(certfile, keyfile))` serves HTTPS and the base URL
-follows; the tests only ever use `server.base_url` / `server.host`.
+HTTPS: `LiveServer.start_tls(db, folder)` makes a throwaway CA and server certificate in `folder`
+(`classic2arm.api.tls.throwaway_ca`) and serves them the way `classic2arm serve --tls` does: the server's
+`ServerTLS` context (asks for a client certificate, accepts any, the app matches its thumbprint) and the
+uvicorn protocol that hands the management certificate to the app. `start(..., tls=(cert, key), ca=...)`
+does the same with given files. Tests use `server.base_url` / `server.host`, `server.ca` (the CA to trust),
+`server.session(...)` (a requests session trusting only that CA) and `server.management_certificate(...)`.
 """
 
 from __future__ import annotations
@@ -11,17 +15,20 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import requests
 import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
 
+from classic2arm.api import tls as tlsmod
 from classic2arm.domain import classic as c
 from classic2arm.domain import generator
 from classic2arm.domain.estate import Estate
-from classic2arm.service import clock, credentials, estate, world_clock
+from classic2arm.service import admin, clock, credentials, estate, world_clock
 from classic2arm.service.context import AppContext
 from classic2arm.store.schema import operations, resources, subscriptions, units
 
@@ -74,6 +81,21 @@ def extras() -> Estate:
     )
 
 
+@dataclass(frozen=True)
+class ManagementCertificate:
+    """A self-signed client certificate: cert.pem, key.pem and both.pem (cert + key, what
+    azure-servicemanagement-legacy's `cert_file` and the node clients' `pem` take)."""
+
+    cert: Path
+    key: Path
+    both: Path
+    thumbprint: str | None  # None: not registered
+
+    @property
+    def pem(self) -> str:
+        return self.both.read_text()
+
+
 @dataclass
 class LiveServer:
     ctx: AppContext
@@ -81,9 +103,12 @@ class LiveServer:
     token: str
     other_token: str
     scheme: str = "http"
+    ca: Path | None = None  # the CA clients trust (HTTPS only)
+    server_tls: tlsmod.ServerTLS | None = None
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
     notes: list[str] = field(default_factory=list)
+    sessions: list[requests.Session] = field(default_factory=list)  # closed by stop()
 
     @property
     def host(self) -> str:
@@ -98,8 +123,14 @@ class LiveServer:
         return {"Authorization": f"Bearer {self.token}", "x-ms-version": "2016-07-01"}
 
     @classmethod
+    def start_tls(cls, db: Path, folder: Path, **kwargs: int) -> LiveServer:
+        """HTTPS with a throwaway CA (made in `folder`, which should be fresh for each server)."""
+        files = tlsmod.throwaway_ca(folder)
+        return cls.start(db, tls=(str(files.cert), str(files.key)), ca=files.ca, **kwargs)
+
+    @classmethod
     def start(cls, db: Path, vms: int = 24, vnets: int = 2, seed: int = 7,
-              tls: tuple[str, str] | None = None) -> LiveServer:
+              tls: tuple[str, str] | None = None, ca: Path | None = None) -> LiveServer:
         ctx = AppContext.open(f"sqlite:///{db}")
         world_clock.set_clock(ctx, clock.fixed(clock.parse_when("2023-06-01")))
         generated = generator.generate(vms=vms, vnets=vnets, seed=seed, blockers=0.0, subscription_id=SUB,
@@ -110,9 +141,16 @@ class LiveServer:
             id=OTHER_SUB, registered_for_migration=True)), source="other")
         token, _ = credentials.create_token(ctx, SUB)
         other, _ = credentials.create_token(ctx, OTHER_SUB)
-        live = cls(ctx, free_port(), token, other, scheme="https" if tls else "http")
-        config = uvicorn.Config(make_app(ctx), host="127.0.0.1", port=live.port, log_level="warning",
-                                ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
+        live = cls(ctx, free_port(), token, other, scheme="https" if tls else "http", ca=ca)
+        if tls is None:
+            config = uvicorn.Config(make_app(ctx), host="127.0.0.1", port=live.port, log_level="warning")
+        else:
+            server_tls = tlsmod.ServerTLS(tlsmod.TlsFiles(ca, Path(tls[0]), Path(tls[1])))
+            live.server_tls = server_tls
+            live.refresh_trust()
+            config = uvicorn.Config(make_app(ctx), host="127.0.0.1", port=live.port, log_level="warning",
+                                    http=tlsmod.protocol_class(),
+                                    ssl_context_factory=lambda _config, _default: server_tls.context)
         live.server = uvicorn.Server(config)
         live.thread = threading.Thread(target=live.server.run, name="asm-live-server", daemon=True)
         live.thread.start()
@@ -124,11 +162,63 @@ class LiveServer:
         return live
 
     def stop(self) -> None:
+        for session in self.sessions:
+            session.close()
         if self.server is not None:
             self.server.should_exit = True
         if self.thread is not None:
-            self.thread.join(timeout=10)
+            self.thread.join(timeout=2)
+            if self.thread.is_alive() and self.server is not None:
+                # a client still holds a keep-alive TLS connection (a library-built session): don't wait
+                # for it to go away
+                self.server.force_exit = True
+                self.thread.join(timeout=10)
         self.ctx.close()
+
+    def refresh_trust(self) -> None:
+        """What `classic2arm serve` does every ~2 s: in "registered" client-trust mode, trust newly registered
+        management certificates at the TLS layer (a no-op in the default "any" mode)."""
+        if self.server_tls is not None:
+            self.server_tls.trust_certificates(admin.management_certificates(self.ctx))
+
+    @property
+    def any_client_certificate(self) -> bool:
+        """Whether an unregistered client certificate gets through the handshake (and is refused by the app)."""
+        return self.server_tls is not None and self.server_tls.trust == "any"
+
+    def management_certificate(self, folder: Path, subscription: str | None = SUB,
+                               register: bool = True) -> ManagementCertificate:
+        """A new management certificate in `folder` (distinct subject), registered for `subscription` the way
+        `classic2arm cert create` does (`service.admin.register_certificate`, which keeps the PEM for the
+        server's trust store) unless `register` is False."""
+        cert_pem, key_pem = credentials.make_certificate(f"asm test {folder.name} {time.monotonic_ns()}"[:64])
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = (folder / "cert.pem", folder / "key.pem", folder / "both.pem")
+        for path, data in zip(paths, (cert_pem, key_pem, cert_pem + key_pem), strict=True):
+            path.write_bytes(data)
+        thumb = admin.register_certificate(self.ctx, subscription, cert_pem) if register and subscription else None
+        self.refresh_trust()
+        return ManagementCertificate(*paths, thumb)
+
+    def session(self, token: str | None = None, cert: ManagementCertificate | None = None,
+                version: str | None = "2016-07-01") -> requests.Session:
+        """A requests session for this server: trusts only its CA (trust_env off, so a REQUESTS_CA_BUNDLE in the
+        environment can't win), optionally with a bearer token or a client certificate and x-ms-version."""
+        s = requests.Session()
+        self.sessions.append(s)
+        s.trust_env = False
+        if self.ca is not None:
+            s.verify = str(self.ca)
+        if token is not None:
+            s.headers["Authorization"] = f"Bearer {token}"
+        if cert is not None:
+            s.cert = (str(cert.cert), str(cert.key))
+        if version is not None:
+            s.headers["x-ms-version"] = version
+        return s
+
+    def mint_token(self, subscription: str = SUB, ttl: timedelta | None = timedelta(hours=1)) -> str:
+        return credentials.create_token(self.ctx, subscription, ttl)[0]
 
     def alive(self) -> bool:
         return bool(self.thread and self.thread.is_alive())

@@ -20,10 +20,7 @@ XML = {"Content-Type": "application/xml"}
 
 @pytest.fixture(scope="module")
 def http(live: LiveServer) -> requests.Session:
-    s = requests.Session()
-    s.trust_env = False
-    s.headers.update(live.headers)
-    return s
+    return live.session(live.token)  # HTTPS, trusting only the test CA; bearer token and x-ms-version
 
 
 def migrate(http: requests.Session, live: LiveServer, path: str, comp: str) -> None:

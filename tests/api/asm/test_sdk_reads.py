@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
 from live import SUB, LiveServer
 
 from classic2arm.domain import classic as c
@@ -17,11 +16,11 @@ sm = pytest.importorskip("azure.servicemanagement")
 
 @pytest.fixture(scope="module")
 def sms(live: LiveServer) -> Any:
-    session = requests.Session()
-    session.trust_env = False
-    session.headers["Authorization"] = f"Bearer {live.token}"
+    """The client over HTTPS: a requests session trusting the test CA (verify=ca, trust_env off, since
+    REQUESTS_CA_BUNDLE may point at the system bundle) with the bearer token; the library sets x-ms-version."""
+    session = live.session(live.token, version=None)
     client = sm.ServiceManagementService(SUB, host=live.host, request_session=session)
-    client._httpclient.protocol = live.scheme
+    assert client._httpclient.protocol == live.scheme == "https"  # the library's default protocol
     return client
 
 

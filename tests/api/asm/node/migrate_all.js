@@ -1,19 +1,29 @@
-// Drives every one of the 24 ASM migration calls through the real npm clients (azure-asm-compute,
-// azure-asm-network, azure-asm-storage) against a local classic2arm server, and prints one JSON document
-// with what the clients parsed. Usage: node migrate_all.js '<json config>'
+// Drives the ASM migration calls through the real npm clients (azure-asm-compute, azure-asm-network,
+// azure-asm-storage) against a local classic2arm server, and prints one JSON document with what the
+// clients parsed. Usage: node migrate_all.js '<json config>'
 //
-// Per unit kind: validate, prepare (non-begin: polls Get Operation Status), read MigrationState while
-// prepared, abort (non-begin), prepare again, commit (non-begin). Bodyless POSTs need `.end()` on the
-// returned stream (azure-common webresource quirk; see real-clients.md C2).
+// Per unit kind (cfg.order), the steps in cfg.steps; by default all of them: validate, prepare (non-begin:
+// polls Get Operation Status), read MigrationState while prepared, abort (non-begin), read it again,
+// prepare again, commit (non-begin). Bodyless POSTs need `.end()` on the returned stream (azure-common
+// webresource quirk; see real-clients.md C2).
+//
+// Credentials: a bearer token (cfg.token, TokenCloudCredentials) or a management certificate (cfg.pemFile,
+// a PEM holding certificate and key, through createCertificateCloudCredentials). Over HTTPS the server's
+// CA comes from NODE_EXTRA_CA_CERTS.
 'use strict';
 
+const fs = require('fs');
 const common = require('azure-common');
 const compute = require('azure-asm-compute');
 const network = require('azure-asm-network');
 const storage = require('azure-asm-storage');
 
 const cfg = JSON.parse(process.argv[2]);
-const creds = new common.TokenCloudCredentials({ subscriptionId: cfg.subscriptionId, token: cfg.token });
+const creds = cfg.pemFile
+  ? compute.createCertificateCloudCredentials({
+    subscriptionId: cfg.subscriptionId, pem: fs.readFileSync(cfg.pemFile, 'utf8'),
+  })
+  : new common.TokenCloudCredentials({ subscriptionId: cfg.subscriptionId, token: cfg.token });
 const clients = {
   compute: compute.createComputeManagementClient(creds, cfg.baseUri),
   network: network.createNetworkManagementClient(creds, cfg.baseUri),
@@ -73,19 +83,25 @@ for (const u of Object.values(units)) {
   u.abort = () => call((cb) => u.group.abortMigration(u.name, cb), true);
 }
 
+const steps = cfg.steps || ['validate', 'prepare', 'abort', 'prepare', 'commit'];
+
 async function main() {
-  const out = {};
+  const out = { credentials: creds.constructor.name };
   for (const kind of cfg.order) {
     const u = units[kind];
     const r = { calls: [] };
     try {
-      r.validate = await u.validate(); r.calls.push('validate');
-      r.prepare = (await u.prepare()).status; r.calls.push('prepare');
-      if (u.state) r.statePrepared = await u.state();
-      r.abort = (await u.abort()).status; r.calls.push('abort');
-      if (u.state) r.stateAborted = await u.state();
-      r.prepareAgain = (await u.prepare()).status; r.calls.push('prepare');
-      r.commit = (await u.commit()).status; r.calls.push('commit');
+      for (const step of steps) {
+        if (step === 'validate') {
+          r.validate = await u.validate();
+        } else {
+          const key = step === 'prepare' && 'prepare' in r ? 'prepareAgain' : step;
+          r[key] = (await u[step]()).status;
+        }
+        r.calls.push(step);
+        if (u.state && step === 'prepare' && !('statePrepared' in r)) r.statePrepared = await u.state();
+        if (u.state && step === 'abort') r.stateAborted = await u.state();
+      }
     } catch (err) {
       r.error = { message: String(err && err.message), code: err && (err.code || (err.error && err.error.code)) };
     }
