@@ -6,6 +6,7 @@ import pytest
 
 from classic2arm.domain import classic as c
 from classic2arm.importers import load_bytes
+from classic2arm.importers.errors import InputError
 
 AZ = 'xmlns="http://schemas.microsoft.com/windowsazure" xmlns:i="http://www.w3.org/2001/XMLSchema-instance"'
 
