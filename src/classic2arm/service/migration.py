@@ -422,8 +422,10 @@ def _prepare_lock(r: _Run, index: int) -> None:
     with r.tx() as tx:
         now = r.begin(tx)
         lu = _load(tx, r, now)
-        keys = [m.key for m in lu.members] + [k.key for k in lu.kept]
-        tx.set_columns(keys, lock_holder=r.uid, migration_state=S.PREPARING.value)
+        rows = [*lu.members, *lu.kept]
+        # Inside one transaction for every step nobody can see "Preparing": go straight to what finish would set.
+        state = S.PREPARED.value if r.shared is not None else S.PREPARING.value
+        tx.set_columns([m.key for m in rows], rows=rows, lock_holder=r.uid, migration_state=state)
         unit = r.unit(tx)
         doc = dict(unit["doc"])
         doc["kept"] = [k.key for k in lu.kept]
@@ -468,7 +470,10 @@ def _prepare_create(r: _Run, index: int) -> None:
         batch = rows[cursor:cursor + BATCH]
         with r.tx() as tx:
             r.begin(tx)
-            tx.upsert(batch)
+            if cursor == 0 and not tx.keys(lock_holder=r.uid, model=ids.ARM):
+                tx.insert(batch)  # a first attempt: nothing to replace, skip the upsert's look-up
+            else:
+                tx.upsert(batch)
             cursor += len(batch)
             tx.update_operation(r.op_id, progress={"step": index, "cursor": cursor})
         r.report("create", cursor, total)
@@ -512,7 +517,8 @@ def _event(r: _Run, key: str, event: str, at: datetime, real: datetime, reason: 
 def _prepare_finish(r: _Run, index: int) -> None:
     with r.tx() as tx:
         r.begin(tx)
-        tx.set_columns(tx.keys(lock_holder=r.uid, model=ids.CLASSIC), migration_state=S.PREPARED.value)
+        if r.shared is None:  # (in a shared transaction, lock already set Prepared)
+            tx.set_columns(tx.keys(lock_holder=r.uid, model=ids.CLASSIC), migration_state=S.PREPARED.value)
         _succeed(tx, r, S.PREPARED.value)
 
 

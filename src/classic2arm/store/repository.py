@@ -361,8 +361,9 @@ class Tx:
         self._log([new], "update")
         return new
 
-    def set_columns(self, keys: Sequence[str], **values: Any) -> int:
-        """Bulk change of index columns only (e.g. lock holder, migration state) with a version bump."""
+    def set_columns(self, keys: Sequence[str], rows: Sequence[Row] | None = None, **values: Any) -> int:
+        """Bulk change of index columns only (e.g. lock holder, migration state) with a version bump.
+        `rows`: the same rows as read in this transaction, so the event log needn't read them again."""
         if not keys:
             return 0
         total = 0
@@ -372,7 +373,10 @@ class Tx:
             res = self.conn.execute(sa.update(resources).where(resources.c.key.in_(part))
                                     .values(version=resources.c.version + 1, **values))
             total += res.rowcount
-        self._log_keys(klist, "update")
+        if rows is not None and len(rows) == total:
+            self._log([replace(r, version=r.version + 1) for r in rows], "update")
+        else:
+            self._log_keys(klist, "update")
         return total
 
     def _log_keys(self, keys: Sequence[str], action: str) -> None:

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -243,7 +244,8 @@ def migration_calls(n: Names) -> dict[str, Call]:
     return out
 
 
-READS = list(read_calls(Names(*(["x"] * 4), 0, *(["x"] * 8), frozenset())))
+READS = list(read_calls(Names("s", "svc", "dep", "role", 0, "disk", "image", "vnet", "rip", "nsg", "rt", "storage",
+                              "op", frozenset())))
 WRITES = ["create-hosted-service", "delete-hosted-service", "create-vm-deployment", "delete-deployment", "add-role",
           "update-role", "delete-role", "add-data-disk", "shutdown-role", "start-role", "create-storage-account",
           "delete-storage-account", "create-reserved-ip", "delete-reserved-ip", "associate-reserved-ip",
