@@ -96,8 +96,7 @@ def _vnet(**kw: object) -> Estate:
         (_vnet(affinity_group="nowhere-ag"), "affinity group 'nowhere-ag' is not defined"),
         (_vnet(location="Narnia"), "unknown location 'Narnia'"),
         (_vnet(), "neither a location nor an affinity group"),
-        (Estate(deployments=[c.Deployment(name="d", service_name="ghost")]), "hosted service 'ghost'"),
-        (Estate(roles=[c.Role(name="r", service_name="s", deployment_name="d")]), "deployment 'd'"),
+        (Estate(hosted_services=[c.HostedService(name="h", location="Atlantis")]), "unknown location 'Atlantis'"),
     ],
 )
 def test_inconsistent_input_is_refused_and_nothing_written(sample_ctx: AppContext, estate: Estate,
@@ -139,3 +138,13 @@ def test_estate_document_errors_name_the_field(text: bytes, where: str) -> None:
     with pytest.raises(InputError) as err:
         estate_doc.load(text, "doc.yaml")
     assert str(err.value).startswith("doc.yaml: ") and where in str(err.value)
+
+
+def test_a_role_body_alone_brings_its_parents(ctx: AppContext) -> None:
+    """Get Role / Get Deployment bodies name their deployment and hosted service without describing them."""
+    report = import_estate(ctx, Estate(roles=[c.Role(name="r", service_name="s", deployment_name="d")]))
+    assert report.counts == {ids.T_HOSTED_SERVICE: 1, ids.T_DEPLOYMENT: 1, ids.T_VM: 1}
+    assert any("hosted service 's' was not in the input" in n for n in report.notes)
+    with ctx.store.read() as tx:
+        hs = tx.query(types=[ids.T_HOSTED_SERVICE])[0]
+        assert hs.name == "s" and hs.location is None

@@ -39,6 +39,10 @@ REGIONS: dict[str, str] = {
     "Korea South": "koreasouth",
     "South Africa North": "southafricanorth",
     "UAE North": "uaenorth",
+    # Early-access and staging regions that appear in Microsoft's own recorded SDK test sessions.
+    "East US 2 EUAP": "eastus2euap",
+    "Central US EUAP": "centraluseuap",
+    "East US 2 (Stage)": "eastus2stage",
 }
 
 _BY_ANY: dict[str, str] = {}

@@ -102,31 +102,30 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
         ag.location = res.location(ag.location, f"AffinityGroup '{ag.name}'")
         rows.append(codec.classic_row(sub, ag))
 
-    services: dict[str, tuple[str, str]] = {}  # name -> (location, resource group)
+    _add_implicit_parents(tx, sub, estate)
+    vnet_locations = {v.name.lower(): v.location for v in estate.virtual_networks}
+    for row in tx.query(sub, types=[ids.T_VNET]):
+        vnet_locations.setdefault(row.name.lower(), row.doc.get("location"))
+    services: dict[str, tuple[str | None, str]] = {}  # name -> (location, resource group)
     for row in tx.query(sub, types=[ids.T_HOSTED_SERVICE]):
-        services[row.name.lower()] = (str(row.doc.get("location") or ""), row.resource_group or row.name)
+        services[row.name.lower()] = (row.doc.get("location"), row.resource_group or row.name)
     for hs in estate.hosted_services:
-        hs.location = res.place(hs.location, hs.affinity_group, f"HostedService '{hs.name}'")
+        if hs.location or hs.affinity_group:
+            hs.location = res.place(hs.location, hs.affinity_group, f"HostedService '{hs.name}'")
+        else:  # a Get Deployment/Role body or a .cscfg doesn't say; a deployment in a VNet shares its region
+            vnet_name = next((d.virtual_network_name for d in estate.deployments
+                              if d.service_name.lower() == hs.name.lower() and d.virtual_network_name), None)
+            found = vnet_locations.get(vnet_name.lower()) if vnet_name else None
+            hs.location = res.location(found, f"HostedService '{hs.name}'") if found else None
         services[hs.name.lower()] = (hs.location, ids.cloud_service_rg(hs))
         rows.append(codec.classic_row(sub, hs))
 
-    deployments: set[tuple[str, str]] = {
-        (r.doc["service_name"].lower(), r.name.lower()) for r in tx.query(sub, types=[ids.T_DEPLOYMENT])}
     for dep in estate.deployments:
-        where = f"Deployment '{dep.name}' of HostedService '{dep.service_name}'"
-        if dep.service_name.lower() not in services:
-            raise BadInput(source, where, f"hosted service '{dep.service_name}' is neither in the input nor "
-                                          f"in the store")
         loc, rg = services[dep.service_name.lower()]
-        deployments.add((dep.service_name.lower(), dep.name.lower()))
         rows.append(codec.classic_row(sub, dep, loc, rg))
 
     retired = 0
     for role in estate.roles:
-        where = f"Role '{role.name}' of Deployment '{role.deployment_name}'"
-        if (role.service_name.lower(), role.deployment_name.lower()) not in deployments:
-            raise BadInput(source, where, f"deployment '{role.deployment_name}' of hosted service "
-                                          f"'{role.service_name}' is neither in the input nor in the store")
         loc, rg = services[role.service_name.lower()]
         retired += _retire(role, now)
         rows.append(codec.classic_row(sub, role, loc, rg))
@@ -152,6 +151,28 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
     for arm_res in estate.arm_resources:
         rows.append(codec.arm_row(arm_res))
     return _last_wins(rows), retired
+
+
+def _add_implicit_parents(tx: Tx, sub: str, estate: Estate) -> None:
+    """A Get Deployment or Get Role body (or a .cscfg) names its hosted service and deployment without
+    describing them: when the store doesn't have them either, they are added with what the body tells, and a
+    note says so (their location stays unknown unless a VNet tells it)."""
+    known_hs = {h.name.lower() for h in estate.hosted_services}
+    known_hs |= {r.name.lower() for r in tx.query(sub, types=[ids.T_HOSTED_SERVICE])}
+    known_dep = {(d.service_name.lower(), d.name.lower()) for d in estate.deployments}
+    known_dep |= {(r.doc["service_name"].lower(), r.name.lower()) for r in tx.query(sub, types=[ids.T_DEPLOYMENT])}
+    for role in estate.roles:
+        if (role.service_name.lower(), role.deployment_name.lower()) not in known_dep:
+            estate.deployments.append(c.Deployment(name=role.deployment_name, service_name=role.service_name))
+            known_dep.add((role.service_name.lower(), role.deployment_name.lower()))
+            estate.notes.append(f"deployment '{role.deployment_name}' of hosted service '{role.service_name}' was "
+                                "not in the input: added with what the role body tells")
+    for dep in estate.deployments:
+        if dep.service_name.lower() not in known_hs:
+            estate.hosted_services.append(c.HostedService(name=dep.service_name))
+            known_hs.add(dep.service_name.lower())
+            estate.notes.append(f"hosted service '{dep.service_name}' was not in the input: added with what the "
+                                "deployment body tells")
 
 
 def _last_wins(rows: list[Row]) -> list[Row]:
