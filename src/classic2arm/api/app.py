@@ -4,23 +4,37 @@ store, so several `classic2arm serve` processes can share one PostgreSQL databas
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
-from starlette.middleware.base import BaseHTTPMiddleware
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..service.context import AppContext
 
 
-class RequestId(BaseHTTPMiddleware):
+class RequestId:
     """Every response carries `x-ms-request-id` (32 lower-case hex, as ASM sends it) unless a handler set one
-    (an accepted operation's id, which clients poll with)."""
+    (an accepted operation's id, which clients poll with). Plain ASGI: Starlette's BaseHTTPMiddleware costs a
+    task and a stream per request."""
 
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request.state.request_id = uuid.uuid4().hex
-        response = await call_next(request)
-        response.headers.setdefault("x-ms-request-id", request.state.request_id)
-        return response
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"x-ms-request-id" for k, _ in headers):
+                    headers.append((b"x-ms-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 def create_app(ctx: AppContext, admin: bool = False, admin_token: str | None = None) -> FastAPI:

@@ -53,6 +53,7 @@ def create_token(ctx: AppContext, subscription_id: str, ttl: timedelta | None = 
 
 
 def verify_token(ctx: AppContext, token: str) -> Principal | None:
+    # Looked up on every request (no cache): a deleted or reset credential stops working at once.
     if not token or len(token) > 512:
         return None
     with ctx.store.read() as tx:

@@ -108,7 +108,9 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, **kwargs)
+        # As many pooled connections as a server has worker threads, so busy periods don't reopen (and
+        # re-PRAGMA) connections.
+        engine = sa.create_engine(url, pool_size=40, max_overflow=20, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling breaks SAVEPOINTs and begins lazily; take control of BEGIN:
         # writers take the write lock up front (BEGIN IMMEDIATE) so two writers never deadlock upgrading.

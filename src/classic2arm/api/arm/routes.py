@@ -102,15 +102,36 @@ async def dispatch(request: Request, path: str) -> Response:
     target = paths.parse(path)
     try:
         sub = _subscription_of(target)
-        if sub is not None:
-            caller = (await run_in_threadpool(authorize, request, sub, False)).subscription_id
-        else:
-            caller = (await run_in_threadpool(principal, request, ctx, False)).subscription_id
-        if not request.query_params.get("api-version"):
-            return error(request, 400, "MissingApiVersionParameter",
-                         "The api-version query parameter (?api-version=) is required for all requests.")
-        body = await _read_body(request)
-        return await run_in_threadpool(_call, request, ctx, target, caller, body)
+
+        def who() -> str:
+            if sub is not None:
+                return authorize(request, sub, False).subscription_id
+            return principal(request, ctx, False).subscription_id
+
+        body: Any = b""
+        caller: str | None = None
+        length = request.headers.get("content-length")
+        if request.headers.get("transfer-encoding") or (length is not None and length.strip() != "0"):
+            # Authorise before reading what may be a large body; body-less requests (most of them) make one
+            # trip to the thread pool for everything.
+            caller = await run_in_threadpool(who)
+            try:
+                body = await _read_body(request)
+            except ServiceError as exc:  # reported after the api-version check, as before
+                body = exc
+
+        def work() -> Response:
+            nonlocal caller
+            if caller is None:
+                caller = who()
+            if not request.query_params.get("api-version"):
+                return error(request, 400, "MissingApiVersionParameter",
+                             "The api-version query parameter (?api-version=) is required for all requests.")
+            if isinstance(body, ServiceError):
+                raise body
+            return _call(request, ctx, target, caller, body)
+
+        return await run_in_threadpool(work)
     except AuthError as exc:
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status == 401 else None
         return error(request, exc.status, exc.code, exc.message, headers=headers)

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import anyio
 from starlette.background import BackgroundTask
@@ -109,6 +110,11 @@ def _authorize(request: Request, sub: str) -> AppContext:
     return replace(base, subscription=who.subscription_id)
 
 
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return bool(request.headers.get("transfer-encoding")) or (length is not None and length.strip() != "0")
+
+
 def endpoint(handlers: Mapping[str, Handler]) -> Callable[[Request], object]:
     """A Starlette endpoint for one path: dispatches on the method and answers every failure as `<Error>`."""
     allowed = ", ".join(sorted(handlers))
@@ -116,18 +122,37 @@ def endpoint(handlers: Mapping[str, Handler]) -> Callable[[Request], object]:
     async def run(request: Request) -> Response:
         try:
             sub = str(request.path_params.get("subscription_id", ""))
-            ctx = await anyio.to_thread.run_sync(_authorize, request, sub)
-            check_version(request.headers)
-            handler = handlers.get(request.method.upper())
-            if handler is None:
-                raise AsmError(405, "MethodNotAllowed", f"The method {request.method[:16]} is not allowed here; "
-                                                        f"use {allowed}.")
-            body = await read_body(request)
-            areq = AsmRequest(ctx, ctx.subscription or sub, request.method.upper(),
-                              {k: str(v) for k, v in request.path_params.items()}, request.query_params,
-                              request.headers, body)
-            response = await anyio.to_thread.run_sync(handler, areq)
-            for task in areq.background:
+            body: bytes | AsmError = b""
+            authorized: AppContext | None = None
+            if _has_body(request):
+                # Authorise before reading what may be a large body; a body-less request (most of them) makes
+                # one trip to the thread pool for everything.
+                authorized = await anyio.to_thread.run_sync(_authorize, request, sub)
+                try:
+                    body = await read_body(request)
+                except AsmError as exc:  # reported after the version check, as before
+                    body = exc
+            background: list[Any] = []
+
+            def work() -> Response:
+                ctx = authorized or _authorize(request, sub)
+                check_version(request.headers)
+                handler = handlers.get(request.method.upper())
+                if handler is None:
+                    raise AsmError(405, "MethodNotAllowed", f"The method {request.method[:16]} is not allowed "
+                                                            f"here; use {allowed}.")
+                if isinstance(body, AsmError):
+                    raise body
+                areq = AsmRequest(ctx, ctx.subscription or sub, request.method.upper(),
+                                  {k: str(v) for k, v in request.path_params.items()}, request.query_params,
+                                  request.headers, body)
+                result = handler(areq)
+                background.extend(areq.background)
+                return result
+
+            response = await anyio.to_thread.run_sync(work)
+            areq_background = background
+            for task in areq_background:
                 response.background = task
             return response
         except AuthError as exc:
