@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..service.context import AppContext
@@ -52,4 +53,19 @@ def create_app(ctx: AppContext, admin: bool = False, admin_token: str | None = N
         admin_api.install(app, admin_token or "")
     arm_routes.install(app)
     asm_routes.install(app)
+    app.add_exception_handler(StarletteHTTPException, _unrouted)
     return app
+
+
+async def _unrouted(request: Request, exc: Exception) -> Response:
+    """What no route matched (e.g. a path with a control character): answered in the surface's own error
+    format instead of the framework's JSON."""
+    from .arm.responses import error as arm_error
+    from .asm.guard import error_response as asm_error
+
+    status = exc.status_code if isinstance(exc, StarletteHTTPException) else 404
+    code, message = ("NotFound", "The requested path does not exist.") if status == 404 else \
+        ("MethodNotAllowed", "The method is not allowed for the requested path.")
+    if request.url.path.lower().startswith(("/subscriptions", "/providers")):
+        return arm_error(request, status, code, message)
+    return asm_error(status, "ResourceNotFound" if status == 404 else code, message)

@@ -124,24 +124,45 @@ def _instance(parent: etree._Element, role: c.Role, dep: c.Deployment) -> None:
         fm = add(st, "FormattedMessage")
         add(fm, "Language", "en-US")
         add(fm, "Message", f"Extension {ext.name} status: {ext.handler_status}")
-    if role.public_ips:
-        pips = add(inst, "PublicIPs")
-        for pip in role.public_ips:
-            pe = add(pips, "PublicIP")
-            add(pe, "Name", pip.name)
+    _public_ips(inst, role, runtime=True)
+    _nics(inst, role, runtime=True)
+
+
+def _public_ips(parent: etree._Element, role: c.Role, runtime: bool) -> None:
+    """Instance-level public IPs: the RoleInstance (runtime) form carries the address, the role's
+    configuration set doesn't."""
+    if not role.public_ips:
+        return
+    pips = add(parent, "PublicIPs")
+    for pip in role.public_ips:
+        pe = add(pips, "PublicIP")
+        add(pe, "Name", pip.name)
+        if runtime:
             opt(pe, "Address", pip.address)
-            opt(pe, "IdleTimeoutInMinutes", pip.idle_timeout_in_minutes)
-            opt(pe, "DomainNameLabel", pip.domain_name_label)
-    if role.secondary_nics:
-        nics = add(inst, "NetworkInterfaces")
-        for nic in role.secondary_nics:
-            ne = add(nics, "NetworkInterface")
-            add(ne, "Name", nic.name)
-            cfgs = add(ne, "IPConfigurations")
-            for cfg in nic.ip_configurations:
-                ce = add(cfgs, "IPConfiguration")
-                add(ce, "SubnetName", cfg.subnet_name)
+        opt(pe, "IdleTimeoutInMinutes", pip.idle_timeout_in_minutes)
+        opt(pe, "DomainNameLabel", pip.domain_name_label)
+
+
+def _nics(parent: etree._Element, role: c.Role, runtime: bool) -> None:
+    """Secondary NICs: the runtime form has each configuration's address; the configuration form has the
+    static address asked for, the NSG and IP forwarding."""
+    if not role.secondary_nics:
+        return
+    nics = add(parent, "NetworkInterfaces")
+    for nic in role.secondary_nics:
+        ne = add(nics, "NetworkInterface")
+        add(ne, "Name", nic.name)
+        cfgs = add(ne, "IPConfigurations")
+        for cfg in nic.ip_configurations:
+            ce = add(cfgs, "IPConfiguration")
+            add(ce, "SubnetName", cfg.subnet_name)
+            if runtime:
                 opt(ce, "Address", nic.ip_address or cfg.static_ip)
+            else:
+                opt(ce, "StaticVirtualNetworkIPAddress", cfg.static_ip)
+        if not runtime:
+            opt(ne, "NetworkSecurityGroup", nic.network_security_group)
+            add(ne, "IPForwarding", "Enabled" if nic.ip_forwarding else "Disabled")
 
 
 def _network_set(parent: etree._Element, role: c.Role, dep: c.Deployment) -> None:
@@ -179,25 +200,8 @@ def _network_set(parent: etree._Element, role: c.Role, dep: c.Deployment) -> Non
         opt(ie, "VirtualIPName", ep.virtual_ip_name)
     texts(cs, "SubnetNames", "SubnetName", role.subnet_names)
     opt(cs, "StaticVirtualNetworkIPAddress", role.static_ip)
-    if role.public_ips:
-        pips = add(cs, "PublicIPs")
-        for pip in role.public_ips:
-            pe = add(pips, "PublicIP")
-            add(pe, "Name", pip.name)
-            opt(pe, "IdleTimeoutInMinutes", pip.idle_timeout_in_minutes)
-            opt(pe, "DomainNameLabel", pip.domain_name_label)
-    if role.secondary_nics:
-        nics = add(cs, "NetworkInterfaces")
-        for nic in role.secondary_nics:
-            ne = add(nics, "NetworkInterface")
-            add(ne, "Name", nic.name)
-            cfgs = add(ne, "IPConfigurations")
-            for cfg in nic.ip_configurations:
-                ce = add(cfgs, "IPConfiguration")
-                add(ce, "SubnetName", cfg.subnet_name)
-                opt(ce, "StaticVirtualNetworkIPAddress", cfg.static_ip)
-            opt(ne, "NetworkSecurityGroup", nic.network_security_group)
-            add(ne, "IPForwarding", "Enabled" if nic.ip_forwarding else "Disabled")
+    _public_ips(cs, role, runtime=False)
+    _nics(cs, role, runtime=False)
     opt(cs, "NetworkSecurityGroup", role.network_security_group)
     if role.ip_forwarding:
         add(cs, "IPForwarding", "Enabled")
