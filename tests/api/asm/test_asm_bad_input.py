@@ -222,4 +222,4 @@ def test_server_up_and_store_unchanged(http: requests.Session, live: LiveServer,
 @pytest.mark.parametrize("path", ["/services/0/%0A0", "/services/hostedservices/a%0Ab", "/%0A"])
 def test_unroutable_paths_answer_in_asm_format(http: requests.Session, live: LiveServer, path: str) -> None:
     """A control character in the path matches no route; the answer is still an ASM <Error>, not framework JSON."""
-    assert_error(http.post(f"{live.base_url}/{SUB}{path}", data=b""), 404)
+    assert_error(http.post(f"{live.base_url}/{SUB}{path}", data=b""), 404, 405)
