@@ -183,7 +183,7 @@ def list_page(ctx: AppContext, sub: str, *, types: Iterable[str] | None = None, 
                     continue
                 if len(items) == limit:
                     return Page(items, encode_token(last or ""))
-                items.append(resources.arm_view(tx, r).to_json())
+                items.append(resources.arm_json(tx, r))
                 last = r.key
             if len(batch) <= limit:
                 return Page(items, None)
@@ -233,11 +233,11 @@ def get_resource(ctx: AppContext, addr: ResourceAddress) -> dict[str, Any]:
     with ctx.store.read() as tx:
         row = _row_of(tx, addr.resource_id())
         if row is not None:
-            return resources.arm_view(tx, row).to_json()
+            return resources.arm_json(tx, row)
         if len(addr.names) > 1:
             parent = _row_of(tx, addr.parent().resource_id())
             if parent is not None:
-                pview = resources.arm_view(tx, parent).to_json()
+                pview = resources.arm_json(tx, parent)
                 try:
                     _, items = _inline_items(pview, pview["type"], addr.types[-1])
                 except NotFound:
@@ -263,7 +263,7 @@ def list_collection(ctx: AppContext, addr: ResourceAddress, top: str | None, ski
         parent = _row_of(tx, addr.parent().resource_id())
         if parent is None:
             raise _not_found(addr.parent())
-        pview = resources.arm_view(tx, parent).to_json()
+        pview = resources.arm_json(tx, parent)
     child_type = canonical_type(addr.full_type)
     if child_type is not None and child_type not in INLINE_CHILDREN:
         prefix = f"{pview['id']}/{addr.types[-1]}/"
@@ -309,7 +309,7 @@ def _classic_groups(tx: Tx, sub: str) -> dict[str, dict[str, Any]]:
 def list_groups(ctx: AppContext, sub: str) -> list[dict[str, Any]]:
     with ctx.store.read() as tx:
         rows = tx.query(sub, model=ids.ARM, types=[armt.RESOURCE_GROUP])
-        out = {r.key.split("/")[-1]: resources.arm_view(tx, r).to_json() for r in rows}
+        out = {r.key.split("/")[-1]: resources.arm_json(tx, r) for r in rows}
         for key, doc in _classic_groups(tx, sub).items():
             out.setdefault(key, doc)
     return [out[k] for k in sorted(out)]
@@ -319,7 +319,7 @@ def get_group(ctx: AppContext, sub: str, rg: str) -> dict[str, Any]:
     with ctx.store.read() as tx:
         row = tx.get(ids.resource_group_id(sub, rg))
         if row is not None:
-            return resources.arm_view(tx, row).to_json()
+            return resources.arm_json(tx, row)
         classic = _classic_groups(tx, sub).get(rg.lower())
     if classic is None:
         raise _group_missing(rg)
@@ -454,7 +454,7 @@ def put_resource(ctx: AppContext, addr: ResourceAddress, body: dict[str, Any]) -
             raise _group_missing(addr.resource_group)
         old_row = _row_of(tx, addr.resource_id())
         parent_row = _row_of(tx, addr.parent().resource_id()) if len(addr.names) > 1 else None
-        parent = resources.arm_view(tx, parent_row).to_json() if parent_row else None
+        parent = resources.arm_json(tx, parent_row) if parent_row else None
     if len(addr.names) > 1 and parent is None:
         raise NotFound(f"Parent resource '{'/'.join(addr.names[:-1])}' not found.", code="ParentResourceNotFound")
     old = old_row.doc if old_row else None
@@ -543,7 +543,7 @@ def delete_resource(ctx: AppContext, addr: ResourceAddress) -> str | None:
     with ctx.store.read() as tx:
         row = _row_of(tx, addr.resource_id())
         parent_row = _row_of(tx, addr.parent().resource_id()) if len(addr.names) > 1 else None
-        parent = resources.arm_view(tx, parent_row).to_json() if parent_row else None
+        parent = resources.arm_json(tx, parent_row) if parent_row else None
     location: str | None = row.location if row else None
     if rtype in INLINE_CHILDREN and parent is not None and _replace_inline(
             ctx, parent, INLINE_CHILDREN[rtype][1], addr.names[-1], None):
@@ -627,7 +627,7 @@ def graph_tables(ctx: AppContext, sub: str) -> dict[str, list[dict[str, Any]]]:
     """The `resources` and `resourcecontainers` tables of Resource Graph for one subscription."""
     with ctx.store.read() as tx:
         rows = [r for r in tx.query(sub) if _has_view(r)]
-        views = [resources.arm_view(tx, r).to_json() for r in rows]
+        views = [resources.arm_json(tx, r) for r in rows]
     resources_rows = [_graph_row(v, sub) for v in views]
     containers = [_graph_row({**g, "type": "microsoft.resources/subscriptions/resourcegroups"}, sub)
                   | {"resourceGroup": g["name"].lower()} for g in list_groups(ctx, sub)]
