@@ -4,4 +4,5 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
+mkdir -p demo-out
 exec .venv/bin/classic2arm --db "sqlite:///$root/demo-out/classic2arm.db" demo "$@"

@@ -111,3 +111,8 @@ def test_several_subscriptions_need_a_choice(db: Path) -> None:
     assert res.returncode == 1 and "--subscription" in res.stderr
     items = ok_json(db, "--subscription", "99999999-0000-0000-0000-000000000000", "inventory")
     assert isinstance(items, list) and len(items) == 3
+
+
+def test_database_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    res = run(tmp_path / "missing-dir" / "x.db", "inventory")
+    assert res.returncode == 1 and "cannot use the database" in res.stderr and "Traceback" not in res.stderr

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy.exc
 import typer
 from rich.markup import escape
 
@@ -17,7 +18,7 @@ from ..domain import generator
 from ..importers import detect, estate_doc
 from ..importers.errors import InputError
 from ..service import clock, estate, inventory, resources, vms, world_clock
-from ..service.context import AppContext
+from ..service.context import AppContext, db_url_from_env
 from ..service.errors import ServiceError
 from . import creds as creds_cmd
 from . import demo as demo_cmd
@@ -297,4 +298,9 @@ def main() -> None:
         sys.exit(1)
     except OSError as exc:
         output.err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(1)
+    except sqlalchemy.exc.OperationalError as exc:  # e.g. a --db path whose directory doesn't exist
+        detail = str(exc.orig) if exc.orig is not None else str(exc)
+        output.err.print(f"[bold red]error:[/] cannot use the database {escape(db_url_from_env(state.db))}: "
+                         f"{escape(detail)}", highlight=False)
         sys.exit(1)
