@@ -3,9 +3,9 @@ and the NSG / route-table clones (rows 16, 18) that subnets and NICs point at.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 
 from .. import arm
 from .. import classic as c
@@ -13,6 +13,8 @@ from .. import identity as ids
 from ..units import CloudService
 from . import names
 from .context import Ctx, Json, child, ref, succeeded
+
+T = TypeVar("T", c.NetworkSecurityGroup, c.RouteTable)
 
 # Classic NSG address tags -> ARM default tags (row 16).
 _ADDRESS_TAGS: Final = {"VIRTUAL_NETWORK": "VirtualNetwork", "INTERNET": "Internet",
@@ -112,29 +114,28 @@ def add_route_table(ctx: Ctx, table: c.RouteTable, rg: str) -> str:
     return ctx.out.add(res, ids.route_table_id(ctx.sub, table.name))
 
 
-def nsg_clone(ctx: Ctx, name: str) -> str | None:
-    """ARM id of the clone of classic NSG `name` in the unit's network RG, cloning it on first use."""
+def _clone(ctx: Ctx, name: str, clones: dict[str, str | None], context: Mapping[str, T], standalone: T | None,
+           add: Callable[[Ctx, T, str], str], what: str) -> str | None:
+    """ARM id of the clone of the classic object `name` (from the snapshot's context, or the unit's own
+    standalone object) in the unit's network RG, cloning it on first use; None when it isn't in the snapshot."""
     key = name.lower()
-    if key not in ctx.nsg_clones:
-        found = ctx.snap.nsgs.get(key)
-        if found is None and ctx.snap.nsg is not None and ctx.snap.nsg.name.lower() == key:
-            found = ctx.snap.nsg
+    if key not in clones:
+        found = context.get(key)
+        if found is None and standalone is not None and standalone.name.lower() == key:
+            found = standalone
         if found is None:
-            ctx.out.drop(f"network security group {name}: not in the snapshot, so not cloned or associated")
-        ctx.nsg_clones[key] = add_nsg(ctx, found, ctx.network_rg) if found is not None else None
-    return ctx.nsg_clones[key]
+            ctx.out.drop(f"{what} {name}: not in the snapshot, so not cloned or associated")
+        clones[key] = add(ctx, found, ctx.network_rg) if found is not None else None
+    return clones[key]
+
+
+def nsg_clone(ctx: Ctx, name: str) -> str | None:
+    return _clone(ctx, name, ctx.nsg_clones, ctx.snap.nsgs, ctx.snap.nsg, add_nsg, "network security group")
 
 
 def route_table_clone(ctx: Ctx, name: str) -> str | None:
-    key = name.lower()
-    if key not in ctx.rt_clones:
-        found = ctx.snap.route_tables.get(key)
-        if found is None and ctx.snap.route_table is not None and ctx.snap.route_table.name.lower() == key:
-            found = ctx.snap.route_table
-        if found is None:
-            ctx.out.drop(f"route table {name}: not in the snapshot, so not cloned or associated")
-        ctx.rt_clones[key] = add_route_table(ctx, found, ctx.network_rg) if found is not None else None
-    return ctx.rt_clones[key]
+    return _clone(ctx, name, ctx.rt_clones, ctx.snap.route_tables, ctx.snap.route_table, add_route_table,
+                  "route table")
 
 
 # --------------------------------------------------------------------------- public IPs (1, 12, 14, 15)
