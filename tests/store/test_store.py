@@ -576,3 +576,88 @@ def test_concurrent_updates_one_wins_on_postgresql(pg_cluster: Any) -> None:
     finally:
         a.dispose()
         b.dispose()
+
+
+# ---------------------------------------------------------------------------------------------- write-behind
+def test_write_behind_reads_see_pending_inserts(store: Store) -> None:
+    """With write_behind, inserts wait for one bulk statement, yet every read in the transaction sees them."""
+    rows = [mk(f"svc{i}") for i in range(3)]
+    other = mk("other")
+    with store.tx() as tx:
+        tx.insert([other])
+        tx.write_behind = True
+        tx.insert(rows[:2])
+        assert tx.get(other.key) is not None  # a key not pending: no write needed
+        assert tx.get(rows[0].key.upper()) is not None
+        tx.insert(rows[2:])
+        assert set(tx.get_many([r.key for r in rows])) == {r.key for r in rows}
+        tx.insert_operation({"id": "op1", "subscription_id": "sub-a", "kind": "Prepare", "unit_key": "u",
+                             "status": "InProgress"})
+        assert tx.get_operation("op1") is not None
+        tx.put_unit({"id": "u1", "subscription_id": "sub-a", "kind": "vnet", "root_key": rows[0].key,
+                     "name": "svc0", "state": "Preparing", "doc": {}}, exists=False)
+        assert tx.get_unit("u1") is not None
+        tx.add_timeline([{"subscription_id": "sub-a", "vm_key": "vm", "event": "down", "at": NOW,
+                          "real_at": NOW, "operation_id": "op1", "reason": "test"}])
+        assert len(tx.timeline(operation_id="op1")) == 1
+        tx.insert([mk("late")])
+        assert tx.count() == 5  # a query syncs everything pending
+    with store.read() as tx:
+        assert tx.count() == 5
+        assert tx.event_count() == 5
+
+
+def test_write_behind_set_columns_on_a_pending_row(store: Store) -> None:
+    row = mk("svc")
+    with store.tx() as tx:
+        tx.write_behind = True
+        tx.insert([row])
+        assert tx.set_columns([row.key], lock_holder="unit-1") == 1
+        tx.insert([mk("svc2")])
+        assert tx.delete([row.key]) == 1
+    with store.read() as tx:
+        assert tx.get(row.key) is None
+        assert [e["action"] for e in tx.events_for(row.key)] == ["create", "update", "delete"]
+
+
+@pytest.mark.parametrize("write_behind", [False, True])
+def test_savepoint_rollback_drops_what_was_buffered_inside(store: Store, write_behind: bool) -> None:
+    """A rolled-back savepoint takes its rows, events and operations with it and keeps everything before it,
+    including rows deferred before it but written inside it."""
+    kept, dropped = mk("kept"), mk("dropped")
+    with store.tx() as tx:
+        tx.write_behind = write_behind
+        tx.insert([kept])
+        tx.insert_operation({"id": "op-kept", "subscription_id": "sub-a", "kind": "Prepare", "unit_key": "u",
+                             "status": "Succeeded"})
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.insert([dropped])
+            assert tx.count() == 2  # syncs `kept` (deferred before) inside the savepoint
+            tx.insert_operation({"id": "op-dropped", "subscription_id": "sub-a", "kind": "Prepare",
+                                 "unit_key": "u", "status": "Succeeded"})
+            raise RuntimeError("unit failed")
+        with tx.savepoint():
+            tx.insert([mk("after")])
+    with store.read() as tx:
+        assert {r.name for r in tx.query()} == {"kept", "after"}
+        assert tx.get_operation("op-kept") is not None and tx.get_operation("op-dropped") is None
+        assert not tx.events_for(dropped.key)
+        assert [e["action"] for e in tx.events_for(kept.key)] == ["create"]
+
+
+def test_savepoint_rollback_restores_usage_deltas(store_url: str) -> None:
+    s = Store.open(store_url, usage=lambda rtype, doc: {"vms": 1})
+    try:
+        vm = mk("vm1", type=ARM_VM_TYPE, model="arm", location="westus")
+        with s.tx() as tx:
+            tx.write_behind = True
+            tx.insert([vm])
+            with pytest.raises(RuntimeError), tx.savepoint():
+                tx.insert([mk("vm2", type=ARM_VM_TYPE, model="arm", location="westus")])
+                assert tx.usage_in("sub-a", "westus") == {"vms": 2}
+                raise RuntimeError
+            assert tx.usage_in("sub-a", "westus") == {"vms": 1}
+        with s.read() as tx:
+            assert tx.usage_in("sub-a", "westus") == {"vms": 1}
+    finally:
+        s.dispose()

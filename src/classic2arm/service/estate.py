@@ -10,6 +10,7 @@ from ..domain import identity as ids
 from ..domain import retirement
 from ..domain.estate import Estate
 from ..domain.locations import UnknownLocation, display_name
+from ..gcpause import gc_paused
 from ..store import Row, Tx
 from . import clock, codec
 from .context import DEFAULT_SUBSCRIPTION, AppContext
@@ -183,6 +184,7 @@ def _last_wins(rows: list[Row]) -> list[Row]:
     return list(by_key.values())
 
 
+@gc_paused()
 def import_estate(ctx: AppContext, estate: Estate, source: str = "<estate>",
                   affinity_groups: dict[str, str] | None = None) -> ImportReport:
     """Write an estate into the store in one transaction; any error leaves the store unchanged."""
@@ -210,6 +212,7 @@ def import_estate(ctx: AppContext, estate: Estate, source: str = "<estate>",
         return report
 
 
+@gc_paused()
 def export_estate(ctx: AppContext) -> Estate:
     """Everything of one subscription, as an estate (the inverse of `import_estate`)."""
     by_type: dict[str, str] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from ..domain.classic import MigrationState as S
 from ..domain.state_machine import LOCKED_STATES, Decision, Op, decide
 from ..domain.translate import translate
 from ..domain.units import Category, Message, Phase, UnitKind, UnitRef
+from ..gcpause import gc_paused
 from ..store import Row, Tx
 from . import addressing, clock, codec, faults, operations
 from .context import AppContext
@@ -165,53 +166,83 @@ def start(ctx: AppContext, op: Op, ref: UnitRef) -> OperationView:
         return _start_in(tx, sub_id, op, ref)
 
 
-def _start_in(tx: Tx, sub_id: str, op: Op, ref: UnitRef) -> OperationView:
-    if True:  # keeps the body's indentation readable in diffs
-        if op == Op.PREPARE:
-            check_destination(ref)
-        uid = unit_id(sub_id, ref)
-        unit = tx.get_unit(uid, for_update=True)
-        state = unit["state"] if unit else None
-        active_op = tx.get_operation(unit["operation_id"]) if unit and unit.get("operation_id") else None
-        active = bool(active_op and active_op["status"] == IN_PROGRESS)
-        root = tx.get(ref.root_id(sub_id))
-        attempted = bool(unit and unit["commit_attempted"])
-        if state == S.COMMITTED.value:
-            if op == Op.COMMIT:
-                return _record(tx, sub_id, uid, op, ref, SUCCEEDED)  # idempotent repeat of a finished commit
-            if root is not None:
-                state, attempted = None, False  # a new classic resource of the same name: a fresh unit
-        if root is None and state != S.COMMITTING.value:  # a failed commit may already have removed classic
-            raise _not_found(ref)
-        verdict = decide(op, state, ref, active=active, commit_attempted=attempted)
-        if verdict.decision == Decision.REFUSE:
-            raise ServiceError(verdict.code, verdict.message, 400)
-        if verdict.decision == Decision.JOIN and active_op is not None:
-            return operations.view(active_op)
-        if verdict.decision == Decision.NOOP:
-            return _record(tx, sub_id, uid, op, ref, SUCCEEDED)
-        view = _record(tx, sub_id, uid, op, ref, IN_PROGRESS)
-        new_state = {Op.PREPARE: S.PREPARING, Op.COMMIT: S.COMMITTING, Op.ABORT: S.ABORTING}[op].value
-        doc = dict(unit["doc"]) if unit else {}
-        if op == Op.PREPARE:
-            if state != S.PREPARE_FAILED.value:  # a fresh prepare; a retry keeps what the first attempt saw
-                doc.pop("power_before", None)
-                doc["state_before"] = state
-            doc["request"] = _request(ref)
-        tx.put_unit({"id": uid, "subscription_id": sub_id, "kind": ref.kind.value,
-                     "root_key": root.key if root is not None else ref.root_id(sub_id).lower(),
-                     "name": ref.name, "service": ref.service, "state": new_state, "operation_id": view.id,
-                     "doc": doc, "commit_attempted": attempted or op == Op.COMMIT})
-        return view
+@dataclass
+class _Batch:
+    """What `execute_many` reads once per transaction instead of once per unit, and the unit records it keeps
+    in memory until each unit's last step writes them (one statement per unit instead of four)."""
+
+    now: datetime
+    owner: str
+    units: dict[str, dict[str, Any]]  # unit records of the batch's units, as this transaction has them
+    stored: set[str]  # ids of those that exist in the database
+    started: dict[str, tuple[dict[str, Any], bool]] = field(default_factory=dict)  # op record, retrying?
+
+    def put_unit(self, tx: Tx, unit: dict[str, Any]) -> None:
+        tx.put_unit(unit, exists=unit["id"] in self.stored)
+        self.stored.add(unit["id"])
+        self.units[unit["id"]] = unit
 
 
-def _record(tx: Tx, sub_id: str, uid: str, op: Op, ref: UnitRef, status: str) -> OperationView:
+def _start_in(tx: Tx, sub_id: str, op: Op, ref: UnitRef, batch: _Batch | None = None) -> OperationView:
+    if op == Op.PREPARE:
+        check_destination(ref)
+    uid = unit_id(sub_id, ref)
+    unit = batch.units.get(uid) if batch is not None else tx.get_unit(uid, for_update=True)
+    state = unit["state"] if unit else None
+    active_op = tx.get_operation(unit["operation_id"]) if unit and unit.get("operation_id") else None
+    active = bool(active_op and active_op["status"] == IN_PROGRESS)
+    root = tx.get(ref.root_id(sub_id))
+    attempted = bool(unit and unit["commit_attempted"])
+    if state == S.COMMITTED.value:
+        if op == Op.COMMIT:
+            # an idempotent repeat of a finished commit
+            return operations.view(_record(tx, sub_id, uid, op, ref, SUCCEEDED))
+        if root is not None:
+            state, attempted = None, False  # a new classic resource of the same name: a fresh unit
+    if root is None and state != S.COMMITTING.value:  # a failed commit may already have removed classic
+        raise _not_found(ref)
+    verdict = decide(op, state, ref, active=active, commit_attempted=attempted)
+    if verdict.decision == Decision.REFUSE:
+        raise ServiceError(verdict.code, verdict.message, 400)
+    if verdict.decision == Decision.JOIN and active_op is not None:
+        return operations.view(active_op)
+    if verdict.decision == Decision.NOOP:
+        return operations.view(_record(tx, sub_id, uid, op, ref, SUCCEEDED))
+    # In a batch the record is written by the unit's last step, already finished: one statement, not two.
+    rec = _record(tx, sub_id, uid, op, ref, IN_PROGRESS, lease_owner=batch.owner if batch else None,
+                  write=batch is None)
+    view = operations.view(rec)
+    new_state = {Op.PREPARE: S.PREPARING, Op.COMMIT: S.COMMITTING, Op.ABORT: S.ABORTING}[op].value
+    doc = dict(unit["doc"]) if unit else {}
+    if op == Op.PREPARE:
+        if state != S.PREPARE_FAILED.value:  # a fresh prepare; a retry keeps what the first attempt saw
+            doc.pop("power_before", None)
+            doc["state_before"] = state
+        doc["request"] = _request(ref)
+    record = {"id": uid, "subscription_id": sub_id, "kind": ref.kind.value,
+              "root_key": root.key if root is not None else ref.root_id(sub_id).lower(),
+              "name": ref.name, "service": ref.service, "state": new_state, "operation_id": view.id,
+              "doc": doc, "commit_attempted": attempted or op == Op.COMMIT}
+    if batch is None:
+        tx.put_unit(record)
+    else:  # written by the unit's last step, in this same transaction
+        batch.units[uid] = record
+        batch.started[view.id] = (rec, state == S.PREPARE_FAILED.value)
+    return view
+
+
+def _record(tx: Tx, sub_id: str, uid: str, op: Op, ref: UnitRef, status: str,
+            lease_owner: str | None = None, write: bool = True) -> dict[str, Any]:
+    """The durable operation record. With `lease_owner` it is created already claimed by that owner."""
     op_id = operations.new_id()
-    rec = {"id": op_id, "subscription_id": sub_id, "kind": op.value, "unit_key": uid, "status": status,
-           "http_status": 200 if status == SUCCEEDED else None, "request": _request(ref),
-           "progress": {"step": 0, "cursor": 0}}
-    tx.insert_operation(rec)
-    return operations.view({**rec, "created_at": tx.now, "updated_at": tx.now, "attempts": 0})
+    rec: dict[str, Any] = {"id": op_id, "subscription_id": sub_id, "kind": op.value, "unit_key": uid,
+                           "status": status, "http_status": 200 if status == SUCCEEDED else None,
+                           "request": _request(ref), "progress": {"step": 0, "cursor": 0}}
+    if lease_owner is not None:
+        rec.update(lease_owner=lease_owner, lease_expires=operations.lease_until(), attempts=1)
+    if write:
+        tx.insert_operation(rec)
+    return {"created_at": tx.now, "updated_at": tx.now, "attempts": 0, **rec}
 
 
 # --------------------------------------------------------------------------- running operations
@@ -233,6 +264,8 @@ class _Run:
     now: datetime | None = None
     unit_doc: dict[str, Any] | None = None  # the unit record while a shared transaction runs
     source: Source | None = None  # a preloaded index when many units run in one batch
+    batch: _Batch | None = None  # set when the operation was started by `execute_many` in this transaction
+    retry: bool = False  # a prepare retried after a failed one (which may have left ARM rows)
 
     @property
     def op_id(self) -> str:
@@ -281,6 +314,8 @@ class _Run:
 
     def unit(self, tx: Tx) -> dict[str, Any]:
         """The unit record; inside a shared transaction it is kept in memory and written once at the end."""
+        if self.batch is not None:
+            return self.batch.units[self.uid]
         if self.shared is not None and self.unit_doc is not None:
             return self.unit_doc
         unit = tx.get_unit(self.uid)
@@ -290,7 +325,12 @@ class _Run:
         return unit
 
     def save_unit(self, tx: Tx, unit: dict[str, Any], final: bool = False) -> None:
-        if self.shared is None or final:
+        if self.batch is not None:
+            if final:
+                self.batch.put_unit(tx, unit)
+            else:
+                self.batch.units[self.uid] = unit
+        elif self.shared is None or final:
             tx.put_unit(unit)
         else:
             self.unit_doc = unit
@@ -351,8 +391,11 @@ def _small(ctx: AppContext, r: _Run, kind: Op) -> bool:
 def _steps(r: _Run, kind: Op, armed: set[str]) -> None:
     """Run the remaining steps from the saved progress (each step saves its own advance)."""
     steps = STEPS[kind]
-    with r.reader() as tx:
-        current = tx.get_operation(r.op_id) or {}
+    if r.batch is not None:
+        current = r.op  # created a moment ago in this transaction
+    else:
+        with r.reader() as tx:
+            current = tx.get_operation(r.op_id) or {}
     if current.get("status") != IN_PROGRESS:
         return
     for index in range(int((current.get("progress") or {}).get("step", 0)), len(steps)):
@@ -383,9 +426,13 @@ def _fail(r: _Run, kind: Op, code: str, message: str, http_status: int) -> None:
 def _succeed(tx: Tx, r: _Run, state: str | None) -> None:
     unit = r.unit(tx)
     unit["state"] = state
+    final = {"status": SUCCEEDED, "http_status": 200, "lease_owner": None,
+             "progress": {"step": len(STEPS[Op(r.op["kind"])]), "cursor": 0}}
+    if r.batch is not None:  # its record isn't written yet (see _start_in)
+        tx.insert_operation({k: v for k, v in {**r.op, **final}.items() if k not in ("created_at", "updated_at")})
+    else:
+        tx.update_operation(r.op_id, **final)
     r.save_unit(tx, unit, final=True)
-    tx.update_operation(r.op_id, status=SUCCEEDED, http_status=200, lease_owner=None,
-                        progress={"step": len(STEPS[Op(r.op["kind"])]), "cursor": 0})
 
 
 def _load(tx: Tx, r: _Run, now: datetime) -> LoadedUnit:
@@ -464,18 +511,22 @@ def _prepare_create(r: _Run, index: int) -> None:
     running when the process died harmless to repeat."""
     with r.reader() as tx:
         rows = _translated_rows(tx, r, r.now or clock.now(tx))
-        cursor = int(((tx.get_operation(r.op_id) or {}).get("progress") or {}).get("cursor", 0))
+        op = r.op if r.batch is not None else tx.get_operation(r.op_id) or {}
+        cursor = int((op.get("progress") or {}).get("cursor", 0))
     total = len(rows)
     while cursor < total:
         batch = rows[cursor:cursor + BATCH]
         with r.tx() as tx:
             r.begin(tx)
-            if cursor == 0 and not tx.keys(lock_holder=r.uid, model=ids.ARM):
-                tx.insert(batch)  # a first attempt: nothing to replace, skip the upsert's look-up
+            # A first attempt has nothing to replace: skip the upsert's look-up.
+            first = r.batch is not None and not r.retry
+            if cursor == 0 and (first or not tx.keys(lock_holder=r.uid, model=ids.ARM)):
+                tx.insert(batch)
             else:
                 tx.upsert(batch)
             cursor += len(batch)
-            tx.update_operation(r.op_id, progress={"step": index, "cursor": cursor})
+            if r.shared is None:  # (one transaction for every step has no partial progress to save)
+                tx.update_operation(r.op_id, progress={"step": index, "cursor": cursor})
         r.report("create", cursor, total)
     with r.tx() as tx:
         r.begin(tx)
@@ -651,6 +702,7 @@ def resume_all(ctx: AppContext, owner: str | None = None) -> list[OperationView]
 # --------------------------------------------------------------------------- many units at once
 
 
+@gc_paused()  # (as a decorator, so the function's locals are freed before the collector is back on)
 def validate_many(ctx: AppContext, refs: list[UnitRef]) -> list[ValidationResult]:
     """Validate many units against one preloaded index of the subscription (no per-unit queries); the same
     results as calling `validate` on each."""
@@ -660,7 +712,7 @@ def validate_many(ctx: AppContext, refs: list[UnitRef]) -> list[ValidationResult
         for ref in refs:
             check_destination(ref)
         now = clock.now(tx)
-        src = IndexSource(tx, sub_id)
+        src = IndexSource(tx, sub_id, lock_only_rows=False)  # validation reads, never locks
         units = {u["id"]: u for u in tx.list_units(sub_id)}
         out: list[ValidationResult] = []
         records: list[dict[str, Any]] = []
@@ -679,47 +731,73 @@ def validate_many(ctx: AppContext, refs: list[UnitRef]) -> list[ValidationResult
     return out
 
 
+@gc_paused()  # for the whole run: re-enabled between batches, it would walk the index each time
 def execute_many(ctx: AppContext, op: Op, refs: list[UnitRef], progress: Progress | None = None,
                  batch_rows: int = 20_000) -> list[OperationView]:
     """Prepare, commit or abort many units, several per transaction (each unit still gets its own durable
     operation record and goes through the same steps). A batch is atomic: a crash loses at most the batch in
     flight, whose units are then simply not started. Units that fail are rolled back on their own (savepoint)
     and reported Failed, as `execute` would."""
-    owner = operations.new_owner()
-    views: list[OperationView] = []
+    many = _Many(ctx, op, operations.new_owner(), progress, len(refs), batch_rows)
     pending = list(refs)
-    done = 0
-    src: IndexSource | None = None
     while pending:
         with ctx.store.tx() as tx:
-            sub_id = ctx.subscription_id(tx)
-            check_registered(_subscription(tx, sub_id))
-            if op == Op.PREPARE:
-                if src is None:
-                    src = IndexSource(tx, sub_id)
-                src.rebind(tx)
-            rows_in_batch = 0
-            while pending and rows_in_batch < batch_rows:
-                ref = pending.pop(0)
-                savepoint = tx.conn.begin_nested()
-                try:
-                    view = _start_in(tx, sub_id, op, ref)
-                    if view.status == IN_PROGRESS:
-                        op_row = tx.get_operation(view.id)
-                        assert op_row is not None
-                        r = _Run(ctx, op_row, owner, None, shared=tx, source=src)
-                        r.begin(tx)
-                        _steps(r, op, set())
-                        rows_in_batch += len(r.loaded.members) * 4 if r.loaded is not None else 50
-                    savepoint.commit()
-                    views.append(view)
-                except ServiceError as exc:
-                    savepoint.rollback()
-                    views.append(_failed_view(tx, sub_id, op, ref, exc))
-                done += 1
-                if progress is not None:
-                    progress(op.value, done, len(refs))
-    return [operations.get(ctx, v.id) for v in views]
+            many.batch(tx, pending)
+    return operations.get_many(ctx, [v.id for v in many.views])
+
+
+@dataclass
+class _Many:
+    ctx: AppContext
+    op: Op
+    owner: str
+    progress: Progress | None
+    total: int
+    batch_rows: int
+    views: list[OperationView] = field(default_factory=list)
+    src: IndexSource | None = None  # loaded by the first batch of a prepare
+    done: int = 0
+
+    def batch(self, tx: Tx, pending: list[UnitRef]) -> None:
+        """Run units from the front of `pending` in this transaction until about `batch_rows` rows were touched."""
+        sub_id = self.ctx.subscription_id(tx)
+        check_registered(_subscription(tx, sub_id))
+        if self.op == Op.PREPARE:
+            if self.src is None:
+                self.src = IndexSource(tx, sub_id)
+            self.src.rebind(tx)
+        now = tx.now = clock.now(tx)
+        tx.write_behind = True  # the inserts of all the batch's units go in a few statements
+        # the unit records of every unit this batch may reach, read (and on PostgreSQL locked) at once
+        ahead = {unit_id(sub_id, ref) for ref in pending[:self.batch_rows // 4 + 1]}
+        found = tx.get_units(ahead, for_update=True)
+        batch = _Batch(now, self.owner, found, set(found))
+        rows = 0
+        while pending and rows < self.batch_rows and unit_id(sub_id, pending[0]) in ahead:
+            ref = pending.pop(0)
+            uid = unit_id(sub_id, ref)
+            before, was_stored = batch.units.get(uid), uid in batch.stored
+            try:
+                with tx.savepoint():
+                    view = _start_in(tx, sub_id, self.op, ref, batch)
+                    if view.id in batch.started:
+                        rec, retry = batch.started.pop(view.id)
+                        r = _Run(self.ctx, rec, self.owner, None, shared=tx, source=self.src, batch=batch,
+                                 retry=retry, claimed_in=tx, now=now)
+                        _steps(r, self.op, set())
+                        rows += len(r.loaded.members) * 4 if r.loaded is not None else 50
+                self.views.append(view)
+            except ServiceError as exc:  # the savepoint undid the unit's writes; undo what the batch kept of it
+                if before is None:
+                    batch.units.pop(uid, None)
+                else:
+                    batch.units[uid] = before
+                if not was_stored:
+                    batch.stored.discard(uid)
+                self.views.append(_failed_view(tx, sub_id, self.op, ref, exc))
+            self.done += 1
+            if self.progress is not None:
+                self.progress(self.op.value, self.done, self.total)
 
 
 def _failed_view(tx: Tx, sub_id: str, op: Op, ref: UnitRef, exc: ServiceError) -> OperationView:

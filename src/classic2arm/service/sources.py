@@ -71,9 +71,10 @@ _LIGHT = frozenset({ids.T_DISK})
 
 
 class IndexSource(DbSource):
-    """Every classic row of the subscription, indexed by key, parent, type and name."""
+    """Every classic row of the subscription, indexed by key, parent, type and name. `lock_only_rows=False`
+    leaves out the rows a unit only locks and never reads (disks): enough for validating, not for migrating."""
 
-    def __init__(self, tx: Tx, sub: str) -> None:
+    def __init__(self, tx: Tx, sub: str, lock_only_rows: bool = True) -> None:
         super().__init__(tx, sub)
         self._sub = super().subscription()
         self.rows: dict[str, Row] = {}
@@ -85,7 +86,8 @@ class IndexSource(DbSource):
         # documents; a storage unit, which reads them, gets them from the database (`of_type`).
         full = [t for t in ids.CLASSIC_TYPES if t not in _LIGHT]
         light = [Row(id=d["id"], subscription_id=sub, model=ids.CLASSIC, type=d["type"], name=d["name"], doc={},
-                     parent_key=d["parent_key"], key=d["key"]) for d in tx.project(sub, list(_LIGHT), [])]
+                     parent_key=d["parent_key"], key=d["key"])
+                 for d in (tx.project(sub, list(_LIGHT), []) if lock_only_rows else [])]
         for row in [*tx.query(sub, model=ids.CLASSIC, types=full), *light]:
             self.rows[row.key] = row
             self._types.setdefault(row.type, []).append(row)
