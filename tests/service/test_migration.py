@@ -14,7 +14,7 @@ from classic2arm.domain import identity as ids
 from classic2arm.domain.arm import ArmResource
 from classic2arm.domain.state_machine import Op
 from classic2arm.domain.units import Destination, UnitKind, UnitRef
-from classic2arm.service import arm_writes, clock, estate, faults, migration, status, vms, world_clock
+from classic2arm.service import arm_writes, classic_writes, clock, estate, faults, migration, status, vms, world_clock
 from classic2arm.service.context import AppContext
 from classic2arm.service.errors import Locked, ServiceError
 
@@ -272,3 +272,47 @@ def test_many_units_at_once_match_one_at_a_time(tmp_path: Path) -> None:
             assert not t.list_operations(status="InProgress")
     one.close()
     many.close()
+
+
+def test_kept_index_follows_every_write(tmp_path: Path) -> None:
+    """A context keeps its classic index between bulk calls and learns from the event log what others wrote:
+    its validation stays exactly what a fresh context (a cold index) gives."""
+    url = f"sqlite:///{tmp_path / 'kept.db'}"
+    keeper, writer = AppContext.open(url), AppContext.open(url)
+    world_clock.set_clock(writer, clock.fixed(clock.parse_when("2023-06-01")))
+    estate.import_estate(writer, generator.generate(vms=70, vnets=2, seed=21, blockers=0.3), source="gen")
+
+    def same_as_cold() -> None:
+        refs = _all_refs(keeper)
+        cold = AppContext.open(url)
+        try:
+            expected = [(v.result, v.messages) for v in migration.validate_many(cold, refs)]
+        finally:
+            cold.close()
+        assert [(v.result, v.messages) for v in migration.validate_many(keeper, refs)] == expected
+
+    same_as_cold()
+    kept = keeper._index
+    assert kept is not None
+    with writer.store.read() as tx:
+        vms_ = [r for r in tx.query(SUB, types=[ids.T_VM]) if r.doc["instance_status"] == "ReadyRole"][:3]
+        deps = tx.query(SUB, types=[ids.T_DEPLOYMENT])
+    for vm in vms_:  # updates: documents change, versions move
+        classic_writes.set_power(writer, vm.doc["service_name"], vm.doc["deployment_name"], vm.name, start=False)
+    same_as_cold()
+    victim = next(d for d in deps if not d.doc.get("virtual_network_name"))
+    classic_writes.delete_deployment(writer, victim.doc["service_name"], victim.name, delete_media=False)
+    same_as_cold()  # deleted: gone from the kept index too
+    ref = next(r for r in _all_refs(writer) if not migration.validate(writer, r).has_errors)
+    assert migration.execute(writer, Op.PREPARE, ref).status == "Succeeded"
+    same_as_cold()  # locked by another context: R50 either way
+    migration.execute(writer, Op.ABORT, ref)
+    estate.import_estate(writer, generator.generate(vms=20, vnets=1, seed=5, blockers=0.5), source="more")
+    same_as_cold()  # created and replaced rows
+    with writer.store.tx() as tx:
+        tx.delete_all(SUB)
+    estate.import_estate(writer, generator.generate(vms=30, vnets=1, seed=7, blockers=0.3), source="again")
+    same_as_cold()  # everything deleted and created again, same keys and versions as before
+    assert keeper._index is kept  # learnt, not rebuilt
+    keeper.close()
+    writer.close()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from ..domain.usage import usage_of
 from ..store import Store, Tx
 from .errors import ServiceError
+from .sources import IndexSource
 
 DEFAULT_DB_URL = "sqlite:///classic2arm.db"
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -21,6 +25,10 @@ def db_url_from_env(explicit: str | None = None) -> str:
 class AppContext:
     store: Store
     subscription: str | None = None  # as chosen by the caller (--subscription); resolved lazily
+    # The classic index of the subscription last migrated or validated in bulk, kept up to date from the event
+    # log so that the next bulk call (a server's, a session's) needn't read and parse every row again.
+    _index: IndexSource | None = field(default=None, repr=False)
+    _index_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
     def open(cls, url: str | None = None, subscription: str | None = None) -> AppContext:
@@ -42,6 +50,24 @@ class AppContext:
             raise ServiceError("AmbiguousSubscription",
                                f"the store holds several subscriptions ({names}): choose one with --subscription")
         return str(subs[0]["id"])
+
+    @contextmanager
+    def classic_index(self, tx: Tx, sub: str, lock_only_rows: bool = True) -> Iterator[IndexSource]:
+        """The subscription's classic index as `tx` sees it, held by this caller for the block."""
+        with self._index_lock:
+            idx = self._index
+            if idx is not None and idx.sub == sub and idx.exact_refresh:
+                idx.refresh(tx)
+                if lock_only_rows:
+                    idx.add_lock_only_rows()
+            else:
+                idx = IndexSource(tx, sub, lock_only_rows)
+                self._index = idx if idx.exact_refresh else None
+            yield idx
+
+    def forget_index(self) -> None:
+        with self._index_lock:
+            self._index = None
 
     def close(self) -> None:
         self.store.dispose()

@@ -712,21 +712,21 @@ def validate_many(ctx: AppContext, refs: list[UnitRef]) -> list[ValidationResult
         for ref in refs:
             check_destination(ref)
         now = clock.now(tx)
-        src = IndexSource(tx, sub_id, lock_only_rows=False)  # validation reads, never locks
         units = {u["id"]: u for u in tx.list_units(sub_id)}
         out: list[ValidationResult] = []
         records: list[dict[str, Any]] = []
-        for ref in refs:
-            uid = unit_id(sub_id, ref)
-            unit = units.get(uid)
-            if unit and unit["state"] in LOCKED_STATES:
-                messages = [_lock_message(ref)]
-            else:
-                messages = rules.validate(load_unit(tx, sub_id, ref, now, src).snapshot, Phase.VALIDATE)
-            op_id = operations.new_id()
-            records.append({"id": op_id, "subscription_id": sub_id, "kind": Op.VALIDATE.value, "unit_key": uid,
-                            "status": SUCCEEDED, "http_status": 200, "request": _request(ref)})
-            out.append(ValidationResult(op_id, rules.result_text(messages), messages))
+        with ctx.classic_index(tx, sub_id, lock_only_rows=False) as src:  # validation reads, never locks
+            for ref in refs:
+                uid = unit_id(sub_id, ref)
+                unit = units.get(uid)
+                if unit and unit["state"] in LOCKED_STATES:
+                    messages = [_lock_message(ref)]
+                else:
+                    messages = rules.validate(load_unit(tx, sub_id, ref, now, src).snapshot, Phase.VALIDATE)
+                op_id = operations.new_id()
+                records.append({"id": op_id, "subscription_id": sub_id, "kind": Op.VALIDATE.value,
+                                "unit_key": uid, "status": SUCCEEDED, "http_status": 200, "request": _request(ref)})
+                out.append(ValidationResult(op_id, rules.result_text(messages), messages))
         tx.insert_operations(records)
     return out
 
@@ -755,17 +755,19 @@ class _Many:
     total: int
     batch_rows: int
     views: list[OperationView] = field(default_factory=list)
-    src: IndexSource | None = None  # loaded by the first batch of a prepare
     done: int = 0
 
     def batch(self, tx: Tx, pending: list[UnitRef]) -> None:
         """Run units from the front of `pending` in this transaction until about `batch_rows` rows were touched."""
         sub_id = self.ctx.subscription_id(tx)
         check_registered(_subscription(tx, sub_id))
-        if self.op == Op.PREPARE:
-            if self.src is None:
-                self.src = IndexSource(tx, sub_id)
-            self.src.rebind(tx)
+        if self.op != Op.PREPARE:
+            self._units(tx, sub_id, pending, None)
+            return
+        with self.ctx.classic_index(tx, sub_id) as src:  # (commit and abort read only what units locked)
+            self._units(tx, sub_id, pending, src)
+
+    def _units(self, tx: Tx, sub_id: str, pending: list[UnitRef], src: IndexSource | None) -> None:
         now = tx.now = clock.now(tx)
         tx.write_behind = True  # the inserts of all the batch's units go in a few statements
         # the unit records of every unit this batch may reach, read (and on PostgreSQL locked) at once
@@ -782,7 +784,7 @@ class _Many:
                     view = _start_in(tx, sub_id, self.op, ref, batch)
                     if view.id in batch.started:
                         rec, retry = batch.started.pop(view.id)
-                        r = _Run(self.ctx, rec, self.owner, None, shared=tx, source=self.src, batch=batch,
+                        r = _Run(self.ctx, rec, self.owner, None, shared=tx, source=src, batch=batch,
                                  retry=retry, claimed_in=tx, now=now)
                         _steps(r, self.op, set())
                         rows += len(r.loaded.members) * 4 if r.loaded is not None else 50

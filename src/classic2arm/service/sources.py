@@ -4,6 +4,7 @@ validating or migrating many units at once without N+1 queries). Both parse each
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -68,62 +69,138 @@ class DbSource:
 
 
 _LIGHT = frozenset({ids.T_DISK})
+_CLASSIC = frozenset(ids.CLASSIC_TYPES)
 
 
 class IndexSource(DbSource):
     """Every classic row of the subscription, indexed by key, parent, type and name. `lock_only_rows=False`
-    leaves out the rows a unit only locks and never reads (disks): enough for validating, not for migrating."""
+    leaves out the rows a unit only locks and never reads (disks): enough for validating, not for migrating.
+
+    It can be kept and brought up to date in a later transaction (`refresh`) from the event log, which every
+    write appends to: rows created are read, rows deleted dropped, rows updated marked stale and read again
+    when next used. Only on SQLite, whose writers commit one at a time, is "every event after the last one
+    seen" exactly what changed; a PostgreSQL sequence can commit out of order, so there a kept index must be
+    rebuilt (`exact_refresh`)."""
 
     def __init__(self, tx: Tx, sub: str, lock_only_rows: bool = True) -> None:
         super().__init__(tx, sub)
+        self.lock_only_rows = lock_only_rows
+        self.seq = tx.last_event_seq()  # read before the rows: a write in between is seen again, not missed
         self._sub = super().subscription()
         self.rows: dict[str, Row] = {}
-        self._children: dict[tuple[str, str], list[Row]] = {}
-        self._types: dict[str, list[Row]] = {}
-        self._names: dict[tuple[str, str], list[Row]] = {}
-        self._vnet_deps: dict[str, list[Row]] = {}
+        self._children: dict[tuple[str, str], dict[str, Row]] = {}
+        self._types: dict[str, dict[str, Row]] = {}
+        self._names: dict[tuple[str, str], dict[str, Row]] = {}
+        self._vnet_deps: dict[str, dict[str, Row]] = {}
+        self._stale: set[str] = set()
         # Disks are as many as VMs again but only their keys matter to VM and VNet units: index them without
         # documents; a storage unit, which reads them, gets them from the database (`of_type`).
         full = [t for t in ids.CLASSIC_TYPES if t not in _LIGHT]
-        light = [Row(id=d["id"], subscription_id=sub, model=ids.CLASSIC, type=d["type"], name=d["name"], doc={},
-                     parent_key=d["parent_key"], key=d["key"])
-                 for d in (tx.project(sub, list(_LIGHT), []) if lock_only_rows else [])]
+        light = [self._light(d) for d in (tx.project(sub, list(_LIGHT), []) if lock_only_rows else [])]
         for row in [*tx.query(sub, model=ids.CLASSIC, types=full), *light]:
-            self.rows[row.key] = row
-            self._types.setdefault(row.type, []).append(row)
-            self._names.setdefault((row.type, row.name.lower()), []).append(row)
-            if row.parent_key:
-                self._children.setdefault((row.parent_key, row.type), []).append(row)
-            if row.type == ids.T_DEPLOYMENT and row.doc.get("virtual_network_name"):
-                self._vnet_deps.setdefault(str(row.doc["virtual_network_name"]).lower(), []).append(row)
+            self._add(row)
+
+    @property
+    def exact_refresh(self) -> bool:
+        return self.tx.conn.dialect.name == "sqlite"
+
+    def _light(self, d: dict[str, Any]) -> Row:
+        return Row(id=d["id"], subscription_id=self.sub, model=ids.CLASSIC, type=d["type"], name=d["name"], doc={},
+                   parent_key=d["parent_key"], key=d["key"])
+
+    def _add(self, row: Row) -> None:
+        self.rows[row.key] = row
+        self._types.setdefault(row.type, {})[row.key] = row
+        self._names.setdefault((row.type, row.name.lower()), {})[row.key] = row
+        if row.parent_key:
+            self._children.setdefault((row.parent_key, row.type), {})[row.key] = row
+        if row.type == ids.T_DEPLOYMENT and row.doc.get("virtual_network_name"):
+            self._vnet_deps.setdefault(str(row.doc["virtual_network_name"]).lower(), {})[row.key] = row
+
+    def _drop(self, key: str) -> None:
+        row = self.rows.pop(key, None)
+        self._stale.discard(key)
+        if row is None:
+            return
+        self._models.pop((row.key, row.version), None)
+        self._types.get(row.type, {}).pop(key, None)
+        self._names.get((row.type, row.name.lower()), {}).pop(key, None)
+        if row.parent_key:
+            self._children.get((row.parent_key, row.type), {}).pop(key, None)
+        if row.type == ids.T_DEPLOYMENT and row.doc.get("virtual_network_name"):
+            self._vnet_deps.get(str(row.doc["virtual_network_name"]).lower(), {}).pop(key, None)
+
+    def _put(self, row: Row) -> None:
+        self._drop(row.key)
+        self._add(row)
+
+    def add_lock_only_rows(self) -> None:
+        if not self.lock_only_rows:
+            self.lock_only_rows = True
+            for d in self.tx.project(self.sub, list(_LIGHT), []):
+                self._put(self._light(d))
+
+    def refresh(self, tx: Tx) -> None:
+        """Bring the index up to what `tx` sees (SQLite; see the class notes)."""
+        self.tx = tx
+        self._sub = super().subscription()
+        fetch: set[str] = set()
+        for seq, key, rtype, action in tx.events_after(self.sub, self.seq):
+            self.seq = max(self.seq, seq)
+            if rtype not in _CLASSIC or (rtype in _LIGHT and not self.lock_only_rows):
+                continue
+            if action == "delete":
+                self._drop(key)
+                fetch.discard(key)
+            elif action == "create" or rtype == ids.T_DEPLOYMENT:  # (a deployment's VNet is indexed)
+                fetch.add(key)
+            else:
+                self._stale.add(key)
+        self._reload(fetch)
+
+    def _reload(self, keys: set[str]) -> None:
+        if not keys:
+            return
+        found = self.tx.get_many(keys)
+        for key in keys:
+            row = found.get(key)
+            if row is None:
+                self._drop(key)
+            else:
+                self._put(self._light(row.to_db()) if row.type in _LIGHT else row)
+        self._stale -= keys
+
+    def _fresh(self, rows: Iterable[Row]) -> list[Row]:
+        out = list(rows)
+        stale = {r.key for r in out} & self._stale
+        if stale:
+            self._reload(stale)
+            out = [self.rows[r.key] for r in out if r.key in self.rows]
+        return out
 
     def subscription(self) -> c.Subscription:
         return self._sub
 
     def get(self, key: str) -> Row | None:
-        return self.rows.get(key.lower())
+        row = self.rows.get(key.lower())
+        return self._fresh([row])[0] if row is not None else None
 
     def get_many(self, keys: set[str]) -> dict[str, Row]:
-        return {k.lower(): self.rows[k.lower()] for k in keys if k.lower() in self.rows}
+        return {r.key: r for r in self._fresh(self.rows[k.lower()] for k in keys if k.lower() in self.rows)}
 
     def children(self, parent_keys: list[str], rtype: str) -> list[Row]:
-        return [r for p in parent_keys for r in self._children.get((p.lower(), rtype), [])]
+        return self._fresh(r for p in parent_keys for r in self._children.get((p.lower(), rtype), {}).values())
 
     def by_names(self, rtype: str, names: set[str]) -> list[Row]:
-        return [r for n in sorted(names) for r in self._names.get((rtype, n.lower()), [])]
+        return self._fresh(r for n in sorted(names) for r in self._names.get((rtype, n.lower()), {}).values())
 
     def of_type(self, rtype: str) -> list[Row]:
         if rtype in _LIGHT:
             return super().of_type(rtype)
-        return self._types.get(rtype, [])
+        return self._fresh(sorted(self._types.get(rtype, {}).values(), key=lambda r: r.key))
 
     def deployments_in_vnet(self, vnet: str) -> list[Row]:
-        return self._vnet_deps.get(vnet.lower(), [])
+        return self._fresh(sorted(self._vnet_deps.get(vnet.lower(), {}).values(), key=lambda r: r.key))
 
     def usage(self, region: str) -> dict[str, int]:
         return self.tx.usage_in(self.sub, region)  # changes as units are prepared: always current
-
-    def rebind(self, tx: Tx) -> None:
-        """Use the index from a later transaction (documents of other units don't change while a batch of
-        units is being migrated; what does — usage, the units' own rows — is read through `tx`)."""
-        self.tx = tx

@@ -512,6 +512,12 @@ class Tx:
 
     def delete_all(self, subscription_id: str | None = None) -> None:
         self._sync_resources()
+        c = resources.c
+        gone = sa.select(c.key, c.subscription_id, c.type, c.version)
+        if subscription_id is not None:
+            gone = gone.where(c.subscription_id == subscription_id)
+        self._log([Row(id=r.key, subscription_id=r.subscription_id, model="", type=r.type, name="", doc={},
+                       version=r.version) for r in self.conn.execute(gone)], "delete", version_delta=1)
         q = sa.delete(resources)
         u = sa.delete(arm_usage)
         if subscription_id is not None:
@@ -552,6 +558,18 @@ class Tx:
         self.flush()
         q = sa.select(events).where(events.c.resource_key == key.lower()).order_by(events.c.seq)
         return _dicts(self.conn.execute(q))
+
+    def last_event_seq(self) -> int:
+        self._sync(events)
+        return int(self.conn.execute(sa.select(sa.func.max(events.c.seq))).scalar_one() or 0)
+
+    def events_after(self, subscription_id: str, seq: int) -> list[tuple[int, str, str, str]]:
+        """(seq, resource key, type, action) of the subscription's events after `seq`, in order."""
+        self._sync(events)
+        c = events.c
+        q = (sa.select(c.seq, c.resource_key, c.type, c.action)
+             .where(c.seq > seq, c.subscription_id == subscription_id).order_by(c.seq))
+        return [(r.seq, r.resource_key, r.type, r.action) for r in self.conn.execute(q)]
 
     def event_count(self) -> int:
         self.flush()
