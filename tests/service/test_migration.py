@@ -291,6 +291,22 @@ def test_kept_index_follows_every_write(tmp_path: Path) -> None:
             cold.close()
         assert [(v.result, v.messages) for v in migration.validate_many(keeper, refs)] == expected
 
+    def serves_what_is_stored() -> None:
+        """Row by row, the kept index gives what is in the database (documents, versions, locks)."""
+        with keeper.store.read() as tx, keeper.classic_index(tx, SUB, lock_only_rows=False) as idx:
+            everything = tx.query(SUB, model=ids.CLASSIC)
+            stored = {r.key: r for r in everything if r.type != ids.T_DISK}
+            served = idx.get_many(set(idx.rows))
+            if idx.lock_only_rows:  # disks: indexed by key only
+                assert {k for k, r in served.items() if r.type == ids.T_DISK} == \
+                       {r.key for r in everything if r.type == ids.T_DISK}
+            served = {k: r for k, r in served.items() if r.type != ids.T_DISK}
+            assert served.keys() == stored.keys()
+            for key, row in stored.items():
+                got = served[key]
+                assert (got.doc, got.version, got.lock_holder, got.migration_state) == \
+                       (row.doc, row.version, row.lock_holder, row.migration_state), key
+
     same_as_cold()
     kept = keeper._index
     assert kept is not None
@@ -307,6 +323,17 @@ def test_kept_index_follows_every_write(tmp_path: Path) -> None:
     assert migration.execute(writer, Op.PREPARE, ref).status == "Succeeded"
     same_as_cold()  # locked by another context: R50 either way
     migration.execute(writer, Op.ABORT, ref)
+    same_as_cold()
+    # the keeper's own bulk writes, over several batches (locks, deallocated VMs), then undone
+    refs = _all_refs(keeper)
+    views = migration.execute_many(keeper, Op.PREPARE, refs, batch_rows=60)
+    prepared = [r for r, v in zip(refs, views, strict=True) if v.status == "Succeeded"]
+    assert len(prepared) >= 2
+    serves_what_is_stored()
+    same_as_cold()
+    migration.execute_many(keeper, Op.ABORT, prepared, batch_rows=60)
+    serves_what_is_stored()
+    same_as_cold()
     estate.import_estate(writer, generator.generate(vms=20, vnets=1, seed=5, blockers=0.5), source="more")
     same_as_cold()  # created and replaced rows
     with writer.store.tx() as tx:

@@ -765,9 +765,13 @@ class _Many:
             self._units(tx, sub_id, pending, None)
             return
         with self.ctx.classic_index(tx, sub_id) as src:  # (commit and abort read only what units locked)
-            self._units(tx, sub_id, pending, src)
+            touched = self._units(tx, sub_id, pending, src)
+            tx.flush()
+            src.written(touched, tx.last_event_seq())  # the next batch needn't read its own writes back
 
-    def _units(self, tx: Tx, sub_id: str, pending: list[UnitRef], src: IndexSource | None) -> None:
+    def _units(self, tx: Tx, sub_id: str, pending: list[UnitRef], src: IndexSource | None) -> set[str]:
+        """Run the units; returns the keys of the classic rows they wrote."""
+        touched: set[str] = set()
         now = tx.now = clock.now(tx)
         tx.write_behind = True  # the inserts of all the batch's units go in a few statements
         # the unit records of every unit this batch may reach, read (and on PostgreSQL locked) at once
@@ -788,6 +792,8 @@ class _Many:
                                  retry=retry, claimed_in=tx, now=now)
                         _steps(r, self.op, set())
                         rows += len(r.loaded.members) * 4 if r.loaded is not None else 50
+                        if r.loaded is not None:
+                            touched.update(row.key for row in [*r.loaded.members, *r.loaded.kept])
                 self.views.append(view)
             except ServiceError as exc:  # the savepoint undid the unit's writes; undo what the batch kept of it
                 if before is None:
@@ -800,6 +806,7 @@ class _Many:
             self.done += 1
             if self.progress is not None:
                 self.progress(self.op.value, self.done, self.total)
+        return touched
 
 
 def _failed_view(tx: Tx, sub_id: str, op: Op, ref: UnitRef, exc: ServiceError) -> OperationView:

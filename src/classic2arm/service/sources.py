@@ -158,6 +158,12 @@ class IndexSource(DbSource):
                 self._stale.add(key)
         self._reload(fetch)
 
+    def written(self, keys: Iterable[str], seq: int) -> None:
+        """The caller has written these rows and nothing else of the subscription's classic rows, up to event
+        `seq`, in a transaction nobody else wrote in (a SQLite writer's): mark them stale, skip those events."""
+        self._stale.update(k for k in keys if k in self.rows)
+        self.seq = max(self.seq, seq)
+
     def _reload(self, keys: set[str]) -> None:
         if not keys:
             return

@@ -79,7 +79,7 @@ events = sa.Table(
     sa.Column("action", sa.String(16), nullable=False),  # create | update | delete
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("operation_id", sa.String(64)),
-    sa.Index("ix_events_resource", "resource_key"),
+    # no index on resource_key: the log is read in seq order (see migration 0006)
 )
 
 meta = sa.Table(
