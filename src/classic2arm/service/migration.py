@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -175,6 +175,7 @@ class _Batch:
     owner: str
     units: dict[str, dict[str, Any]]  # unit records of the batch's units, as this transaction has them
     stored: set[str]  # ids of those that exist in the database
+    source: Source | None = None  # the subscription's classic index, current in this transaction (prepare)
     started: dict[str, tuple[dict[str, Any], bool]] = field(default_factory=dict)  # op record, retrying?
 
     def put_unit(self, tx: Tx, unit: dict[str, Any]) -> None:
@@ -191,7 +192,7 @@ def _start_in(tx: Tx, sub_id: str, op: Op, ref: UnitRef, batch: _Batch | None = 
     state = unit["state"] if unit else None
     active_op = tx.get_operation(unit["operation_id"]) if unit and unit.get("operation_id") else None
     active = bool(active_op and active_op["status"] == IN_PROGRESS)
-    root = tx.get(ref.root_id(sub_id))
+    root = batch.source.get(ref.root_id(sub_id)) if batch and batch.source else tx.get(ref.root_id(sub_id))
     attempted = bool(unit and unit["commit_attempted"])
     if state == S.COMMITTED.value:
         if op == Op.COMMIT:
@@ -266,6 +267,7 @@ class _Run:
     source: Source | None = None  # a preloaded index when many units run in one batch
     batch: _Batch | None = None  # set when the operation was started by `execute_many` in this transaction
     retry: bool = False  # a prepare retried after a failed one (which may have left ARM rows)
+    locked_vms: dict[str, Row] | None = None  # the unit's VMs as the lock step left them (same transaction)
 
     @property
     def op_id(self) -> str:
@@ -472,7 +474,10 @@ def _prepare_lock(r: _Run, index: int) -> None:
         rows = [*lu.members, *lu.kept]
         # Inside one transaction for every step nobody can see "Preparing": go straight to what finish would set.
         state = S.PREPARED.value if r.shared is not None else S.PREPARING.value
-        tx.set_columns([m.key for m in rows], rows=rows, lock_holder=r.uid, migration_state=state)
+        locked = tx.set_columns([m.key for m in rows], rows=rows, lock_holder=r.uid, migration_state=state)
+        if r.shared is not None and locked == len(rows):  # the VMs as they now are, for the data-plane step
+            r.locked_vms = {m.key: replace(m, version=m.version + 1, lock_holder=r.uid, migration_state=state)
+                            for m in lu.members if m.type == ids.T_VM}
         unit = r.unit(tx)
         doc = dict(unit["doc"])
         doc["kept"] = [k.key for k in lu.kept]
@@ -538,7 +543,10 @@ def _prepare_dataplane(r: _Run, index: int) -> None:
     with r.tx() as tx:
         now = r.begin(tx)
         before = r.unit(tx)["doc"].get("power_before") or {}
-        rows = tx.get_many(before)
+        if r.locked_vms is not None and before.keys() <= r.locked_vms.keys():
+            rows = {k: r.locked_vms[k] for k in before}  # locked a moment ago in this transaction: no need to read
+        else:
+            rows = tx.get_many(before)
         changed, events = [], []
         real = datetime.now(UTC)
         for key, row in rows.items():
@@ -733,7 +741,7 @@ def validate_many(ctx: AppContext, refs: list[UnitRef]) -> list[ValidationResult
 
 @gc_paused()  # for the whole run: re-enabled between batches, it would walk the index each time
 def execute_many(ctx: AppContext, op: Op, refs: list[UnitRef], progress: Progress | None = None,
-                 batch_rows: int = 20_000) -> list[OperationView]:
+                 batch_rows: int = 60_000) -> list[OperationView]:
     """Prepare, commit or abort many units, several per transaction (each unit still gets its own durable
     operation record and goes through the same steps). A batch is atomic: a crash loses at most the batch in
     flight, whose units are then simply not started. Units that fail are rolled back on their own (savepoint)
@@ -744,6 +752,9 @@ def execute_many(ctx: AppContext, op: Op, refs: list[UnitRef], progress: Progres
         with ctx.store.tx() as tx:
             many.batch(tx, pending)
     return operations.get_many(ctx, [v.id for v in many.views])
+
+
+_WINDOW = 256  # unit records read per statement by a batch
 
 
 @dataclass
@@ -774,14 +785,18 @@ class _Many:
         touched: set[str] = set()
         now = tx.now = clock.now(tx)
         tx.write_behind = True  # the inserts of all the batch's units go in a few statements
-        # the unit records of every unit this batch may reach, read (and on PostgreSQL locked) at once
-        ahead = {unit_id(sub_id, ref) for ref in pending[:self.batch_rows // 4 + 1]}
-        found = tx.get_units(ahead, for_update=True)
-        batch = _Batch(now, self.owner, found, set(found))
+        batch = _Batch(now, self.owner, {}, set(), src)
+        ahead: set[str] = set()  # units whose records were read (and on PostgreSQL locked) in this batch
         rows = 0
-        while pending and rows < self.batch_rows and unit_id(sub_id, pending[0]) in ahead:
+        while pending and rows < self.batch_rows:
+            uid = unit_id(sub_id, pending[0])
+            if uid not in ahead:  # the records of the next units, a window at a time
+                window = {unit_id(sub_id, ref) for ref in pending[:_WINDOW]} - ahead
+                found = tx.get_units(window, for_update=True)
+                batch.units.update(found)
+                batch.stored.update(found)
+                ahead |= window
             ref = pending.pop(0)
-            uid = unit_id(sub_id, ref)
             before, was_stored = batch.units.get(uid), uid in batch.stored
             try:
                 with tx.savepoint():
