@@ -3,6 +3,7 @@ append-only event log. Every write goes through a `Tx` (one database transaction
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -72,6 +73,16 @@ _COLS = [resources.c.key, resources.c.id, resources.c.subscription_id, resources
          resources.c.arm_key, resources.c.version]
 
 
+# Statements built once, their IN lists bound as one expanding parameter: building `key.in_([...])` per call
+# coerced every value on its own (≈2 µs each), for ~40,000 keys in a 10,000-VM prepare or commit.
+_KEYS: sa.BindParameter[Any] = sa.bindparam("keys", expanding=True)
+_GET_MANY = sa.select(*_COLS).where(resources.c.key.in_(_KEYS))
+_LOG_INFO = sa.select(resources.c.key, resources.c.subscription_id, resources.c.type, resources.c.version,
+                      resources.c.model).where(resources.c.key.in_(_KEYS))
+_ARM_GONE = sa.select(*_COLS).where(resources.c.key.in_(_KEYS), resources.c.model == "arm")
+_DELETE = sa.delete(resources).where(resources.c.key.in_(_KEYS))
+
+
 def _row(r: sa.Row[Any]) -> Row:
     doc = r.doc if isinstance(r.doc, dict) else orjson.loads(r.doc)
     return Row(id=r.id, subscription_id=r.subscription_id, model=r.model, type=r.type, name=r.name, doc=doc,
@@ -138,6 +149,13 @@ def make_engine(url: str) -> Engine:
     else:
         engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
     return engine
+
+
+@functools.cache
+def _set_columns(names: tuple[str, ...]) -> sa.Update:
+    """UPDATE of the given index columns (bound by name) and a version bump, for the rows whose keys are bound."""
+    return (sa.update(resources).where(resources.c.key.in_(_KEYS))
+            .values(version=resources.c.version + 1, **{n: sa.bindparam(f"v_{n}") for n in names}))
 
 
 class Store:
@@ -299,7 +317,7 @@ class Tx:
         klist = [k.lower() for k in keys]
         self._sync_resources(klist)
         for i in range(0, len(klist), CHUNK):
-            for r in self.conn.execute(sa.select(*_COLS).where(resources.c.key.in_(klist[i:i + CHUNK]))):
+            for r in self.conn.execute(_GET_MANY, {"keys": klist[i:i + CHUNK]}):
                 out[r.key] = _row(r)
         return out
 
@@ -478,8 +496,8 @@ class Tx:
         klist = [k.lower() for k in keys]
         for i in range(0, len(klist), CHUNK):
             part = klist[i:i + CHUNK]
-            res = self.conn.execute(sa.update(resources).where(resources.c.key.in_(part))
-                                    .values(version=resources.c.version + 1, **values))
+            res = self.conn.execute(_set_columns(tuple(sorted(values))),
+                                    {"keys": part, **{f"v_{n}": v for n, v in values.items()}})
             total += res.rowcount
         if rows is not None and len(rows) == total:
             self._log(rows, "update", version_delta=1)
@@ -491,8 +509,7 @@ class Tx:
         self._sync_resources()
         for i in range(0, len(keys), CHUNK):
             part = keys[i:i + CHUNK]
-            rows = self.conn.execute(sa.select(resources.c.key, resources.c.subscription_id, resources.c.type,
-                                               resources.c.version).where(resources.c.key.in_(part)))
+            rows = self.conn.execute(_LOG_INFO, {"keys": part})
             self._log([Row(id=r.key, subscription_id=r.subscription_id, model="", type=r.type, name="", doc={},
                            version=r.version) for r in rows], action)
 
@@ -502,13 +519,10 @@ class Tx:
         total = 0
         for i in range(0, len(klist), CHUNK):
             part = klist[i:i + CHUNK]
-            gone = list(self.conn.execute(sa.select(resources.c.key, resources.c.subscription_id, resources.c.type,
-                                                    resources.c.version).where(resources.c.key.in_(part))))
-            if self.usage is not None:
-                arm_gone = self.conn.execute(sa.select(*_COLS).where(resources.c.key.in_(part),
-                                                                     resources.c.model == "arm"))
-                self._count_usage([_row(r) for r in arm_gone], -1)
-            self.conn.execute(sa.delete(resources).where(resources.c.key.in_(part)))
+            gone = list(self.conn.execute(_LOG_INFO, {"keys": part}))
+            if self.usage is not None and any(r.model == "arm" for r in gone):  # (their documents say what they used)
+                self._count_usage([_row(r) for r in self.conn.execute(_ARM_GONE, {"keys": part})], -1)
+            self.conn.execute(_DELETE, {"keys": part})
             self._log([Row(id=r.key, subscription_id=r.subscription_id, model="", type=r.type, name="", doc={},
                            version=r.version + 1) for r in gone], "delete")
             total += len(gone)
