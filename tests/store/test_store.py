@@ -661,3 +661,21 @@ def test_savepoint_rollback_restores_usage_deltas(store_url: str) -> None:
             assert tx.usage_in("sub-a", "westus") == {"vms": 1}
     finally:
         s.dispose()
+
+
+def test_update_documents_leaves_index_columns_alone(store: Store) -> None:
+    row = mk("vm1", type=VM_TYPE, status="ReadyRole")
+    with store.tx() as tx:
+        tx.insert([row])
+        tx.set_columns([row.key], lock_holder="unit-1", migration_state="Prepared")
+    with store.tx() as tx:
+        current = tx.get(row.key)
+        assert current is not None and current.version == 2
+        tx.update_documents([replace(current, doc={"power": "Stopped"}, status="StoppedDeallocated", version=3)])
+    with store.read() as tx:
+        got = tx.get(row.key)
+        assert got is not None
+        assert (got.doc, got.status, got.version) == ({"power": "Stopped"}, "StoppedDeallocated", 3)
+        assert (got.lock_holder, got.migration_state, got.name, got.type) == ("unit-1", "Prepared", "vm1", VM_TYPE)
+        assert [(e["action"], e["version"]) for e in tx.events_for(row.key)] == [
+            ("create", 1), ("update", 2), ("update", 3)]

@@ -563,7 +563,7 @@ def _prepare_dataplane(r: _Run, index: int) -> None:
                 events.append(_event(r, key, "down", now, real, "prepare: stop and deallocate (classic)"))
                 events.append(_event(r, key, "up", now + dataplane.restart_window(), datetime.now(UTC),
                                      "prepare: started in ARM"))
-        tx.replace_all(changed)
+        tx.update_documents(changed)
         tx.add_timeline(events)
         _advance(tx, r, index)
 
@@ -660,7 +660,7 @@ def _abort_restore(r: _Run, index: int) -> None:
                 events.append(_event(r, key, "down", now, datetime.now(UTC), "abort: ARM VM removed"))
                 events.append(_event(r, key, "up", now + dataplane.restart_window(), datetime.now(UTC),
                                      "abort: restarted (classic)"))
-        tx.replace_all(changed)
+        tx.update_documents(changed)
         tx.add_timeline(events)
         _advance(tx, r, index)
 
