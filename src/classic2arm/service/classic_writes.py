@@ -519,12 +519,16 @@ def delete_storage_account(ctx: AppContext, name: str) -> str:
 # --------------------------------------------------------------------------- reserved IPs
 
 
-def _free_reserved_ip(w: _W, name: str) -> tuple[Row, c.ReservedIP]:
+def _reserved_ip(w: _W, name: str) -> tuple[Row, c.ReservedIP]:
     row = w.tx.get(ids.reserved_ip_id(w.sub, name))
     if row is None:
         raise NotFound(msg.R02_RESERVED_IP_NOT_FOUND.text(name=name))
     _unlocked(row, "Reserved IP")
-    rip = c.ReservedIP.model_validate(row.doc)
+    return row, c.ReservedIP.model_validate(row.doc)
+
+
+def _free_reserved_ip(w: _W, name: str) -> tuple[Row, c.ReservedIP]:
+    row, rip = _reserved_ip(w, name)
     if rip.in_use:
         raise _conflict(f"The reserved IP '{name}' is already in use by deployment '{rip.deployment_name}' of "
                         f"hosted service '{rip.service_name}'.")
@@ -578,11 +582,7 @@ def associate_reserved_ip(ctx: AppContext, name: str, svc: str, dep_name: str, v
 def disassociate_reserved_ip(ctx: AppContext, name: str, svc: str, dep_name: str) -> str:
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
-        rip_row = tx.get(ids.reserved_ip_id(w.sub, name))
-        if rip_row is None:
-            raise NotFound(msg.R02_RESERVED_IP_NOT_FOUND.text(name=name))
-        _unlocked(rip_row, "Reserved IP")
-        rip = c.ReservedIP.model_validate(rip_row.doc)
+        rip_row, rip = _reserved_ip(w, name)
         dep_row, dep = _deployment(w, svc, dep_name)
         if (rip.deployment_name or "").lower() != dep.name.lower():
             raise _bad(f"The reserved IP '{name}' is not associated with deployment '{dep.name}'.")

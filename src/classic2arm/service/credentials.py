@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -57,13 +58,7 @@ def verify_token(ctx: AppContext, token: str) -> Principal | None:
     if not token or len(token) > 512:
         return None
     with ctx.store.read() as tx:
-        cred = tx.get_credential(_hash(token))
-    if cred is None or cred["kind"] != "token":
-        return None
-    expires = cred.get("expires_at")
-    if expires is not None and expires <= datetime.now(UTC):
-        return None
-    return Principal(cred["subscription_id"], "token")
+        return _live(tx.get_credential(_hash(token)), "token")
 
 
 def register_certificate(ctx: AppContext, subscription_id: str, cert_pem: bytes, description: str = "") -> str:
@@ -78,13 +73,17 @@ def register_certificate(ctx: AppContext, subscription_id: str, cert_pem: bytes,
 
 def verify_certificate(ctx: AppContext, cert_der: bytes) -> Principal | None:
     with ctx.store.read() as tx:
-        cred = tx.get_credential(thumbprint(cert_der))
-    if cred is None or cred["kind"] != "certificate":
+        return _live(tx.get_credential(thumbprint(cert_der)), "certificate")
+
+
+def _live(cred: dict[str, Any] | None, kind: str) -> Principal | None:
+    """Whom a stored credential of this kind stands for, unless it is missing, of another kind or expired."""
+    if cred is None or cred["kind"] != kind:
         return None
     expires = cred.get("expires_at")
     if expires is not None and expires <= datetime.now(UTC):
         return None
-    return Principal(cred["subscription_id"], "certificate")
+    return Principal(cred["subscription_id"], kind)
 
 
 def make_certificate(common_name: str, days: int = 365) -> tuple[bytes, bytes]:

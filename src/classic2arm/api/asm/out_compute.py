@@ -12,7 +12,7 @@ from lxml import etree
 
 from ...domain import classic as c
 from .views import DeploymentView, RoleView, ServiceView
-from .xml_out import add, b64, extended_properties, opt, root, texts, to_bytes
+from .xml_out import add, b64, extended_properties, listing, opt, root, single, texts, to_bytes
 
 _EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
 _CSCFG_NS = "http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration"
@@ -43,16 +43,11 @@ def _service_body(el: etree._Element, view: ServiceView, embed: bool) -> None:
 
 
 def hosted_services(views: list[ServiceView]) -> bytes:
-    el = root("HostedServices")
-    for v in views:
-        _service_body(add(el, "HostedService"), v, embed=False)
-    return to_bytes(el)
+    return listing("HostedServices", "HostedService", views, lambda el, v: _service_body(el, v, embed=False))
 
 
 def hosted_service(view: ServiceView, embed: bool) -> bytes:
-    el = root("HostedService")
-    _service_body(el, view, embed)
-    return to_bytes(el)
+    return single("HostedService", view, lambda el, v: _service_body(el, v, embed))
 
 
 def certificates(view: ServiceView) -> bytes:
@@ -269,9 +264,7 @@ def _role_body(el: etree._Element, rv: RoleView, dep: c.Deployment) -> None:
 
 
 def role(rv: RoleView, dep: c.Deployment) -> bytes:
-    el = root("PersistentVMRole")
-    _role_body(el, rv, dep)
-    return to_bytes(el)
+    return single("PersistentVMRole", rv, lambda el, v: _role_body(el, v, dep))
 
 
 def data_disk(disk: c.DataDisk) -> bytes:
@@ -339,6 +332,4 @@ def _deployment_body(el: etree._Element, dv: DeploymentView) -> None:
 
 
 def deployment(dv: DeploymentView) -> bytes:
-    el = root("Deployment")
-    _deployment_body(el, dv)
-    return to_bytes(el)
+    return single("Deployment", dv, _deployment_body)

@@ -11,7 +11,7 @@ from lxml import etree
 from ...domain import classic as c
 from ...importers.netcfg import NAMESPACE as NETCFG_NS
 from .views import VNetView
-from .xml_out import add, opt, root, texts, to_bytes
+from .xml_out import add, listing, opt, root, single, texts, to_bytes
 
 
 def _site(el: etree._Element, v: VNetView) -> None:
@@ -55,10 +55,7 @@ def _site(el: etree._Element, v: VNetView) -> None:
 
 
 def virtual_network_sites(views: list[VNetView]) -> bytes:
-    el = root("VirtualNetworkSites")
-    for v in views:
-        _site(add(el, "VirtualNetworkSite"), v)
-    return to_bytes(el)
+    return listing("VirtualNetworkSites", "VirtualNetworkSite", views, _site)
 
 
 def network_configuration(vnets: list[c.VirtualNetworkSite], local_sites: list[c.LocalNetworkSite]) -> bytes:
@@ -130,16 +127,11 @@ def _reserved_ip(el: etree._Element, rip: c.ReservedIP) -> None:
 
 
 def reserved_ips(rips: list[c.ReservedIP]) -> bytes:
-    el = root("ReservedIPs")
-    for rip in rips:
-        _reserved_ip(add(el, "ReservedIP"), rip)
-    return to_bytes(el)
+    return listing("ReservedIPs", "ReservedIP", rips, _reserved_ip)
 
 
 def reserved_ip(rip: c.ReservedIP) -> bytes:
-    el = root("ReservedIP")
-    _reserved_ip(el, rip)
-    return to_bytes(el)
+    return single("ReservedIP", rip, _reserved_ip)
 
 
 def _nsg(el: etree._Element, nsg: c.NetworkSecurityGroup, full: bool) -> None:
@@ -167,16 +159,11 @@ def _nsg(el: etree._Element, nsg: c.NetworkSecurityGroup, full: bool) -> None:
 
 
 def network_security_groups(nsgs: list[c.NetworkSecurityGroup]) -> bytes:
-    el = root("NetworkSecurityGroups")
-    for nsg in nsgs:
-        _nsg(add(el, "NetworkSecurityGroup"), nsg, full=False)
-    return to_bytes(el)
+    return listing("NetworkSecurityGroups", "NetworkSecurityGroup", nsgs, lambda el, g: _nsg(el, g, full=False))
 
 
 def network_security_group(nsg: c.NetworkSecurityGroup, full: bool) -> bytes:
-    el = root("NetworkSecurityGroup")
-    _nsg(el, nsg, full)
-    return to_bytes(el)
+    return single("NetworkSecurityGroup", nsg, lambda el, g: _nsg(el, g, full))
 
 
 def _route_table(el: etree._Element, rt: c.RouteTable, full: bool) -> None:
@@ -196,13 +183,8 @@ def _route_table(el: etree._Element, rt: c.RouteTable, full: bool) -> None:
 
 
 def route_tables(rts: list[c.RouteTable]) -> bytes:
-    el = root("RouteTables")
-    for rt in rts:
-        _route_table(add(el, "RouteTable"), rt, full=False)
-    return to_bytes(el)
+    return listing("RouteTables", "RouteTable", rts, lambda el, t: _route_table(el, t, full=False))
 
 
 def route_table(rt: c.RouteTable, full: bool) -> bytes:
-    el = root("RouteTable")
-    _route_table(el, rt, full)
-    return to_bytes(el)
+    return single("RouteTable", rt, lambda el, t: _route_table(el, t, full))

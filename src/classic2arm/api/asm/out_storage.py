@@ -8,7 +8,7 @@ from lxml import etree
 
 from ...domain import classic as c
 from .views import StorageView
-from .xml_out import add, b64, extended_properties, opt, root, texts, to_bytes
+from .xml_out import add, b64, extended_properties, listing, opt, root, single, texts, to_bytes
 
 _EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
 # Geo-redundant accounts name their paired region; a few pairs are enough for the emulator.
@@ -44,16 +44,11 @@ def _account(el: etree._Element, v: StorageView) -> None:
 
 
 def storage_services(views: list[StorageView]) -> bytes:
-    el = root("StorageServices")
-    for v in views:
-        _account(add(el, "StorageService"), v)
-    return to_bytes(el)
+    return listing("StorageServices", "StorageService", views, _account)
 
 
 def storage_service(v: StorageView) -> bytes:
-    el = root("StorageService")
-    _account(el, v)
-    return to_bytes(el)
+    return single("StorageService", v, _account)
 
 
 def storage_keys(v: StorageView) -> bytes:
@@ -83,16 +78,11 @@ def _disk(el: etree._Element, d: c.Disk) -> None:
 
 
 def disks(items: list[c.Disk]) -> bytes:
-    el = root("Disks")
-    for d in items:
-        _disk(add(el, "Disk"), d)
-    return to_bytes(el)
+    return listing("Disks", "Disk", items, _disk)
 
 
 def disk(d: c.Disk) -> bytes:
-    el = root("Disk")
-    _disk(el, d)
-    return to_bytes(el)
+    return single("Disk", d, _disk)
 
 
 def _os_image(el: etree._Element, img: c.OSImage) -> None:
@@ -114,10 +104,7 @@ def _os_image(el: etree._Element, img: c.OSImage) -> None:
 
 
 def os_images(items: list[c.OSImage]) -> bytes:
-    el = root("Images")
-    for img in items:
-        _os_image(add(el, "OSImage"), img)
-    return to_bytes(el)
+    return listing("Images", "OSImage", items, _os_image)
 
 
 def os_image(img: c.OSImage, details: bool) -> bytes:

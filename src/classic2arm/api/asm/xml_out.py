@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from lxml import etree
 
@@ -94,6 +95,25 @@ def extended_properties(parent: etree._Element, props: Mapping[str, str]) -> etr
 
 def to_bytes(el: etree._Element) -> bytes:
     return etree.tostring(el, encoding="utf-8", xml_declaration=False)
+
+
+T = TypeVar("T")
+Fill = Callable[[etree._Element, T], None]
+
+
+def single(tag: str, item: T, fill: Fill[T]) -> bytes:
+    """A Get body: the root element `tag`, filled by `fill` with the item."""
+    el = root(tag)
+    fill(el, item)
+    return to_bytes(el)
+
+
+def listing(tag: str, item_tag: str, items: Iterable[T], fill: Fill[T]) -> bytes:
+    """A List body: under the root `tag`, one `item_tag` element per item, each filled as its Get body is."""
+    el = root(tag)
+    for item in items:
+        fill(add(el, item_tag), item)
+    return to_bytes(el)
 
 
 # --------------------------------------------------------------------------- common bodies
