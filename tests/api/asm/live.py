@@ -22,9 +22,9 @@ from typing import Any
 import requests
 import sqlalchemy as sa
 import uvicorn
-from fastapi import FastAPI
 
 from classic2arm.api import tls as tlsmod
+from classic2arm.api.app import create_app
 from classic2arm.domain import classic as c
 from classic2arm.domain import generator
 from classic2arm.domain.estate import Estate
@@ -43,23 +43,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def make_app(ctx: AppContext) -> FastAPI:
-    """The real application; if the ARM package is mid-construction, the ASM routes alone on the same app
-    skeleton (what this suite tests is the ASM surface)."""
-    try:
-        from classic2arm.api.app import create_app
+def sdk_client(live: LiveServer) -> Any:
+    """The Azure SDK's ServiceManagementService over HTTPS: a requests session trusting the test CA (verify=ca,
+    trust_env off, since REQUESTS_CA_BUNDLE may point at the system bundle) with the bearer token; the library
+    sets x-ms-version."""
+    import azure.servicemanagement as sm
 
-        return create_app(ctx)
-    except (ImportError, AttributeError):
-        from classic2arm.api.app import RequestId
-        from classic2arm.api.asm import routes
-
-        app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-        app.state.ctx = ctx
-        app.state.admin = False
-        app.add_middleware(RequestId)
-        routes.install(app)
-        return app
+    session = live.session(live.token, version=None)
+    client = sm.ServiceManagementService(SUB, host=live.host, request_session=session)
+    assert client._httpclient.protocol == live.scheme == "https"  # the library's default protocol
+    return client
 
 
 def extras() -> Estate:
@@ -143,12 +136,12 @@ class LiveServer:
         other, _ = credentials.create_token(ctx, OTHER_SUB)
         live = cls(ctx, free_port(), token, other, scheme="https" if tls else "http", ca=ca)
         if tls is None:
-            config = uvicorn.Config(make_app(ctx), host="127.0.0.1", port=live.port, log_level="warning")
+            config = uvicorn.Config(create_app(ctx), host="127.0.0.1", port=live.port, log_level="warning")
         else:
             server_tls = tlsmod.ServerTLS(tlsmod.TlsFiles(ca, Path(tls[0]), Path(tls[1])))
             live.server_tls = server_tls
             live.refresh_trust()
-            config = uvicorn.Config(make_app(ctx), host="127.0.0.1", port=live.port, log_level="warning",
+            config = uvicorn.Config(create_app(ctx), host="127.0.0.1", port=live.port, log_level="warning",
                                     http=tlsmod.protocol_class(),
                                     ssl_context_factory=lambda _config, _default: server_tls.context)
         live.server = uvicorn.Server(config)

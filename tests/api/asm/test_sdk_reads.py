@@ -6,22 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from live import SUB, LiveServer
+from live import SUB, LiveServer, sdk_client
 
 from classic2arm.domain import classic as c
 from classic2arm.domain import identity as ids
 
-sm = pytest.importorskip("azure.servicemanagement")
+pytest.importorskip("azure.servicemanagement")
 
 
 @pytest.fixture(scope="module")
 def sms(live: LiveServer) -> Any:
-    """The client over HTTPS: a requests session trusting the test CA (verify=ca, trust_env off, since
-    REQUESTS_CA_BUNDLE may point at the system bundle) with the bearer token; the library sets x-ms-version."""
-    session = live.session(live.token, version=None)
-    client = sm.ServiceManagementService(SUB, host=live.host, request_session=session)
-    assert client._httpclient.protocol == live.scheme == "https"  # the library's default protocol
-    return client
+    return sdk_client(live)
 
 
 def _rows(live: LiveServer, rtype: str) -> list[Any]:

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from live import SUB, LiveServer
+from live import SUB, LiveServer, sdk_client
 
 from classic2arm.domain import identity as ids
 
@@ -19,12 +19,7 @@ ACCOUNT = "sdkstore01"
 
 @pytest.fixture(scope="module")
 def sms(live: LiveServer) -> Any:
-    """The client over HTTPS: a requests session trusting the test CA (verify=ca, trust_env off, since
-    REQUESTS_CA_BUNDLE may point at the system bundle) with the bearer token; the library sets x-ms-version."""
-    session = live.session(live.token, version=None)
-    client = sm.ServiceManagementService(SUB, host=live.host, request_session=session)
-    assert client._httpclient.protocol == live.scheme == "https"  # the library's default protocol
-    return client
+    return sdk_client(live)
 
 
 def wait(sms: Any, result: Any) -> None:
