@@ -63,26 +63,16 @@ class ArmResource(BaseModel):
 
     @property
     def subscription_id(self) -> str:
-        return self.id.split("/")[2]
+        return self.id.split("/", 3)[2]
 
     @property
     def resource_group(self) -> str | None:
-        parts = self.id.split("/")
-        for i, part in enumerate(parts):
-            if part.lower() == "resourcegroups" and i + 1 < len(parts):
-                return parts[i + 1]
-        return None
+        return _resource_group(self.id.split("/"))
 
     @property
     def parent_id(self) -> str | None:
         """Child resources (subnets, extensions) hang under their parent; top-level ones under their RG."""
-        parts = self.id.split("/")
-        if self.type == RESOURCE_GROUP:
-            return None
-        if "providers" in parts and len(parts) > parts.index("providers") + 4:
-            return "/".join(parts[:-2])
-        rg = self.resource_group
-        return resource_group_id(self.subscription_id, rg) if rg else None
+        return None if self.type == RESOURCE_GROUP else _parent_id(self.id.split("/"))
 
     def to_json(self) -> dict[str, Any]:
         """ARM wire shape (camelCase keys, optional keys left out when empty)."""
@@ -101,6 +91,29 @@ class ArmResource(BaseModel):
             out["managedBy"] = self.managed_by
         out["properties"] = self.properties
         return out
+
+
+def _resource_group(parts: list[str]) -> str | None:
+    """The RG name in a split ARM id (`/subscriptions/s/resourceGroups/rg/...`: almost always at [4])."""
+    if len(parts) > 4 and parts[3].lower() == "resourcegroups":
+        return parts[4]
+    for i, part in enumerate(parts):
+        if part.lower() == "resourcegroups" and i + 1 < len(parts):
+            return parts[i + 1]
+    return None
+
+
+def _parent_id(parts: list[str]) -> str | None:
+    if "providers" in parts and len(parts) > parts.index("providers") + 4:
+        return "/".join(parts[:-2])
+    rg = _resource_group(parts)
+    return resource_group_id(parts[2], rg) if rg else None
+
+
+def placement(res: ArmResource) -> tuple[str, str | None, str | None]:
+    """(subscription id, resource group, parent id) of a resource, from one split of its id."""
+    parts = res.id.split("/")
+    return parts[2], _resource_group(parts), None if res.type == RESOURCE_GROUP else _parent_id(parts)
 
 
 def resource_group(sub: str, name: str, location: str, tags: dict[str, str] | None = None) -> ArmResource:

@@ -264,7 +264,7 @@ class Role(Model):
 
     @property
     def is_vm(self) -> bool:
-        return self.role_type == RoleType.PERSISTENT_VM
+        return self.role_type is RoleType.PERSISTENT_VM  # (validation stores the member itself)
 
     @property
     def allocated(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import classic as c
-from ..domain.arm import ArmResource
+from ..domain.arm import ArmResource, placement
 from ..domain.identity import ARM, CLASSIC, MODEL_BY_TYPE, classic_identity, key_of
 from ..store import Row
 
@@ -20,10 +20,10 @@ def classic_row(sub: str, obj: c.Model, location: str | None = None, rg: str | N
 
 
 def arm_row(res: ArmResource, migration_state: str | None = None, lock_holder: str | None = None) -> Row:
-    parent = res.parent_id
-    return Row(id=res.id, subscription_id=res.subscription_id, model=ARM, type=res.type, name=res.name,
+    sub, rg, parent = placement(res)
+    return Row(id=res.id, subscription_id=sub, model=ARM, type=res.type, name=res.name,
                doc=res.to_json(), parent_key=key_of(parent) if parent else None,
-               resource_group=res.resource_group, location=res.location,
+               resource_group=rg, location=res.location,
                status=str(res.properties.get("provisioningState")) if res.properties else None,
                migration_state=migration_state, lock_holder=lock_holder)
 
