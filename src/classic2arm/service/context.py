@@ -52,16 +52,14 @@ class AppContext:
         return str(subs[0]["id"])
 
     @contextmanager
-    def classic_index(self, tx: Tx, sub: str, lock_only_rows: bool = True) -> Iterator[IndexSource]:
+    def classic_index(self, tx: Tx, sub: str) -> Iterator[IndexSource]:
         """The subscription's classic index as `tx` sees it, held by this caller for the block."""
         with self._index_lock:
             idx = self._index
             if idx is not None and idx.sub == sub and idx.exact_refresh:
                 idx.refresh(tx)
-                if lock_only_rows:
-                    idx.add_lock_only_rows()
             else:
-                idx = IndexSource(tx, sub, lock_only_rows)
+                idx = IndexSource(tx, sub)
                 self._index = idx if idx.exact_refresh else None
             yield idx
 

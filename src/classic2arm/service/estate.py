@@ -12,7 +12,7 @@ from ..domain.estate import Estate
 from ..domain.locations import UnknownLocation, display_name
 from ..gcpause import gc_paused
 from ..store import Row, Tx
-from . import clock, codec
+from . import clock, codec, locks
 from .context import DEFAULT_SUBSCRIPTION, AppContext
 from .errors import BadInput, Locked
 
@@ -195,7 +195,8 @@ def import_estate(ctx: AppContext, estate: Estate, source: str = "<estate>",
         tx.put_subscription(sub.model_dump(mode="json"))
         rows, retired = build_rows(tx, sub.id, estate, source, affinity_groups or {}, now)
         existing = tx.get_many(r.key for r in rows)
-        locked = [e for e in existing.values() if e.lock_holder or e.migration_state]
+        states = locks.lock_states(tx, list(existing.values()))
+        locked = [e for e in existing.values() if states[e.key].locked]
         if locked:
             raise Locked(f"{source}: {locked[0].id} is in the process of being migrated and hence cannot be "
                          f"changed")

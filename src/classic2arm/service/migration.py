@@ -23,7 +23,7 @@ from ..domain.translate import translate
 from ..domain.units import Category, Message, Phase, UnitKind, UnitRef
 from ..gcpause import gc_paused
 from ..store import Row, Tx
-from . import addressing, clock, codec, faults, operations
+from . import addressing, clock, codec, faults, locks, operations
 from .context import AppContext
 from .errors import NotFound, ServiceError
 from .operations import FAILED, IN_PROGRESS, SUCCEEDED, OperationView
@@ -585,7 +585,8 @@ def _prepare_finish(r: _Run, index: int) -> None:
 
 
 def _commit_remove_classic(r: _Run, index: int) -> None:
-    """Remove the classic representation (kept: cloned NSGs/route tables, which are only unlocked)."""
+    """Remove the classic representation (kept: cloned NSGs/route tables, which are only unlocked), the disks
+    attached to its VMs with them (they hold their VM's lock, see locks.py)."""
     while True:
         with r.tx() as tx:
             r.begin(tx)
@@ -595,7 +596,7 @@ def _commit_remove_classic(r: _Run, index: int) -> None:
             gone = [k for k in keys[:BATCH] if k not in cloned]
             rows = kept + gone
             tx.set_columns(kept, lock_holder=None, migration_state=None)
-            tx.delete(gone)
+            tx.delete(locks.attached_disks(tx, r.sub, gone) + gone)
             done = len(keys) <= BATCH
             if done:
                 _advance(tx, r, index)
@@ -723,7 +724,7 @@ def validate_many(ctx: AppContext, refs: list[UnitRef]) -> list[ValidationResult
         units = {u["id"]: u for u in tx.list_units(sub_id)}
         out: list[ValidationResult] = []
         records: list[dict[str, Any]] = []
-        with ctx.classic_index(tx, sub_id, lock_only_rows=False) as src:  # validation reads, never locks
+        with ctx.classic_index(tx, sub_id) as src:
             for ref in refs:
                 uid = unit_id(sub_id, ref)
                 unit = units.get(uid)

@@ -10,7 +10,7 @@ from ..domain.arm import ArmResource
 from ..domain.classic_view import generic_view, vm_view
 from ..domain.locations import display_name
 from ..store import Row, Tx
-from . import codec
+from . import codec, locks
 from .context import AppContext
 from .errors import NotFound
 
@@ -56,8 +56,9 @@ def show(ctx: AppContext, ref: str) -> dict[str, Any]:
             raise NotFound(f"no resource '{ref}' in subscription {sub}")
         if row.model == ids.ARM:
             return codec.arm_object(row).to_json()
+        lock = locks.lock_state(tx, row)
         return {"id": row.id, "armId": arm_view(tx, row).id, "type": row.type, "name": row.name,
-                "location": row.location, "migrationState": row.migration_state, "locked": bool(row.lock_holder),
+                "location": row.location, "migrationState": lock.migration_state, "locked": bool(lock.holder),
                 "version": row.version, "properties": row.doc}
 
 

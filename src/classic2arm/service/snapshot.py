@@ -26,6 +26,7 @@ class LoadedUnit:
     snapshot: UnitSnapshot
     root: Row | None
     members: list[Row] = field(default_factory=list)  # classic rows locked by the unit and removed at commit
+    # (with the disks attached to its VMs, which hold their VM's lock rather than one of their own)
     kept: list[Row] = field(default_factory=list)  # classic rows locked but kept at commit (cloned NSGs/UDRs)
 
 
@@ -53,8 +54,9 @@ def _load_services(src: Source, deployments: list[Row], lu: LoadedUnit) -> None:
                           [src.model(c.Role, r) for r in dep_roles])
         snap.services.append(cs)
         lu.members += [hs_row, d, *dep_roles]
-    # disks attached to the unit's roles, and the storage accounts their VHDs live in
-    lu.members += src.children([r.key for r in roles], ids.T_DISK)
+    # The disks attached to the roles are not members: a disk is a reference inside its VM's document (spec
+    # §3.1 row 3), locked through its VM (`locks.py`) and removed with it at commit. The storage accounts their
+    # VHDs live in are read.
     accounts: set[str] = set()
     for cs in snap.services:
         for role in cs.roles:

@@ -68,13 +68,15 @@ class DbSource:
         return found
 
 
-_LIGHT = frozenset({ids.T_DISK})
-_CLASSIC = frozenset(ids.CLASSIC_TYPES)
+# Disks are as many as VMs again, and no VM or VNet unit reads them (a VM's disks are references inside its
+# document; they are locked through their VM, see snapshot.py): left out of the index, read from the database
+# by the storage units that do read them (`of_type`).
+_NOT_INDEXED = frozenset({ids.T_DISK})
+_INDEXED = frozenset(ids.CLASSIC_TYPES) - _NOT_INDEXED
 
 
 class IndexSource(DbSource):
-    """Every classic row of the subscription, indexed by key, parent, type and name. `lock_only_rows=False`
-    leaves out the rows a unit only locks and never reads (disks): enough for validating, not for migrating.
+    """Every classic row of the subscription but disks, indexed by key, parent, type and name.
 
     It can be kept and brought up to date in a later transaction (`refresh`) from the event log, which every
     write appends to: rows created are read, rows deleted dropped, rows updated marked stale and read again
@@ -82,9 +84,8 @@ class IndexSource(DbSource):
     seen" exactly what changed; a PostgreSQL sequence can commit out of order, so there a kept index must be
     rebuilt (`exact_refresh`)."""
 
-    def __init__(self, tx: Tx, sub: str, lock_only_rows: bool = True) -> None:
+    def __init__(self, tx: Tx, sub: str) -> None:
         super().__init__(tx, sub)
-        self.lock_only_rows = lock_only_rows
         self.seq = tx.last_event_seq()  # read before the rows: a write in between is seen again, not missed
         self._sub = super().subscription()
         self.rows: dict[str, Row] = {}
@@ -93,20 +94,12 @@ class IndexSource(DbSource):
         self._names: dict[tuple[str, str], dict[str, Row]] = {}
         self._vnet_deps: dict[str, dict[str, Row]] = {}
         self._stale: set[str] = set()
-        # Disks are as many as VMs again but only their keys matter to VM and VNet units: index them without
-        # documents; a storage unit, which reads them, gets them from the database (`of_type`).
-        full = [t for t in ids.CLASSIC_TYPES if t not in _LIGHT]
-        light = [self._light(d) for d in (tx.project(sub, list(_LIGHT), []) if lock_only_rows else [])]
-        for row in [*tx.query(sub, model=ids.CLASSIC, types=full), *light]:
+        for row in tx.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED)):
             self._add(row)
 
     @property
     def exact_refresh(self) -> bool:
         return self.tx.conn.dialect.name == "sqlite"
-
-    def _light(self, d: dict[str, Any]) -> Row:
-        return Row(id=d["id"], subscription_id=self.sub, model=ids.CLASSIC, type=d["type"], name=d["name"], doc={},
-                   parent_key=d["parent_key"], key=d["key"])
 
     def _add(self, row: Row) -> None:
         self.rows[row.key] = row
@@ -134,12 +127,6 @@ class IndexSource(DbSource):
         self._drop(row.key)
         self._add(row)
 
-    def add_lock_only_rows(self) -> None:
-        if not self.lock_only_rows:
-            self.lock_only_rows = True
-            for d in self.tx.project(self.sub, list(_LIGHT), []):
-                self._put(self._light(d))
-
     def refresh(self, tx: Tx) -> None:
         """Bring the index up to what `tx` sees (SQLite; see the class notes)."""
         self.tx = tx
@@ -147,7 +134,7 @@ class IndexSource(DbSource):
         fetch: set[str] = set()
         for seq, key, rtype, action in tx.events_after(self.sub, self.seq):
             self.seq = max(self.seq, seq)
-            if rtype not in _CLASSIC or (rtype in _LIGHT and not self.lock_only_rows):
+            if rtype not in _INDEXED:
                 continue
             if action == "delete":
                 self._drop(key)
@@ -173,7 +160,7 @@ class IndexSource(DbSource):
             if row is None:
                 self._drop(key)
             else:
-                self._put(self._light(row.to_db()) if row.type in _LIGHT else row)
+                self._put(row)
         self._stale -= keys
 
     def _fresh(self, rows: Iterable[Row]) -> list[Row]:
@@ -195,13 +182,17 @@ class IndexSource(DbSource):
         return {r.key: r for r in self._fresh(self.rows[k.lower()] for k in keys if k.lower() in self.rows)}
 
     def children(self, parent_keys: list[str], rtype: str) -> list[Row]:
+        if rtype in _NOT_INDEXED:
+            return super().children(parent_keys, rtype)
         return self._fresh(r for p in parent_keys for r in self._children.get((p.lower(), rtype), {}).values())
 
     def by_names(self, rtype: str, names: set[str]) -> list[Row]:
+        if rtype in _NOT_INDEXED:
+            return super().by_names(rtype, names)
         return self._fresh(r for n in sorted(names) for r in self._names.get((rtype, n.lower()), {}).values())
 
     def of_type(self, rtype: str) -> list[Row]:
-        if rtype in _LIGHT:
+        if rtype in _NOT_INDEXED:
             return super().of_type(rtype)
         return self._fresh(sorted(self._types.get(rtype, {}).values(), key=lambda r: r.key))
 
