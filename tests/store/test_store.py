@@ -189,6 +189,17 @@ def test_children_with_mixed_case_parent_key_are_found(store: Store) -> None:
         assert keys(tx.query(parent_key=parent.id)) == [child.key]
 
 
+def test_child_keys_by_parents_and_type(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(repo, "CHUNK", 2)  # parents over several statements
+    parents = [mk(f"P{i}") for i in range(5)]
+    kids = [mk(f"P{i}/Kid", type=VM_TYPE, parent_key=p.id) for i, p in enumerate(parents)]
+    other = mk("P0/Other", parent_key=parents[0].id)  # another type under the same parent
+    with store.tx() as tx:
+        tx.insert([*parents, *kids, other])
+        assert tx.child_keys([p.id for p in parents[:4]], VM_TYPE.upper()) == sorted(k.key for k in kids[:4])
+        assert tx.child_keys([], VM_TYPE) == []
+
+
 # ---------------------------------------------------------------------------------------------- writes
 def test_upsert_is_idempotent_and_bumps_versions(store: Store) -> None:
     rows = [mk(f"svc{i}") for i in range(5)]

@@ -51,6 +51,6 @@ def lock_state(tx: Tx, row: Row) -> LockState:
     return lock_states(tx, [row])[row.key]
 
 
-def attached_disks(tx: Tx, sub: str, vm_keys: Sequence[str]) -> list[str]:
+def attached_disks(tx: Tx, vm_keys: Sequence[str]) -> list[str]:
     """Keys of the disks attached to these VMs (they go when their VM goes)."""
-    return [r.key for r in tx.query(sub, types=[ids.T_DISK], parent_keys=list(vm_keys))] if vm_keys else []
+    return tx.child_keys(vm_keys, ids.T_DISK) if vm_keys else []

@@ -596,7 +596,7 @@ def _commit_remove_classic(r: _Run, index: int) -> None:
             gone = [k for k in keys[:BATCH] if k not in cloned]
             rows = kept + gone
             tx.set_columns(kept, lock_holder=None, migration_state=None)
-            tx.delete(locks.attached_disks(tx, r.sub, gone) + gone)
+            tx.delete(locks.attached_disks(tx, gone) + gone)
             done = len(keys) <= BATCH
             if done:
                 _advance(tx, r, index)

@@ -83,6 +83,8 @@ _LOG_INFO = sa.select(resources.c.key, resources.c.subscription_id, resources.c.
                       resources.c.model).where(resources.c.key.in_(_KEYS))
 _ARM_GONE = sa.select(*_COLS).where(resources.c.key.in_(_KEYS), resources.c.model == "arm")
 _DELETE = sa.delete(resources).where(resources.c.key.in_(_KEYS))
+_CHILD_KEYS = sa.select(resources.c.key).where(resources.c.parent_key.in_(_KEYS),
+                                               resources.c.type_lc == sa.bindparam("t"))
 _UPDATE_DOC = (sa.update(resources).where(resources.c.key == sa.bindparam("b_key"))
                .values(doc=sa.bindparam("b_doc"), status=sa.bindparam("b_status"),
                        version=sa.bindparam("b_version")))
@@ -409,6 +411,15 @@ class Tx:
         if model is not None:
             q = q.where(resources.c.model == model)
         return [r.key for r in self.conn.execute(q.order_by(resources.c.key))]
+
+    def child_keys(self, parent_keys: Sequence[str], rtype: str) -> list[str]:
+        """Keys of the rows of one type under these parents (keys only: no documents read)."""
+        self._sync_resources()
+        parents = [k.lower() for k in parent_keys]
+        out: list[str] = []
+        for i in range(0, len(parents), CHUNK):
+            out += [r.key for r in self.conn.execute(_CHILD_KEYS, {"keys": parents[i:i + CHUNK], "t": rtype.lower()})]
+        return sorted(out)
 
     def count(self, subscription_id: str | None = None, *, model: str | None = None,
               types: Sequence[str] | None = None) -> int:
