@@ -647,10 +647,12 @@ def test_savepoint_rollback_drops_what_was_buffered_inside(store: Store, write_b
             tx.insert_operation({"id": "op-dropped", "subscription_id": "sub-a", "kind": "Prepare",
                                  "unit_key": "u", "status": "Succeeded"})
             raise RuntimeError("unit failed")
+        assert tx.writes == 1  # the resource rows this transaction wrote: the dropped one no longer counts
         with tx.savepoint():
-            tx.insert([mk("after")])
+            tx.insert([mk("after"), mk("after2")])
+        assert tx.writes == 3
     with store.read() as tx:
-        assert {r.name for r in tx.query()} == {"kept", "after"}
+        assert {r.name for r in tx.query()} == {"kept", "after", "after2"}
         assert tx.get_operation("op-kept") is not None and tx.get_operation("op-dropped") is None
         assert not tx.events_for(dropped.key)
         assert [e["action"] for e in tx.events_for(kept.key)] == ["create"]

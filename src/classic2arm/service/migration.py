@@ -770,7 +770,8 @@ class _Many:
     done: int = 0
 
     def batch(self, tx: Tx, pending: list[UnitRef]) -> None:
-        """Run units from the front of `pending` in this transaction until about `batch_rows` rows were touched."""
+        """Run units from the front of `pending` in this transaction until they have written `batch_rows`
+        resource rows (the unit that crosses the line finishes)."""
         sub_id = self.ctx.subscription_id(tx)
         check_registered(_subscription(tx, sub_id))
         if self.op != Op.PREPARE:
@@ -788,8 +789,7 @@ class _Many:
         tx.write_behind = True  # the inserts of all the batch's units go in a few statements
         batch = _Batch(now, self.owner, {}, set(), src)
         ahead: set[str] = set()  # units whose records were read (and on PostgreSQL locked) in this batch
-        rows = 0
-        while pending and rows < self.batch_rows:
+        while pending and tx.writes < self.batch_rows:
             uid = unit_id(sub_id, pending[0])
             if uid not in ahead:  # the records of the next units, a window at a time
                 window = {unit_id(sub_id, ref) for ref in pending[:_WINDOW]} - ahead
@@ -807,7 +807,6 @@ class _Many:
                         r = _Run(self.ctx, rec, self.owner, None, shared=tx, source=src, batch=batch,
                                  retry=retry, claimed_in=tx, now=now)
                         _steps(r, self.op, set())
-                        rows += len(r.loaded.members) * 4 if r.loaded is not None else 50
                         if r.loaded is not None:
                             touched.update(row.key for row in [*r.loaded.members, *r.loaded.kept])
                 self.views.append(view)

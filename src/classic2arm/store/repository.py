@@ -200,6 +200,7 @@ class Store:
 class _Savepoint:
     marks: dict[sa.Table, int]  # pending rows per table when it began
     usage: dict[tuple[str, str, str], int]  # usage deltas when it began
+    writes: int  # `Tx.writes` when it began
     written: dict[sa.Table, list[dict[str, Any]]] = field(default_factory=dict)  # see Tx._sync
 
 
@@ -224,6 +225,7 @@ class Tx:
         # until flushed; anyone else's can't change what a SQLite writer sees, and on PostgreSQL a quota check
         # races concurrent writers whether it reads once or every time.
         self._usage_read: dict[tuple[str, str], dict[str, int]] = {}
+        self.writes = 0  # resource rows written (created, changed or deleted) so far: one event-log entry each
 
     def _defer(self, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
         self._pending.setdefault(table, []).extend(rows)
@@ -269,7 +271,7 @@ class Tx:
     def savepoint(self) -> Iterator[None]:
         """A nested transaction. Rolled back (by an exception), it also drops what was deferred or counted
         inside it, and defers again what was deferred before it but written inside it."""
-        sp = _Savepoint({t: len(rows) for t, rows in self._pending.items()}, dict(self._usage_deltas))
+        sp = _Savepoint({t: len(rows) for t, rows in self._pending.items()}, dict(self._usage_deltas), self.writes)
         nested = self.conn.begin_nested()
         self._savepoints.append(sp)
         try:
@@ -282,6 +284,7 @@ class Tx:
             self._pending_keys = {r["key"] for r in self._pending.get(resources, [])}
             self._usage_deltas = sp.usage
             self._usage_read.clear()
+            self.writes = sp.writes
             raise
         else:
             nested.commit()
@@ -438,6 +441,7 @@ class Tx:
         """Event-log entries for rows written (`version_delta`: how far the write moved their versions)."""
         if not rows:
             return
+        self.writes += len(rows)
         at, op = self.now, self.operation_id
         self._defer(events, [{"at": at, "subscription_id": r.subscription_id, "resource_key": r.key,
                               "type": r.type, "action": action, "version": r.version + version_delta,
