@@ -69,7 +69,7 @@ class DbSource:
 
 
 # Disks are as many as VMs again, and no VM or VNet unit reads them (a VM's disks are references inside its
-# document; they are locked through their VM, see snapshot.py): left out of the index, read from the database
+# document; they hold their VM's lock, see locks.py): left out of the index, read from the database
 # by the storage units that do read them (`of_type`).
 _NOT_INDEXED = frozenset({ids.T_DISK})
 _INDEXED = frozenset(ids.CLASSIC_TYPES) - _NOT_INDEXED
