@@ -21,6 +21,7 @@ from classic2arm.service import (
     clock,
     estate,
     faults,
+    locks,
     migration,
     resources,
     status,
@@ -388,3 +389,22 @@ def test_attached_disks_hold_their_vms_lock(ctx: AppContext, many: bool) -> None
     with ctx.store.read() as tx:
         assert not tx.get_many(keys)
         assert tx.count(SUB, types=[ids.T_STORAGE]) > 0  # the accounts holding the VHDs stay
+
+
+@pytest.mark.parametrize("op", [Op.COMMIT, Op.ABORT])
+def test_disks_stamped_by_an_older_prepare_still_commit_and_abort(ctx: AppContext, op: Op) -> None:
+    """Before disks held their VM's lock, prepare stamped them with the unit's: such a database still ends
+    cleanly (commit removes them, abort unlocks them)."""
+    ref = dep_ref(ctx)
+    assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"
+    with ctx.store.tx() as tx:
+        holder = tx.get(ref.root_id(SUB)).lock_holder  # type: ignore[union-attr]
+        vms = [r.key for r in tx.query(SUB, types=[ids.T_VM], lock_holder=holder)]
+        disks = locks.attached_disks(tx, vms)
+        assert disks
+        tx.set_columns(disks, lock_holder=holder, migration_state="Prepared")
+    assert migration.execute(ctx, op, ref).status == "Succeeded"
+    with ctx.store.read() as tx:
+        left = tx.get_many(disks)
+        assert not left if op == Op.COMMIT else all(not r.lock_holder and not r.migration_state for r in left.values())
+        assert op == Op.COMMIT or len(left) == len(disks)
