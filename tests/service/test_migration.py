@@ -399,12 +399,14 @@ def test_disks_stamped_by_an_older_prepare_still_commit_and_abort(ctx: AppContex
     assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"
     with ctx.store.tx() as tx:
         holder = tx.get(ref.root_id(SUB)).lock_holder  # type: ignore[union-attr]
-        vms = [r.key for r in tx.query(SUB, types=[ids.T_VM], lock_holder=holder)]
-        disks = locks.attached_disks(tx, vms)
+        vm_keys = [r.key for r in tx.query(SUB, types=[ids.T_VM], lock_holder=holder)]
+        disks = locks.attached_disks(tx, vm_keys)
         assert disks
         tx.set_columns(disks, lock_holder=holder, migration_state="Prepared")
     assert migration.execute(ctx, op, ref).status == "Succeeded"
     with ctx.store.read() as tx:
         left = tx.get_many(disks)
-        assert not left if op == Op.COMMIT else all(not r.lock_holder and not r.migration_state for r in left.values())
-        assert op == Op.COMMIT or len(left) == len(disks)
+    if op == Op.COMMIT:
+        assert not left
+    else:
+        assert len(left) == len(disks) and all(not r.lock_holder and not r.migration_state for r in left.values())
