@@ -553,10 +553,7 @@ def _prepare_dataplane(r: _Run, index: int) -> None:
             status, _power = before[key]
             if row.doc.get("instance_status") == c.InstanceStatus.STOPPED_DEALLOCATED.value:
                 continue
-            doc = dict(row.doc)
-            doc.update(instance_status=c.InstanceStatus.STOPPED_DEALLOCATED.value,
-                       power_state=c.PowerState.STOPPED.value, ip_address=None)
-            row.doc, row.status, row.version = doc, c.InstanceStatus.STOPPED_DEALLOCATED.value, row.version + 1
+            codec.set_power(row, c.InstanceStatus.STOPPED_DEALLOCATED.value, c.PowerState.STOPPED.value)
             changed.append(row)
             if status not in (c.InstanceStatus.STOPPED_VM.value, c.InstanceStatus.STOPPED_DEALLOCATED.value):
                 # a running VM: one window from the classic stop/deallocate to the start on the ARM side
@@ -653,9 +650,7 @@ def _abort_restore(r: _Run, index: int) -> None:
             if row.doc.get("instance_status") == status:
                 continue
             down_in_arm = status not in (c.InstanceStatus.STOPPED_VM.value, c.InstanceStatus.STOPPED_DEALLOCATED.value)
-            doc = dict(row.doc)
-            doc.update(instance_status=status, power_state=power)
-            row.doc, row.status, row.version = doc, status, row.version + 1
+            codec.set_power(row, status, power)
             changed.append(row)
             if down_in_arm:
                 events.append(_event(r, key, "down", now, datetime.now(UTC), "abort: ARM VM removed"))

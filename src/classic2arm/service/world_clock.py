@@ -8,7 +8,7 @@ from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain import retirement
 from ..store import Row, Tx
-from . import clock
+from . import clock, codec
 from .context import AppContext
 
 
@@ -20,12 +20,9 @@ def enforce_retirement(tx: Tx, now: datetime) -> int:
     for row in tx.query(types=[ids.T_VM]):
         if row.status == c.InstanceStatus.STOPPED_DEALLOCATED.value:
             continue
-        doc = dict(row.doc)
-        doc.update(instance_status=c.InstanceStatus.STOPPED_DEALLOCATED.value,
-                   power_state=c.PowerState.STOPPED.value, ip_address=None)
-        row.doc, row.status, row.version = doc, c.InstanceStatus.STOPPED_DEALLOCATED.value, row.version + 1
+        codec.set_power(row, c.InstanceStatus.STOPPED_DEALLOCATED.value, c.PowerState.STOPPED.value)
         changed.append(row)
-    tx.replace_all(changed)
+    tx.update_documents(changed)
     return len(changed)
 
 
