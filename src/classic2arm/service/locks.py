@@ -35,13 +35,16 @@ def _own(row: Row) -> LockState:
 
 
 def lock_states(tx: Tx, rows: Sequence[Row]) -> dict[str, LockState]:
-    """Each row's lock: its own, or for an attached disk its VM's (one read for all the parents)."""
+    """Each row's lock: its own, or for an attached disk its VM's (parents not among `rows` read in one go)."""
     out = {r.key: _own(r) for r in rows}
     heirs = [r for r in rows if r.type in INHERITED and r.parent_key and not out[r.key].locked]
     if heirs:
-        parents = tx.get_many({r.parent_key for r in heirs if r.parent_key})
+        given = {r.key: r for r in rows}
+        wanted = {r.parent_key.lower() for r in heirs if r.parent_key}
+        parents = {k: given[k] for k in wanted & given.keys()}
+        parents.update(tx.get_many(wanted - given.keys()))
         for r in heirs:
-            parent = parents.get(r.parent_key or "")
+            parent = parents.get((r.parent_key or "").lower())
             if parent is not None:
                 out[r.key] = _own(parent)
     return out
