@@ -200,6 +200,31 @@ def test_child_keys_by_parents_and_type(store: Store, monkeypatch: pytest.Monkey
         assert tx.child_keys([], VM_TYPE) == []
 
 
+def test_text_docs_are_parsed_on_first_use_and_equal_plain_rows(store: Store) -> None:
+    rows = [mk(f"svc{i}", doc={"name": f"svc{i}", "n": i, "nested": {"list": [1, 2.5, None, True]}})
+            for i in range(3)]
+    with store.tx() as tx:
+        tx.insert(rows)
+    with store.read() as tx:
+        plain, lazy = tx.query(), tx.query(text_docs=True)
+        by_parent = tx.query(parent_keys=[], text_docs=True)
+    assert by_parent == []
+    first = lazy[0]
+    if isinstance(first, repo.TextRow):  # SQLite hands the document back as text; PostgreSQL as a dict
+        assert first.text is not None and repo.orjson.loads(first.text) == rows[0].doc
+        assert first.doc == rows[0].doc and first.text is None  # parsed once, then held as a dict
+        second = lazy[1]
+        assert isinstance(second, repo.TextRow)
+        second.doc = {"replaced": True}  # a write replaces the unparsed text
+        assert second.text is None and second.doc == {"replaced": True}
+        copied = replace(lazy[2], version=7)
+        assert copied.doc == rows[2].doc and copied.version == 7
+        assert lazy[1] != plain[1] and plain[1] != lazy[1]
+        lazy[1].doc = rows[1].doc
+    else:
+        assert all(type(r) is Row for r in lazy)
+    assert lazy == plain and plain == lazy  # (either side may be the TextRow)
+
 # ---------------------------------------------------------------------------------------------- writes
 def test_upsert_is_idempotent_and_bumps_versions(store: Store) -> None:
     rows = [mk(f"svc{i}") for i in range(5)]

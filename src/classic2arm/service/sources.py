@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from ..domain import classic as c
 from ..domain import identity as ids
-from ..store import Row, Tx
+from ..store import Row, TextRow, Tx
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -63,7 +63,9 @@ class DbSource:
     def model(self, cls: type[M], row: Row) -> M:
         found = self._models.get((row.key, row.version))
         if found is None:
-            found = self._models[(row.key, row.version)] = cls.model_validate(row.doc)
+            text = row.text if isinstance(row, TextRow) else None  # (straight from the stored JSON: no dict)
+            found = cls.model_validate_json(text) if text is not None else cls.model_validate(row.doc)
+            self._models[(row.key, row.version)] = found
         assert isinstance(found, cls)
         return found
 
@@ -94,7 +96,7 @@ class IndexSource(DbSource):
         self._names: dict[tuple[str, str], dict[str, Row]] = {}
         self._vnet_deps: dict[str, dict[str, Row]] = {}
         self._stale: set[str] = set()
-        for row in tx.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED)):
+        for row in tx.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED), text_docs=True):
             self._add(row)
 
     @property

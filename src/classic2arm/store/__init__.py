@@ -1,5 +1,5 @@
 """Persistence: schema, Alembic migrations, the repository and the event log (SQLite | PostgreSQL)."""
 
-from .repository import Conflict, Row, Store, Tx
+from .repository import Conflict, Row, Store, TextRow, Tx
 
-__all__ = ["Conflict", "Row", "Store", "Tx"]
+__all__ = ["Conflict", "Row", "Store", "TextRow", "Tx"]
