@@ -208,6 +208,8 @@ def test_text_docs_are_parsed_on_first_use_and_equal_plain_rows(store: Store) ->
     with store.read() as tx:
         plain, lazy = tx.query(), tx.query(text_docs=True)
         by_parent = tx.query(parent_keys=[], text_docs=True)
+        unordered = tx.query(ordered=False)
+    assert sorted(unordered, key=lambda r: r.key) == plain
     assert by_parent == []
     first = lazy[0]
     if isinstance(first, repo.TextRow):  # SQLite hands the document back as text; PostgreSQL as a dict

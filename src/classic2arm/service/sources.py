@@ -75,6 +75,9 @@ class DbSource:
 # by the storage units that do read them (`of_type`).
 _NOT_INDEXED = frozenset({ids.T_DISK})
 _INDEXED = frozenset(ids.CLASSIC_TYPES) - _NOT_INDEXED
+# The types units look up by name (the resources a VM or deployment refers to by name); the others (VMs,
+# deployments, services: most of the rows) are reached by key, parent or type, and not indexed by name.
+_BY_NAME = frozenset({ids.T_STORAGE, ids.T_RESERVED_IP, ids.T_NSG, ids.T_ROUTE_TABLE, ids.T_LOCAL_SITE})
 
 
 class IndexSource(DbSource):
@@ -96,7 +99,7 @@ class IndexSource(DbSource):
         self._names: dict[tuple[str, str], dict[str, Row]] = {}
         self._vnet_deps: dict[str, dict[str, Row]] = {}
         self._stale: set[str] = set()
-        for row in tx.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED), text_docs=True):
+        for row in tx.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED), text_docs=True, ordered=False):
             self._add(row)
 
     @property
@@ -106,7 +109,8 @@ class IndexSource(DbSource):
     def _add(self, row: Row) -> None:
         self.rows[row.key] = row
         self._types.setdefault(row.type, {})[row.key] = row
-        self._names.setdefault((row.type, row.name.lower()), {})[row.key] = row
+        if row.type in _BY_NAME:
+            self._names.setdefault((row.type, row.name.lower()), {})[row.key] = row
         if row.parent_key:
             self._children.setdefault((row.parent_key, row.type), {})[row.key] = row
         if row.type == ids.T_DEPLOYMENT and row.doc.get("virtual_network_name"):
@@ -119,7 +123,8 @@ class IndexSource(DbSource):
             return
         self._models.pop((row.key, row.version), None)
         self._types.get(row.type, {}).pop(key, None)
-        self._names.get((row.type, row.name.lower()), {}).pop(key, None)
+        if row.type in _BY_NAME:
+            self._names.get((row.type, row.name.lower()), {}).pop(key, None)
         if row.parent_key:
             self._children.get((row.parent_key, row.type), {}).pop(key, None)
         if row.type == ids.T_DEPLOYMENT and row.doc.get("virtual_network_name"):
@@ -189,7 +194,7 @@ class IndexSource(DbSource):
         return self._fresh(r for p in parent_keys for r in self._children.get((p.lower(), rtype), {}).values())
 
     def by_names(self, rtype: str, names: set[str]) -> list[Row]:
-        if rtype in _NOT_INDEXED:
+        if rtype not in _BY_NAME:
             return super().by_names(rtype, names)
         return self._fresh(r for n in sorted(names) for r in self._names.get((rtype, n.lower()), {}).values())
 

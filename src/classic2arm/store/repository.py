@@ -392,9 +392,10 @@ class Tx:
               lock_holder: str | None = None, key_prefix: str | None = None,
               limit: int | None = None, after_key: str | None = None,
               parent_keys: Sequence[str] | None = None, location: str | None = None,
-              names: Sequence[str] | None = None, text_docs: bool = False) -> list[Row]:
-        """Rows by any mix of filters, in key order. `text_docs`: documents parsed only when first used
-        (`TextRow`), for a reader that builds most of them straight into models."""
+              names: Sequence[str] | None = None, text_docs: bool = False, ordered: bool = True) -> list[Row]:
+        """Rows by any mix of filters, in key order unless not `ordered` (sorting a whole subscription's rows by
+        key costs SQLite a walk of the key index and a lookup per row). `text_docs`: documents parsed only when
+        first used (`TextRow`), for a reader that builds most of them straight into models."""
         self._sync_resources()
         q = sa.select(*_COLS)
         c = resources.c
@@ -425,7 +426,8 @@ class Tx:
             q = q.where(c.key >= prefix).where(c.key < prefix + "\uffff")
         if after_key is not None:
             q = q.where(c.key > after_key)
-        q = q.order_by(c.key)
+        if ordered:
+            q = q.order_by(c.key)
         if limit is not None:
             q = q.limit(limit)
         make = _text_row if text_docs else _row
