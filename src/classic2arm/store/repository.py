@@ -366,6 +366,18 @@ class Tx:
                 out[kind] = out.get(kind, 0) + n
         return out
 
+    def usage_everywhere(self, subscription_id: str) -> dict[str, dict[str, int]]:
+        """`usage_in` of every location the subscription uses anything in, read in one statement."""
+        c = arm_usage.c
+        q = sa.select(c.location, c.kind, c.value).where(c.subscription_id == subscription_id)
+        read: dict[str, dict[str, int]] = {}
+        for r in self.conn.execute(q):
+            read.setdefault(r.location, {})[r.kind] = int(r.value)
+        for location, stored in read.items():
+            self._usage_read[(subscription_id, location)] = stored
+        locations = set(read) | {loc for sub, loc, _ in self._usage_deltas if sub == subscription_id}
+        return {location: self.usage_in(subscription_id, location) for location in sorted(locations)}
+
     # ------------------------------------------------------------------ reads
     def get(self, key: str) -> Row | None:
         self._sync_resources([key.lower()])
