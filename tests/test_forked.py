@@ -27,6 +27,18 @@ def test_split_balances_weights_and_keeps_unmovable_items_home() -> None:
     assert forked.split([3, 4], 1, [True, True]) == [[0, 1]]
 
 
+def test_a_head_start_gives_the_parent_less() -> None:
+    even = forked.split([1] * 10, 2, [True] * 10)
+    ahead = forked.split([1] * 10, 2, [True] * 10, head_start=4)
+    assert [len(g) for g in even] == [5, 5] and [len(g) for g in ahead] == [3, 7]
+
+
+def test_meanwhile_runs_once_here_while_children_work() -> None:
+    calls: list[int] = []
+    answers = forked.run([1, 2, 3, 4], [[0, 1], [2, 3]], _square, meanwhile=lambda: calls.append(os.getpid()))
+    assert calls == [PARENT] and [a[0] for a in answers] == [1, 4, 9, 16]
+
+
 def test_groups_run_in_children_and_answers_come_back_in_order() -> None:
     items = list(range(40))
     answers = forked.run(items, forked.split([1] * 40, 3, [True] * 40), _square)

@@ -40,12 +40,13 @@ def available() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def split(weights: Sequence[int], parts: int, movable: Sequence[bool]) -> list[list[int]]:
+def split(weights: Sequence[int], parts: int, movable: Sequence[bool], head_start: int = 0) -> list[list[int]]:
     """Indexes of the items in `parts` groups of near-equal total weight (heaviest first, each to the lightest
     group), each in item order. Items that may not go to a child (`movable` False) stay in the first group,
-    the parent's."""
+    the parent's, which also starts `head_start` heavier (for what else the parent does meanwhile)."""
     groups: list[list[int]] = [[] for _ in range(max(1, parts))]
     loads = [0] * len(groups)
+    loads[0] = head_start
     for i, can_move in enumerate(movable):
         if not can_move:
             groups[0].append(i)
@@ -66,9 +67,11 @@ def _child(send: Connection, work: Work[J, R], items: list[J]) -> None:
     send.close()
 
 
-def run(items: list[J], groups: list[list[int]], work: Work[J, R]) -> list[R]:
+def run(items: list[J], groups: list[list[int]], work: Work[J, R],
+        meanwhile: Callable[[], object] | None = None) -> list[R]:
     """`work` over `items`: group 0 here and every other non-empty group in a forked child; the answers in item
-    order. In the parent, `work` must answer every item."""
+    order. In the parent, `work` must answer every item. `meanwhile` runs here once the children have started
+    (work of the parent's own that needn't wait for the answers)."""
     answers: list[R | None] = [None] * len(items)
     done = [False] * len(items)
     context = multiprocessing.get_context("fork")
@@ -81,6 +84,8 @@ def run(items: list[J], groups: list[list[int]], work: Work[J, R]) -> list[R]:
                 proc.start()
                 send.close()  # (the parent's copy: `recv` then sees EOF if the child dies without answering)
                 children.append((group, proc, recv))
+        if meanwhile is not None:
+            meanwhile()
         _fill(answers, done, groups[0], work([items[i] for i in groups[0]], False))
         for group, child, recv in children:
             try:

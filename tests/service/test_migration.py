@@ -3,7 +3,7 @@ idempotency and retries (issue 3)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -314,17 +314,18 @@ def test_validation_shared_with_forked_workers_matches_one_process(
         done_here: list[list[UnitRef]] = []  # what the work did in this process (a redo shows up here)
         real_run = forked.run
 
-        def spy(items: list[UnitRef], groups: list[list[int]], work: forked.Work[UnitRef, object]) -> list[object]:
+        def spy(items: list[UnitRef], groups: list[list[int]], work: forked.Work[UnitRef, object],
+                meanwhile: Callable[[], object] | None = None) -> list[object]:
             def watched(part: list[UnitRef], in_child: bool) -> list[object | None]:
                 if not in_child:
                     done_here.append(part)
                 return work(part, in_child)
             groups_seen.append(groups)
-            return real_run(items, groups, watched)
+            return real_run(items, groups, watched, meanwhile)
 
         monkeypatch.setattr(forked, "run", spy)
         if everything_to_the_child:
-            monkeypatch.setattr(forked, "split", lambda w, n, m: [[], list(range(len(w)))])
+            monkeypatch.setattr(forked, "split", lambda w, n, m, head_start: [[], list(range(len(w)))])
         c.forget_index()
         shared = migration.validate_many(c, refs, workers=2)
         assert [(v.result, v.messages) for v in shared] == [(v.result, v.messages) for v in one]
