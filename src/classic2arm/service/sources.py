@@ -119,8 +119,9 @@ class IndexSource(DbSource):
 
     def ready_for_copies(self) -> None:
         """Before forking workers that `detach` their copies: read again the rows marked stale, and the ARM usage
-        of every region, for the copies to answer from. (Only while nothing is written: the copies are made for
-        a validation, whose transaction holds the write lock until they are done.)"""
+        of every region, for the copies to answer from. (Only while nothing they read is written: the copies are
+        made for a validation, whose transaction holds the write lock until they are done and writes only its
+        operation records.)"""
         self._reload(set(self._stale))
         self._held_usage = self.tx.usage_everywhere(self.sub)
 
