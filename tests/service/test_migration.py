@@ -27,7 +27,6 @@ from classic2arm.service import (
     resources,
     sources,
     status,
-    vms,
     world_clock,
 )
 from classic2arm.service.context import AppContext
@@ -126,7 +125,7 @@ def test_vnet_unit_full_flow_keeps_vms_running(ctx: AppContext) -> None:
     # locked: classic writes refused (R51), ARM writes refused (R44), validate says it is being migrated
     role = roles[0]
     with pytest.raises(Locked, match="Management operations on VM are disallowed because migration is in progress"):
-        vms.stop_vm(ctx, role.doc["service_name"], role.doc["deployment_name"], role.name)
+        classic_writes.stop_vm(ctx, role.doc["service_name"], role.doc["deployment_name"], role.name)
     arm_vm = next(r for r in arm_rows if r.type == armt.VM)
     with pytest.raises(ServiceError) as err:
         arm_writes.put(ctx, ArmResource.model_validate(arm_vm.doc))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from classic2arm.domain import classic as c
+from classic2arm.domain import identity as ids
 from classic2arm.domain import retirement
-from classic2arm.service import clock, inventory, vms, world_clock
+from classic2arm.service import classic_writes, clock, inventory, world_clock
 from classic2arm.service.context import AppContext
 from classic2arm.service.errors import Locked, ServiceError
 from classic2arm.store import Tx
@@ -42,9 +43,9 @@ def test_clock_is_stored_per_database(sample_ctx: AppContext) -> None:
 
 
 def test_vm_start_stop_before_retirement(sample_ctx: AppContext) -> None:
-    role = vms.start_vm(sample_ctx, "jumpbox", "jumpbox", "jump")
+    role = classic_writes.start_vm(sample_ctx, "jumpbox", "jumpbox", "jump")
     assert role.instance_status == c.InstanceStatus.READY
-    role = vms.stop_vm(sample_ctx, "jumpbox", "jumpbox", "jump", deallocate=False)
+    role = classic_writes.stop_vm(sample_ctx, "jumpbox", "jumpbox", "jump", deallocate=False)
     assert role.instance_status == c.InstanceStatus.STOPPED_VM
 
 
@@ -54,7 +55,7 @@ def test_retirement_date_deallocates_and_forbids_start(sample_ctx: AppContext) -
     assert _set(sample_ctx, "2023-09-01") == len(running)
     assert {i.powerState for i in inventory.inventory(sample_ctx)} == {"StoppedDeallocated"}
     with pytest.raises(ServiceError) as err:
-        vms.start_vm(sample_ctx, "shop", "shop", "web1")
+        classic_writes.start_vm(sample_ctx, "shop", "shop", "web1")
     assert err.value.code == "ClassicVMRetired"
     assert _set(sample_ctx, "2024-01-01") == 0  # nothing left to deallocate
 
@@ -67,37 +68,47 @@ def _new_vm(name: str) -> c.Role:
     return c.Role(name=name, service_name="jumpbox", deployment_name="jumpbox", size="Small")
 
 
+def _add(ctx: AppContext, role: c.Role) -> c.Role:
+    """Add Role, then the role as stored."""
+    classic_writes.add_role(ctx, role.service_name, role.deployment_name, role)
+    with ctx.store.read() as tx:
+        row = tx.get(ids.role_id(SUB, role.service_name, role.deployment_name, role.name))
+    assert row is not None
+    return c.Role.model_validate(row.doc)
+
+
 def test_new_customers_cannot_create_classic_vms_after_deprecation(sample_ctx: AppContext) -> None:
     _sub(sample_ctx, had_classic_vms_feb_2020=False)
     with pytest.raises(ServiceError) as err:
-        vms.create_vm(sample_ctx, _new_vm("new1"))
+        _add(sample_ctx, _new_vm("new1"))
     assert err.value.code == "NewClassicVMCreationNotAllowedForSubscription" and err.value.http_status == 403
     _set(sample_ctx, "2020-02-27")  # before the deprecation anyone may
-    assert vms.create_vm(sample_ctx, _new_vm("new1")).name == "new1"
+    added = _add(sample_ctx, _new_vm("new1"))
+    assert added.name == "new1" and added.instance_status == c.InstanceStatus.READY and added.ip_address
 
 
 def test_existing_and_allow_listed_customers_may_create(sample_ctx: AppContext) -> None:
-    vms.create_vm(sample_ctx, _new_vm("exist1"))
+    _add(sample_ctx, _new_vm("exist1"))
     _sub(sample_ctx, had_classic_vms_feb_2020=False, allow_listed_for_classic_vms=True)
-    vms.create_vm(sample_ctx, _new_vm("allow1"))
+    _add(sample_ctx, _new_vm("allow1"))
     _set(sample_ctx, "2023-09-02")
     with pytest.raises(ServiceError) as err:
-        vms.create_vm(sample_ctx, _new_vm("late"))
+        _add(sample_ctx, _new_vm("late"))
     assert err.value.code == "ClassicVMRetired"
 
 
 def test_duplicate_vm_and_missing_deployment(sample_ctx: AppContext) -> None:
     with pytest.raises(ServiceError, match="already exists"):
-        vms.create_vm(sample_ctx, c.Role(name="jump", service_name="jumpbox", deployment_name="jumpbox"))
+        _add(sample_ctx, c.Role(name="jump", service_name="jumpbox", deployment_name="jumpbox"))
     with pytest.raises(ServiceError, match="does not exist"):
-        vms.create_vm(sample_ctx, c.Role(name="x", service_name="jumpbox", deployment_name="nope"))
+        _add(sample_ctx, c.Role(name="x", service_name="jumpbox", deployment_name="nope"))
 
 
 def test_locked_vm_is_refused(sample_ctx: AppContext) -> None:
     with sample_ctx.store.tx() as tx:
         _lock(tx, f"/{SUB}/services/hostedservices/shop/deployments/shop/roles/web1")
     with pytest.raises(Locked, match="migration is in progress"):
-        vms.stop_vm(sample_ctx, "shop", "shop", "web1")
+        classic_writes.stop_vm(sample_ctx, "shop", "shop", "web1")
 
 
 def _lock(tx: Tx, key: str) -> None:
@@ -117,10 +128,12 @@ def test_classic_storage_cutoffs(sample_ctx: AppContext, created: str, when: str
     _set(sample_ctx, when)
     account = c.StorageAccount(name="newaccount1", location="West US")
     if code is None:
-        assert vms.create_storage_account(sample_ctx, account).name == "newaccount1"
+        classic_writes.create_storage_account(sample_ctx, account)
+        with sample_ctx.store.read() as tx:
+            assert tx.get(ids.storage_id(SUB, "newaccount1")) is not None
     else:
         with pytest.raises(ServiceError) as err:
-            vms.create_storage_account(sample_ctx, account)
+            classic_writes.create_storage_account(sample_ctx, account)
         assert err.value.code == code
 
 

@@ -39,7 +39,7 @@ from classic2arm.domain.arm import ArmResource
 from classic2arm.domain.estate import Estate
 from classic2arm.domain.state_machine import Op
 from classic2arm.domain.units import Destination, UnitKind, UnitRef
-from classic2arm.service import arm_writes, clock, estate, faults, migration, status, vms, world_clock
+from classic2arm.service import arm_writes, classic_writes, clock, estate, faults, migration, status, world_clock
 from classic2arm.service.context import AppContext
 from classic2arm.service.errors import Locked, NotFound, ServiceError
 from classic2arm.service.snapshot import account_of, unit_id
@@ -541,8 +541,8 @@ class MigrationMachine(RuleBasedStateMachine):
             return
         vk = data.draw(st.sampled_from(pool), label="vm")
         u = self.units[self.vm_unit[vk]]
-        call: Callable[[], c.Role] = (lambda: vms.start_vm(self.app, *vk)) if start else (
-            lambda: vms.stop_vm(self.app, *vk))
+        call: Callable[[], c.Role] = (lambda: classic_writes.start_vm(self.app, *vk)) if start else (
+            lambda: classic_writes.stop_vm(self.app, *vk))
         if u.gone:
             with pytest.raises(NotFound) as nf:
                 call()
@@ -720,7 +720,7 @@ def test_faulted_prepare_abort_and_commit_sequence(small: AppContext) -> None:
     err = _refused(lambda: migration.start(ctx, Op.COMMIT, ref))
     assert (err.code, err.message) == ("BadRequest", "Deployment cs00003 in HostedService cs00003 has not been "
                                                      "prepared for Migration.")
-    err = _refused(lambda: vms.start_vm(ctx, *vm))
+    err = _refused(lambda: classic_writes.start_vm(ctx, *vm))
     assert isinstance(err, Locked) and err.message == R51
     with ctx.store.read() as tx:
         arm_rows = tx.query(SUB, model="arm")
@@ -752,7 +752,7 @@ def test_faulted_prepare_abort_and_commit_sequence(small: AppContext) -> None:
     assert _state(ctx, ref) == "Aborted" and _vm_status(ctx, ref) == running
     with ctx.store.read() as tx:
         assert tx.count(SUB, model="arm") == 0
-    vms.stop_vm(ctx, *vm)  # unlocked again
+    classic_writes.stop_vm(ctx, *vm)  # unlocked again
 
     assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"
     faults.set_fault(ctx, "commit.remove_classic", "R47-network")
@@ -772,7 +772,7 @@ def test_faulted_prepare_abort_and_commit_sequence(small: AppContext) -> None:
     for op in (Op.PREPARE, Op.ABORT):
         err = _refused(lambda op=op: migration.start(ctx, op, ref))  # type: ignore[misc]
         assert (err.code, err.message) == ("ResourceNotFound", "The deployment name 'cs00003' does not exist.")
-    err = _refused(lambda: vms.start_vm(ctx, *vm))
+    err = _refused(lambda: classic_writes.start_vm(ctx, *vm))
     assert isinstance(err, NotFound)
     arm_writes.put(ctx, ArmResource.model_validate(arm_vm.doc))  # unlocked after commit
 

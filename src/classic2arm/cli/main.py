@@ -17,7 +17,7 @@ from rich.markup import escape
 from ..domain import generator
 from ..importers import detect, estate_doc
 from ..importers.errors import InputError
-from ..service import clock, estate, inventory, resources, vms, world_clock
+from ..service import classic_writes, clock, estate, inventory, resources, world_clock
 from ..service.context import AppContext, db_url_from_env
 from ..service.errors import ServiceError
 from . import creds as creds_cmd
@@ -277,7 +277,7 @@ DepOpt = Annotated[str, typer.Option("--deployment", help="Deployment name.")]
 @vm_app.command("start")
 def vm_start(name: str, service: SvcOpt, deployment: DepOpt, as_json: JsonOpt = False) -> None:
     """Start a classic VM (refused after the retirement date)."""
-    _vm_result(vms.start_vm(state.ctx(), service, deployment, name), as_json)
+    _vm_result(classic_writes.start_vm(state.ctx(), service, deployment, name), as_json)
 
 
 @vm_app.command("stop")
@@ -286,7 +286,7 @@ def vm_stop(name: str, service: SvcOpt, deployment: DepOpt,
                                                            help="Stop but keep it allocated.")] = False,
             as_json: JsonOpt = False) -> None:
     """Stop (and by default deallocate) a classic VM."""
-    _vm_result(vms.stop_vm(state.ctx(), service, deployment, name, deallocate=not stay_provisioned), as_json)
+    _vm_result(classic_writes.stop_vm(state.ctx(), service, deployment, name, not stay_provisioned), as_json)
 
 
 def main() -> None:

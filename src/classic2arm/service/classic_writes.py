@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import re
 import secrets
 import uuid
@@ -27,7 +26,7 @@ from ..domain import retirement
 from ..domain.locations import UnknownLocation, display_name
 from ..store import Row, Tx
 from ..store.schema import credentials
-from . import clock, codec, operations
+from . import addressing, clock, codec, operations, power, subscriptions
 from .context import AppContext
 from .errors import Locked, NotFound, ServiceError
 
@@ -60,10 +59,7 @@ def _begin(ctx: AppContext, tx: Tx) -> _W:
     sub = ctx.subscription_id(tx)
     now = clock.now(tx)
     tx.now = now
-    doc = tx.get_subscription(sub)
-    if doc is None:
-        raise NotFound(f"subscription '{sub}' is not in the store", code="SubscriptionNotFound")
-    return _W(tx, sub, c.Subscription.model_validate(doc), now)
+    return _W(tx, sub, subscriptions.load(tx, sub), now)
 
 
 def _bad(message: str) -> ServiceError:
@@ -72,11 +68,6 @@ def _bad(message: str) -> ServiceError:
 
 def _conflict(message: str) -> ServiceError:
     return ServiceError("ConflictError", message, 409)
-
-
-def _denied(denial: retirement.Denial | None) -> None:
-    if denial is not None:
-        raise ServiceError(denial.code, denial.message, denial.http_status)
 
 
 def _locked(row: Row) -> bool:
@@ -165,24 +156,16 @@ def _public_taken(w: _W) -> set[str]:
     return out
 
 
-def _vnet_dips(w: _W, vnet: str) -> set[str]:
-    deps = [r.key for r in w.tx.query(w.sub, types=[ids.T_DEPLOYMENT])
-            if (r.doc.get("virtual_network_name") or "").lower() == vnet.lower()]
-    taken: set[str] = set()
-    for r in w.tx.query(w.sub, types=[ids.T_VM], parent_keys=deps) if deps else []:
-        taken.update(a for a in (r.doc.get("ip_address"), r.doc.get("static_ip")) if a)
-    return taken
-
-
 def _place_role(w: _W, role: c.Role, dep: c.Deployment, taken: set[str]) -> None:
-    """Runtime facts of a new VM: running, with a DIP from its subnet (or the fabric range outside VNets)."""
+    """Runtime facts of a new VM: running, with a DIP from its subnet (or the fabric range outside VNets) that
+    no other VM there holds (`taken`, which gets it added)."""
     role.instance_status, role.power_state = c.InstanceStatus.READY, c.PowerState.STARTED
     role.host_name = role.computer_name or role.name
     if role.guest_agent is None and role.provision_guest_agent:
         role.guest_agent = c.GuestAgentStatus()
     if not dep.virtual_network_name:
-        h = _hash_octets(f"{dep.service_name}/{role.name}")
-        role.ip_address = f"100.{64 + h[0] % 64}.{h[1]}.{1 + h[2] % 254}"
+        role.ip_address = addressing.platform_dip(f"{dep.service_name}/{dep.name}/{role.name}", taken)
+        taken.add(role.ip_address)
         return
     row = w.tx.get(ids.vnet_id(w.sub, dep.virtual_network_name))
     if row is None:
@@ -199,8 +182,7 @@ def _place_role(w: _W, role: c.Role, dep: c.Deployment, taken: set[str]) -> None
             raise _conflict(f"The static address '{role.static_ip}' is already in use.")
         role.ip_address = role.static_ip
     else:
-        net = ipaddress.ip_network(subnet.address_prefix, strict=False)
-        free = next((str(h) for i, h in enumerate(net.hosts()) if i >= 3 and str(h) not in taken), None)
+        free = addressing.first_free(subnet.address_prefix, taken)
         if free is None:
             raise _bad(f"The subnet '{subnet.name}' has no free address.")
         role.ip_address = free
@@ -274,7 +256,7 @@ def create_deployment(ctx: AppContext, dep: c.Deployment, roles: list[c.Role]) -
         _unlocked(hs_row, "HostedService")
         _check_name(dep.name, _RESOURCE_NAME, "deployment")
         if any(r.is_vm for r in roles):
-            _denied(retirement.may_create_classic_vm(w.subscription, w.now))
+            subscriptions.refuse(retirement.may_create_classic_vm(w.subscription, w.now))
         for other in tx.query(w.sub, types=[ids.T_DEPLOYMENT], parent_key=hs_row.key):
             if other.name.lower() == dep.name.lower():
                 raise _conflict(f"A deployment named '{dep.name}' already exists in hosted service "
@@ -301,7 +283,7 @@ def create_deployment(ctx: AppContext, dep: c.Deployment, roles: list[c.Role]) -
         else:
             dep.virtual_ips = [c.VirtualIP(name=f"{dep.name}ContractContract",
                                            address=_public_address(w, hs.name, _public_taken(w)))]
-        taken = _vnet_dips(w, dep.virtual_network_name) if dep.virtual_network_name else set()
+        taken = power.taken(tx, w.sub, ids.deployment_id(w.sub, hs.name, dep.name), dep.virtual_network_name)
         rows = [codec.classic_row(w.sub, dep, hs.location, ids.cloud_service_rg(hs))]
         seen: set[str] = set()
         for role in roles:
@@ -321,15 +303,14 @@ def create_deployment(ctx: AppContext, dep: c.Deployment, roles: list[c.Role]) -
 def add_role(ctx: AppContext, svc: str, dep_name: str, role: c.Role) -> str:
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
-        _denied(retirement.may_create_classic_vm(w.subscription, w.now))
+        subscriptions.refuse(retirement.may_create_classic_vm(w.subscription, w.now))
         _hs_row, hs = _service(w, svc)
         _dep_row, dep = _deployment(w, svc, dep_name)
         _check_name(role.name, _RESOURCE_NAME, "role")
         if tx.get(ids.role_id(w.sub, svc, dep.name, role.name)) is not None:
             raise _conflict(f"A role named '{role.name}' already exists in deployment '{dep.name}'.")
         role.service_name, role.deployment_name = hs.name, dep.name
-        taken = _vnet_dips(w, dep.virtual_network_name) if dep.virtual_network_name else set()
-        _place_role(w, role, dep, taken)
+        _place_role(w, role, dep, power.taken(tx, w.sub, _dep_row.key, dep.virtual_network_name))
         tx.upsert([_role_row(w, role, hs), *_disk_rows(w, role, hs)])
         return w.record("AddRole", ids.role_id(w.sub, svc, dep.name, role.name))
 
@@ -424,28 +405,37 @@ def new_disk_name(svc: str, role: str, index: int, now: datetime) -> str:
     return f"{svc}-{role}-{index}-{now.strftime('%Y%m%d%H%M%S')}{secrets.randbelow(10000):04d}"
 
 
-def set_power(ctx: AppContext, svc: str, dep_name: str, name: str, start: bool, deallocate: bool = True) -> str:
-    """Start Role / Shutdown Role (PostShutdownAction Stopped or StoppedDeallocated)."""
+def _power(ctx: AppContext, svc: str, dep_name: str, name: str, start: bool, deallocate: bool) -> tuple[c.Role, str]:
+    """The one power change of a single VM (see `power.change` for its addresses): the VM as it now is and
+    the request id of its operation record."""
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
         if start:
-            _denied(retirement.may_start_classic_vm(w.now))
-        row, role = _vm(w, svc, dep_name, name)
+            subscriptions.refuse(retirement.may_start_classic_vm(w.now))
+        row, _role = _vm(w, svc, dep_name, name)
         if start:
-            role.instance_status, role.power_state = c.InstanceStatus.READY, c.PowerState.STARTED
-            if role.ip_address is None:
-                dep = c.Deployment.model_validate((tx.get(row.parent_key or "") or row).doc)
-                taken = _vnet_dips(w, dep.virtual_network_name) if dep.virtual_network_name else set()
-                _place_role(w, role, dep, taken)
+            status, state = c.InstanceStatus.READY, c.PowerState.STARTED
         else:
-            role.instance_status = (c.InstanceStatus.STOPPED_DEALLOCATED if deallocate
-                                    else c.InstanceStatus.STOPPED_VM)
-            role.power_state = c.PowerState.STOPPED
-            if deallocate:
-                role.ip_address = None
-        row.doc, row.status = role.model_dump(mode="json"), role.instance_status.value
-        tx.update(row)
-        return w.record("StartRole" if start else "ShutdownRole", row.id)
+            status = c.InstanceStatus.STOPPED_DEALLOCATED if deallocate else c.InstanceStatus.STOPPED_VM
+            state = c.PowerState.STOPPED
+        written = power.change(tx, w.sub, [(row, status, state)])
+        role = c.Role.model_validate((written[0] if written else row).doc)
+        return role, w.record("StartRole" if start else "ShutdownRole", row.id)
+
+
+def set_power(ctx: AppContext, svc: str, dep_name: str, name: str, start: bool, deallocate: bool = True) -> str:
+    """Start Role / Shutdown Role (PostShutdownAction Stopped or StoppedDeallocated): the request id."""
+    return _power(ctx, svc, dep_name, name, start, deallocate)[1]
+
+
+def start_vm(ctx: AppContext, svc: str, dep: str, name: str) -> c.Role:
+    """Start a VM (refused after the retirement date); it gets a valid address back if it had none."""
+    return _power(ctx, svc, dep, name, start=True, deallocate=False)[0]
+
+
+def stop_vm(ctx: AppContext, svc: str, dep: str, name: str, deallocate: bool = True) -> c.Role:
+    """Stop a VM: deallocated (its dynamic addresses given back) unless `deallocate` is False."""
+    return _power(ctx, svc, dep, name, start=False, deallocate=deallocate)[0]
 
 
 def _delete_deployment(w: _W, svc: str, dep_name: str, delete_media: bool) -> Row:
@@ -482,7 +472,7 @@ def delete_deployment(ctx: AppContext, svc: str, dep_name: str, delete_media: bo
 def create_storage_account(ctx: AppContext, account: c.StorageAccount) -> str:
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
-        _denied(retirement.may_create_classic_storage(w.subscription, w.now))
+        subscriptions.refuse(retirement.may_create_classic_storage(w.subscription, w.now))
         _check_name(account.name, _STORAGE_NAME, "storage account")
         if tx.query(types=[ids.T_STORAGE], name=account.name):
             raise _conflict(f"The storage account named '{account.name}' is already taken.")
@@ -504,7 +494,7 @@ def delete_storage_account(ctx: AppContext, name: str) -> str:
         if row is None:
             raise NotFound(msg.R02_STORAGE_NOT_FOUND.text(name=name))
         _unlocked(row, "Storage account")
-        _denied(retirement.may_manage_classic_storage(w.now))
+        subscriptions.refuse(retirement.may_manage_classic_storage(w.now))
         host = f"://{row.name.lower()}.blob."
         in_use = [d.name for d in tx.query(w.sub, types=[ids.T_DISK])
                   if host in str(d.doc.get("media_link", "")).lower() and d.doc.get("role_name")]

@@ -28,15 +28,6 @@ def arm_row(res: ArmResource, migration_state: str | None = None, lock_holder: s
                migration_state=migration_state, lock_holder=lock_holder)
 
 
-def set_power(row: Row, status: str, power: str) -> None:
-    """Change a classic VM row's power state in place (document, status column, version), as
-    `Tx.update_documents` writes it back. Deallocating gives the VM's dynamic IP back, as `vms` does."""
-    doc = {**row.doc, "instance_status": status, "power_state": power}
-    if status == c.InstanceStatus.STOPPED_DEALLOCATED.value:
-        doc["ip_address"] = None
-    row.doc, row.status, row.version = doc, status, row.version + 1
-
-
 def classic_object(row: Row) -> c.Model:
     model = MODEL_BY_TYPE.get(row.type)
     if model is None:

@@ -25,6 +25,7 @@ from ..domain.units import Category, Message, Phase, UnitKind, UnitRef
 from ..gcpause import gc_paused
 from ..store import Row, Tx
 from . import addressing, clock, codec, faults, locks, operations
+from . import power as vm_power
 from .context import AppContext
 from .errors import NotFound, ServiceError
 from .operations import FAILED, IN_PROGRESS, SUCCEEDED, OperationView
@@ -554,14 +555,14 @@ def _prepare_dataplane(r: _Run, index: int) -> None:
             status, _power = before[key]
             if row.doc.get("instance_status") == c.InstanceStatus.STOPPED_DEALLOCATED.value:
                 continue
-            codec.set_power(row, c.InstanceStatus.STOPPED_DEALLOCATED.value, c.PowerState.STOPPED.value)
             changed.append(row)
             if status not in (c.InstanceStatus.STOPPED_VM.value, c.InstanceStatus.STOPPED_DEALLOCATED.value):
                 # a running VM: one window from the classic stop/deallocate to the start on the ARM side
                 events.append(_event(r, key, "down", now, real, "prepare: stop and deallocate (classic)"))
                 events.append(_event(r, key, "up", now + dataplane.restart_window(), datetime.now(UTC),
                                      "prepare: started in ARM"))
-        tx.update_documents(changed)
+        vm_power.change(tx, r.sub, [(row, c.InstanceStatus.STOPPED_DEALLOCATED, c.PowerState.STOPPED)
+                                    for row in changed])
         tx.add_timeline(events)
         _advance(tx, r, index)
 
@@ -651,13 +652,12 @@ def _abort_restore(r: _Run, index: int) -> None:
             if row.doc.get("instance_status") == status:
                 continue
             down_in_arm = status not in (c.InstanceStatus.STOPPED_VM.value, c.InstanceStatus.STOPPED_DEALLOCATED.value)
-            codec.set_power(row, status, power)
-            changed.append(row)
+            changed.append((row, status, power))
             if down_in_arm:
                 events.append(_event(r, key, "down", now, datetime.now(UTC), "abort: ARM VM removed"))
                 events.append(_event(r, key, "up", now + dataplane.restart_window(), datetime.now(UTC),
                                      "abort: restarted (classic)"))
-        tx.update_documents(changed)
+        vm_power.change(tx, r.sub, changed)
         tx.add_timeline(events)
         _advance(tx, r, index)
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain import retirement
-from ..store import Row, Tx
-from . import clock, codec
+from ..store import Tx
+from . import clock, power
 from .context import AppContext
 
 
@@ -16,15 +16,12 @@ def enforce_retirement(tx: Tx, now: datetime) -> int:
     """Stop and deallocate every allocated classic VM once the retirement date has passed."""
     if not retirement.classic_vms_must_be_deallocated(now):
         return 0
-    changed: list[Row] = []
+    changes: list[power.Change] = []
     for row in tx.query(types=[ids.T_VM]):
-        if row.status == c.InstanceStatus.STOPPED_DEALLOCATED.value:
-            continue
-        codec.set_power(row, c.InstanceStatus.STOPPED_DEALLOCATED.value, c.PowerState.STOPPED.value)
-        changed.append(row)
-    tx.update_documents(changed)
-    return len(changed)
-
+        if row.status != c.InstanceStatus.STOPPED_DEALLOCATED.value:
+            changes.append((row, c.InstanceStatus.STOPPED_DEALLOCATED, c.PowerState.STOPPED))
+    # (VMs of every subscription: no address is placed when deallocating, so the subscription goes unused)
+    return len(power.change(tx, "", changes))
 
 
 def set_clock(ctx: AppContext, setting: clock.ClockSetting) -> tuple[clock.ClockSetting, int]:
