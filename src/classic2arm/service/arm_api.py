@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -348,41 +349,53 @@ def _tags(value: Any) -> dict[str, str]:
 
 
 def put_group(ctx: AppContext, sub: str, rg: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """Create or update a resource group: (its JSON, created?)."""
+    """Create or update a resource group: (its JSON, created?). One transaction: checked and written together."""
     check_name(rg, "resource group")
-    with ctx.store.read() as tx:
+    location, tags = _location(body.get("location")), _tags(body.get("tags"))
+    with ctx.store.tx() as tx:
         existing = tx.get(ids.resource_group_id(sub, rg))
-    name = existing.name if existing else rg
-    res = armt.resource_group(sub, name, _location(body.get("location")), _tags(body.get("tags")))
-    if existing is not None:
-        old = armt.ArmResource.model_validate(existing.doc)
-        if old.location and old.location != res.location:
-            raise ServiceError("InvalidResourceGroupLocation",
-                               f"Invalid resource group location '{res.location}'. The Resource group already "
-                               f"exists in location '{old.location}' in resource group '{name}'.", 409)
-    arm_writes.put(ctx, res)
+        name = existing.name if existing else rg
+        res = armt.resource_group(sub, name, location, tags)
+        if existing is not None:
+            old = armt.ArmResource.model_validate(existing.doc)
+            if old.location and old.location != res.location:
+                raise ServiceError("InvalidResourceGroupLocation",
+                                   f"Invalid resource group location '{res.location}'. The Resource group already "
+                                   f"exists in location '{old.location}' in resource group '{name}'.", 409)
+        arm_writes.put_in(tx, res)
     return res.to_json(), existing is None
 
 
+def _group_in(tx: Tx, sub: str, rg: str) -> dict[str, Any]:
+    """A resource group as `get_group` answers it, read in the caller's transaction."""
+    row = tx.get(ids.resource_group_id(sub, rg))
+    if row is not None:
+        return resources.arm_json(tx, row)
+    classic = _classic_groups(tx, sub).get(rg.lower())
+    if classic is None:
+        raise _group_missing(rg)
+    return classic
+
+
 def patch_group(ctx: AppContext, sub: str, rg: str, body: dict[str, Any]) -> dict[str, Any]:
-    current = get_group(ctx, sub, rg)
-    tags = _tags(body["tags"]) if "tags" in body else current.get("tags")
-    res = armt.resource_group(sub, current["name"], current["location"], tags)
-    arm_writes.put(ctx, res)
+    with ctx.store.tx() as tx:
+        current = _group_in(tx, sub, rg)
+        tags = _tags(body["tags"]) if "tags" in body else current.get("tags")
+        res = armt.resource_group(sub, current["name"], current["location"], tags)
+        arm_writes.put_in(tx, res)
     return res.to_json()
 
 
 def delete_group(ctx: AppContext, sub: str, rg: str) -> str:
     """Delete a resource group and everything in it; returns its location (for the operation URL)."""
-    with ctx.store.read() as tx:
+    with ctx.store.tx() as tx:
         row = tx.get(ids.resource_group_id(sub, rg))
-        classic = bool(tx.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1))
-    if row is None:
-        raise _group_missing(rg)
-    if classic:
-        raise ServiceError("OperationNotAllowed", f"Resource group '{row.name}' holds classic resources, which "
-                                                  "are read-only through Azure Resource Manager.", 409)
-    arm_writes.delete(ctx, row.id)
+        if row is None:
+            raise _group_missing(rg)
+        if tx.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1):
+            raise ServiceError("OperationNotAllowed", f"Resource group '{row.name}' holds classic resources, which "
+                                                      "are read-only through Azure Resource Manager.", 409)
+        arm_writes.delete_in(tx, row.id)
     return row.location or "global"
 
 
@@ -446,15 +459,20 @@ def _inline_item(res: ArmResource) -> dict[str, Any]:
 
 
 def put_resource(ctx: AppContext, addr: ResourceAddress, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """Create or replace (PUT): (the stored JSON, created?). Refused on prepared/classic resources."""
+    """Create or replace (PUT): (the stored JSON, created?). Refused on prepared/classic resources. One
+    transaction: a VNet, its subnets' rows and an inline child's parent are written together or not at all."""
     rtype = _writable_type(addr)
-    with ctx.store.read() as tx:
-        group = tx.get(ids.resource_group_id(addr.subscription, addr.resource_group))
-        if group is None:
-            raise _group_missing(addr.resource_group)
-        old_row = _row_of(tx, addr.resource_id())
-        parent_row = _row_of(tx, addr.parent().resource_id()) if len(addr.names) > 1 else None
-        parent = resources.arm_json(tx, parent_row) if parent_row else None
+    with ctx.store.tx() as tx:
+        return _put_in(tx, addr, rtype, body)
+
+
+def _put_in(tx: Tx, addr: ResourceAddress, rtype: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    group = tx.get(ids.resource_group_id(addr.subscription, addr.resource_group))
+    if group is None:
+        raise _group_missing(addr.resource_group)
+    old_row = _row_of(tx, addr.resource_id())
+    parent_row = _row_of(tx, addr.parent().resource_id()) if len(addr.names) > 1 else None
+    parent = resources.arm_json(tx, parent_row) if parent_row else None
     if len(addr.names) > 1 and parent is None:
         raise NotFound(f"Parent resource '{'/'.join(addr.names[:-1])}' not found.", code="ParentResourceNotFound")
     old = old_row.doc if old_row else None
@@ -462,28 +480,30 @@ def put_resource(ctx: AppContext, addr: ResourceAddress, body: dict[str, Any]) -
         _, items = _inline_items_or_empty(parent, INLINE_CHILDREN[rtype][1])
         old = old or next((i for i in items if i["name"].lower() == addr.names[-1].lower()), None)
         res = _build(addr, rtype, body, old, group.name)
-        _replace_inline(ctx, parent, INLINE_CHILDREN[rtype][1], res.name, _inline_item(res))
+        _replace_inline(tx, parent, INLINE_CHILDREN[rtype][1], res.name, _inline_item(res))
         if rtype != armt.SUBNET:
             return _inline_item(res), old is None
     else:
         res = _build(addr, rtype, body, old, group.name)
-    arm_writes.put(ctx, res)
+    arm_writes.put_in(tx, res)
     if rtype == armt.VNET:
-        _sync_subnets(ctx, res)
+        _sync_subnets(tx, res)
     return res.to_json(), old is None
 
 
-def _replace_inline(ctx: AppContext, parent: dict[str, Any], collection: str, name: str,
-                    item: dict[str, Any] | None) -> bool:
-    """Put (or, with item None, remove) one inline child in its parent; the parent's lock is checked."""
+def _replace_inline(tx: Tx, parent: dict[str, Any], collection: str, name: str, item: dict[str, Any] | None) -> bool:
+    """Put (or, with item None, remove) one inline child in its parent; the parent's lock is checked, and a
+    subnet's address range against its VNet."""
     key, _ = _inline_items_or_empty(parent, collection)
     items = parent["properties"].get(key) or []
     kept = [i for i in items if not (isinstance(i, dict) and str(i.get("name", "")).lower() == name.lower())]
     if item is None and len(kept) == len(items):
         return False
+    if item is not None and parent.get("type") == armt.VNET:
+        _check_subnet(parent, item, [i for i in kept if isinstance(i, dict)])
     new_items = kept if item is None else [*kept, item]
-    arm_writes.put(ctx, ArmResource.model_validate({**parent, "properties": {**parent["properties"],
-                                                                              key: new_items}}))
+    arm_writes.put_in(tx, ArmResource.model_validate({**parent, "properties": {**parent["properties"],
+                                                                                 key: new_items}}))
     return True
 
 
@@ -494,23 +514,64 @@ def _inline_items_or_empty(parent: dict[str, Any], collection: str) -> tuple[str
         return collection, []
 
 
-def _sync_subnets(ctx: AppContext, vnet: ArmResource) -> None:
-    """Subnets given inline with a VNet PUT become child rows (and ones left out are removed)."""
-    wanted: dict[str, ArmResource] = {}
-    for item in vnet.properties.get("subnets") or []:
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            check_name(item["name"])
-            props = item.get("properties") if isinstance(item.get("properties"), dict) else {}
-            sid = f"{vnet.id}/subnets/{item['name']}"
-            wanted[sid.lower()] = ArmResource(id=sid, name=item["name"], type=armt.SUBNET,
-                                              properties={"provisioningState": "Succeeded", **(props or {})})
-    with ctx.store.read() as tx:
-        have = tx.query(vnet.subscription_id, model=ids.ARM, key_prefix=vnet.id.lower() + "/subnets/")
+def _networks(value: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
+    """The address prefixes given (one string or a list), or None when they are not valid prefixes."""
+    given = value if isinstance(value, list) else [value]
+    try:
+        return [ipaddress.ip_network(str(p), strict=True) for p in given]
+    except ValueError:
+        return None
+
+
+def _within(inner: ipaddress.IPv4Network | ipaddress.IPv6Network,
+            outer: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    return inner.version == outer.version and int(outer.network_address) <= int(inner.network_address) \
+        and int(inner.broadcast_address) <= int(outer.broadcast_address)
+
+
+def _check_subnet(vnet: dict[str, Any], item: dict[str, Any], others: list[dict[str, Any]]) -> None:
+    """A subnet's range must be a valid prefix inside the VNet's address space that overlaps no other subnet
+    of the VNet (as ARM checks it)."""
+    props = item.get("properties") if isinstance(item.get("properties"), dict) else {}
+    raw = (props or {}).get("addressPrefix") or (props or {}).get("addressPrefixes")
+    if raw is None:
+        return
+    name, vnet_name = item.get("name"), vnet.get("name")
+    nets = _networks(raw)
+    if not nets:
+        raise ServiceError("NetcfgInvalidSubnet", f"Subnet '{name}' is not valid in virtual network "
+                                                  f"'{vnet_name}'.", 400)
+    space = _networks(((vnet.get("properties") or {}).get("addressSpace") or {}).get("addressPrefixes") or [])
+    if space and not all(any(_within(n, s) for s in space) for n in nets):
+        raise ServiceError("NetcfgSubnetRangeOutsideVnet", f"Subnet '{name}' is not valid because its IP address "
+                                                           f"range is outside the IP address range of virtual "
+                                                           f"network '{vnet_name}'.", 400)
+    for other in others:
+        oprops = other.get("properties") if isinstance(other.get("properties"), dict) else {}
+        theirs = _networks((oprops or {}).get("addressPrefix") or (oprops or {}).get("addressPrefixes") or [])
+        if theirs and any(n.overlaps(t) for n in nets for t in theirs):
+            raise ServiceError("NetcfgSubnetRangesOverlap", f"Subnet '{name}' is not valid because its IP address "
+                                                            f"range overlaps with that of an existing subnet in "
+                                                            f"virtual network '{vnet_name}'.", 400)
+
+
+def _sync_subnets(tx: Tx, vnet: ArmResource) -> None:
+    """Subnets given inline with a VNet PUT become child rows (and ones left out are removed), each checked
+    against the VNet and the subnets before it as it is written: a bad one fails the whole PUT."""
+    vnet_json = vnet.to_json()
+    have = tx.query(vnet.subscription_id, model=ids.ARM, key_prefix=vnet.id.lower() + "/subnets/")
+    items = [i for i in vnet.properties.get("subnets") or [] if isinstance(i, dict) and isinstance(i.get("name"), str)]
+    wanted = {f"{vnet.id}/subnets/{i['name']}".lower() for i in items}
     for row in have:
         if row.key not in wanted:
-            arm_writes.delete(ctx, row.id)
-    for sub_res in wanted.values():
-        arm_writes.put(ctx, sub_res)
+            arm_writes.delete_in(tx, row.id)
+    for n, item in enumerate(items):
+        check_name(item["name"])
+        _check_subnet(vnet_json, item, items[:n])
+        props = item.get("properties") if isinstance(item.get("properties"), dict) else {}
+        arm_writes.put_in(tx, ArmResource(id=f"{vnet.id}/subnets/{item['name']}", name=item["name"],
+                                          type=armt.SUBNET,
+                                          properties={"provisioningState": "Succeeded", **(props or {})}))
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -527,29 +588,47 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def patch_resource(ctx: AppContext, addr: ResourceAddress, body: dict[str, Any]) -> dict[str, Any]:
-    """PATCH: tags replaced when given, properties/sku merged (RFC 7386)."""
-    _writable_type(addr)
-    current = get_resource(ctx, addr)
-    merged = merge_patch({k: current.get(k) for k in ("location", "sku", "kind", "properties")},
-                         {k: v for k, v in body.items() if k in ("sku", "kind", "properties")})
-    merged["tags"] = body["tags"] if "tags" in body else current.get("tags")
-    return put_resource(ctx, addr, merged)[0]
+    """PATCH: tags replaced when given, properties/sku merged (RFC 7386); read and written in one transaction."""
+    rtype = _writable_type(addr)
+    with ctx.store.tx() as tx:
+        current = _resource_in(tx, addr)
+        merged = merge_patch({k: current.get(k) for k in ("location", "sku", "kind", "properties")},
+                             {k: v for k, v in body.items() if k in ("sku", "kind", "properties")})
+        merged["tags"] = body["tags"] if "tags" in body else current.get("tags")
+        return _put_in(tx, addr, rtype, merged)[0]
+
+
+def _resource_in(tx: Tx, addr: ResourceAddress) -> dict[str, Any]:
+    """The resource PATCH starts from, as `get_resource` answers it, read in the caller's transaction."""
+    row = _row_of(tx, addr.resource_id())
+    if row is not None:
+        return resources.arm_json(tx, row)
+    parent = _row_of(tx, addr.parent().resource_id()) if len(addr.names) > 1 else None
+    if parent is not None:
+        pview = resources.arm_json(tx, parent)
+        _, items = _inline_items_or_empty(pview, addr.types[-1])
+        for item in items:
+            if item["name"].lower() == addr.names[-1].lower():
+                return item
+    if not _group_exists(tx, addr.subscription, addr.resource_group):
+        raise _group_missing(addr.resource_group)
+    raise _not_found(addr)
 
 
 def delete_resource(ctx: AppContext, addr: ResourceAddress) -> str | None:
     """DELETE; returns the deleted resource's location, or None when there was nothing to delete
-    (ARM answers 204 then)."""
+    (ARM answers 204 then). One transaction: an inline child leaves its parent and its own row together."""
     rtype = _writable_type(addr)
-    with ctx.store.read() as tx:
+    with ctx.store.tx() as tx:
         row = _row_of(tx, addr.resource_id())
         parent_row = _row_of(tx, addr.parent().resource_id()) if len(addr.names) > 1 else None
         parent = resources.arm_json(tx, parent_row) if parent_row else None
-    location: str | None = row.location if row else None
-    if rtype in INLINE_CHILDREN and parent is not None and _replace_inline(
-            ctx, parent, INLINE_CHILDREN[rtype][1], addr.names[-1], None):
-        location = location or parent.get("location") or "global"
-    if row is not None:
-        arm_writes.delete(ctx, row.id)
+        location: str | None = row.location if row else None
+        if rtype in INLINE_CHILDREN and parent is not None and _replace_inline(
+                tx, parent, INLINE_CHILDREN[rtype][1], addr.names[-1], None):
+            location = location or parent.get("location") or "global"
+        if row is not None:
+            arm_writes.delete_in(tx, row.id)
     return location
 
 

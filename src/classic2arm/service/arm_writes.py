@@ -1,4 +1,7 @@
-"""Writes on the ARM side. Resources a migration has prepared are read-only until commit (spec §2.4, R44)."""
+"""Writes on the ARM side. Resources a migration has prepared are read-only until commit (spec §2.4, R44).
+
+`put_in`/`delete_in` work inside the caller's transaction, so that a request writing several rows (a VNet and
+its subnets, say) commits all of them or none; `put`/`delete` are the same as use cases of their own."""
 
 from __future__ import annotations
 
@@ -29,33 +32,45 @@ def _existing(tx: Tx, arm_id: str) -> Row | None:
     return tx.get(arm_id) or tx.get_by_arm_id(arm_id)
 
 
+def put_in(tx: Tx, resource: ArmResource) -> None:
+    """Create or replace an ARM resource (PUT) inside the caller's transaction. Refused on a resource a migration
+    holds."""
+    row = _existing(tx, resource.id)
+    if row is not None:
+        _refuse_if_prepared(row)
+    rg = resource.resource_group
+    if resource.type != armt.RESOURCE_GROUP and rg is not None:
+        rg_row = tx.get(ids.resource_group_id(resource.subscription_id, rg))
+        if rg_row is None:
+            raise NotFound(f"Resource group '{rg}' could not be found.", code="ResourceGroupNotFound")
+    tx.upsert([codec.arm_row(resource)])
+
+
+def delete_in(tx: Tx, arm_id: str) -> None:
+    """Delete an ARM resource and its children (a resource group takes everything in it), inside the caller's
+    transaction."""
+    row = _existing(tx, arm_id)
+    if row is None:
+        raise NotFound(f"The Resource '{arm_id}' was not found.")
+    _refuse_if_prepared(row)
+    if row.type == armt.RESOURCE_GROUP:
+        inside = tx.query(row.subscription_id, model=ids.ARM, resource_group=row.name)
+        for r in inside:
+            _refuse_if_prepared(r)
+        tx.delete([r.key for r in inside] + [row.key])
+        return
+    children = tx.query(row.subscription_id, model=ids.ARM, key_prefix=row.key + "/")
+    tx.delete([c.key for c in children] + [row.key])
+
+
 def put(ctx: AppContext, resource: ArmResource) -> ArmResource:
-    """Create or replace an ARM resource (PUT). Refused on a resource a migration holds."""
+    """`put_in` as a use case of its own (one transaction)."""
     with ctx.store.tx() as tx:
-        row = _existing(tx, resource.id)
-        if row is not None:
-            _refuse_if_prepared(row)
-        rg = resource.resource_group
-        if resource.type != armt.RESOURCE_GROUP and rg is not None:
-            rg_row = tx.get(ids.resource_group_id(resource.subscription_id, rg))
-            if rg_row is None:
-                raise NotFound(f"Resource group '{rg}' could not be found.", code="ResourceGroupNotFound")
-        tx.upsert([codec.arm_row(resource)])
-        return resource
+        put_in(tx, resource)
+    return resource
 
 
 def delete(ctx: AppContext, arm_id: str) -> None:
-    """Delete an ARM resource and its children (a resource group takes everything in it)."""
+    """`delete_in` as a use case of its own (one transaction)."""
     with ctx.store.tx() as tx:
-        row = _existing(tx, arm_id)
-        if row is None:
-            raise NotFound(f"The Resource '{arm_id}' was not found.")
-        _refuse_if_prepared(row)
-        if row.type == armt.RESOURCE_GROUP:
-            inside = tx.query(row.subscription_id, model=ids.ARM, resource_group=row.name)
-            for r in inside:
-                _refuse_if_prepared(r)
-            tx.delete([r.key for r in inside] + [row.key])
-            return
-        children = tx.query(row.subscription_id, model=ids.ARM, key_prefix=row.key + "/")
-        tx.delete([c.key for c in children] + [row.key])
+        delete_in(tx, arm_id)
