@@ -318,13 +318,7 @@ def list_groups(ctx: AppContext, sub: str) -> list[dict[str, Any]]:
 
 def get_group(ctx: AppContext, sub: str, rg: str) -> dict[str, Any]:
     with ctx.store.read() as tx:
-        row = tx.get(ids.resource_group_id(sub, rg))
-        if row is not None:
-            return resources.arm_json(tx, row)
-        classic = _classic_groups(tx, sub).get(rg.lower())
-    if classic is None:
-        raise _group_missing(rg)
-    return classic
+        return _group_in(tx, sub, rg)
 
 
 def _location(value: Any) -> str:
