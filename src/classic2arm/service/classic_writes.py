@@ -79,6 +79,11 @@ def _check_name(name: str, pattern: re.Pattern[str], what: str) -> None:
         raise _bad(f"The {what} name '{name[:80]}' is invalid.")
 
 
+def valid_storage_name(name: str) -> bool:
+    """Storage account names: 3 to 24 lower-case letters and digits (they are DNS labels of the blob host)."""
+    return _STORAGE_NAME.fullmatch(name) is not None
+
+
 def _location(value: str, what: str) -> str:
     try:
         return display_name(value)

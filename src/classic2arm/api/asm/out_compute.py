@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from lxml import etree
 
 from ...domain import classic as c
-from .views import DeploymentView, RoleView, ServiceView
+from ...service.classic_reads import DeploymentView, RoleView, ServiceView
 from .xml_out import add, b64, extended_properties, listing, opt, root, single, texts, to_bytes
 
 _EPOCH = datetime(2015, 1, 1, tzinfo=UTC)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from ...domain import classic as c
-from .views import StorageView
+from ...service.classic_reads import StorageView
 from .xml_out import add, b64, extended_properties, listing, opt, root, single, texts, to_bytes
 
 _EPOCH = datetime(2015, 1, 1, tzinfo=UTC)

@@ -3,11 +3,11 @@ extensions and the subscription's operation history."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from ...domain import sizes
 from ...domain.locations import REGIONS
+from ...service.classic_reads import SubscriptionFacts
 from ...service.operations import OperationView
 from .xml_out import add, root, texts, to_bytes
 
@@ -28,19 +28,6 @@ EXTENSIONS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriptionFacts:
-    id: str
-    name: str
-    created: datetime | None
-    admin: str
-    cores: int
-    hosted_services: int
-    storage_accounts: int
-    vnets: int
-    max_cores: int
-
-
 def subscription(f: SubscriptionFacts) -> bytes:
     el = root("Subscription")
     add(el, "SubscriptionID", f.id)
@@ -49,12 +36,12 @@ def subscription(f: SubscriptionFacts) -> bytes:
     add(el, "AccountAdminLiveEmailId", f.admin)
     add(el, "ServiceAdminLiveEmailId", f.admin)
     add(el, "MaxCoreCount", f.max_cores)
-    add(el, "MaxStorageAccounts", max(100, f.storage_accounts))
-    add(el, "MaxHostedServices", max(100, f.hosted_services))
+    add(el, "MaxStorageAccounts", f.max_storage_accounts)
+    add(el, "MaxHostedServices", f.max_hosted_services)
     add(el, "CurrentCoreCount", f.cores)
     add(el, "CurrentHostedServices", f.hosted_services)
     add(el, "CurrentStorageAccounts", f.storage_accounts)
-    add(el, "MaxVirtualNetworkSites", max(100, f.vnets))
+    add(el, "MaxVirtualNetworkSites", f.max_vnets)
     add(el, "CurrentVirtualNetworkSites", f.vnets)
     add(el, "MaxLocalNetworkSites", 100)
     add(el, "MaxDnsServers", 100)
