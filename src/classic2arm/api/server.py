@@ -37,11 +37,10 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from ..service import admin as admin_service
 from ..service import migration, operations
-from ..service.context import AppContext
+from ..service.context import AppContext, sqlite_file
 from . import tls
 
 log = logging.getLogger("classic2arm.server")
@@ -100,8 +99,7 @@ class Resumer:
         self._thread.start()
 
     def tick(self) -> int:
-        with self.ctx.store.read() as tx:
-            pending = operations.claimable(tx)
+        pending = operations.pending(self.ctx)
         started = 0
         for op_id in pending:
             with self._lock:
@@ -168,10 +166,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
 def default_tls_dir(db_url: str) -> Path:
     """Next to a SQLite database file; otherwise a directory per database URL under the temp dir (so
     several servers on one PostgreSQL database share one CA)."""
-    with suppress(Exception):
-        url = make_url(db_url)
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            return Path(url.database).absolute().parent / ".classic2arm-tls"
+    path = sqlite_file(db_url)
+    if path is not None:
+        return path.absolute().parent / ".classic2arm-tls"
     digest = hashlib.sha256(db_url.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"classic2arm-tls-{os.getuid()}-{digest}"
 

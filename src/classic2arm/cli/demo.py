@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from ..domain import generator
-from ..domain import identity as ids
 from ..domain.state_machine import Op
 from ..domain.units import Category, Destination, UnitKind, UnitRef
 from ..service import clock, estate, inventory, migration, status, world_clock
@@ -29,13 +28,10 @@ def _ref(u: status.UnitStatus) -> UnitRef:
 
 
 def _estate_counts(ctx: AppContext) -> dict[str, int]:
-    with ctx.store.read() as tx:
-        return {"classic VMs": tx.count(model=ids.CLASSIC, types=[ids.T_VM]),
-                "classic VNets": tx.count(model=ids.CLASSIC, types=[ids.T_VNET]),
-                "classic storage accounts": tx.count(model=ids.CLASSIC, types=[ids.T_STORAGE]),
-                "ARM resource groups": tx.count(model=ids.ARM, types=["Microsoft.Resources/resourceGroups"]),
-                "ARM VMs": tx.count(model=ids.ARM, types=["Microsoft.Compute/virtualMachines"]),
-                "ARM resources in all": tx.count(model=ids.ARM)}
+    n = estate.counts(ctx)
+    return {"classic VMs": n.classic_vms, "classic VNets": n.classic_vnets,
+            "classic storage accounts": n.classic_storage_accounts, "ARM resource groups": n.arm_resource_groups,
+            "ARM VMs": n.arm_vms, "ARM resources in all": n.arm_resources}
 
 
 def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
@@ -49,8 +45,7 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
     ) -> None:
         """The whole flow on a fresh generated estate (this database is emptied first)."""
         ctx = get_ctx()
-        with ctx.store.tx() as tx:
-            tx.delete_all()
+        estate.clear(ctx)
         world_clock.set_clock(ctx, clock.fixed(clock.parse_when(as_of)))
         output.out.rule(f"classic2arm demo — {vms} classic VMs, world clock {as_of}")
         with output.progress("generating") as bar:

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import sqlalchemy.exc
 import typer
 from rich.markup import escape
 
@@ -18,7 +17,7 @@ from ..domain import generator
 from ..importers import detect, estate_doc
 from ..importers.errors import InputError
 from ..service import classic_writes, clock, estate, inventory, resources, world_clock
-from ..service.context import AppContext, db_url_from_env
+from ..service.context import AppContext, db_url_from_env, store_failure
 from ..service.errors import ServiceError
 from . import creds as creds_cmd
 from . import demo as demo_cmd
@@ -299,8 +298,10 @@ def main() -> None:
     except OSError as exc:
         output.err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(1)
-    except sqlalchemy.exc.OperationalError as exc:  # e.g. a --db path whose directory doesn't exist
-        detail = str(exc.orig) if exc.orig is not None else str(exc)
+    except Exception as exc:
+        detail = store_failure(exc)  # e.g. a --db path whose directory doesn't exist
+        if detail is None:
+            raise
         output.err.print(f"[bold red]error:[/] cannot use the database {escape(db_url_from_env(state.db))}: "
                          f"{escape(detail)}", highlight=False)
         sys.exit(1)

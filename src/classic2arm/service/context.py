@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..domain.usage import usage_of
 from ..store import Store, Tx
@@ -19,6 +20,30 @@ DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 def db_url_from_env(explicit: str | None = None) -> str:
     return explicit or os.environ.get("CLASSIC2ARM_DB") or DEFAULT_DB_URL
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for another database, an in-memory one or a URL that is not one."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def store_failure(exc: BaseException) -> str | None:
+    """What went wrong, when `exc` is the database refusing to work at all (e.g. a SQLite path whose directory
+    does not exist); None for any other exception. Lets an entry point report it without knowing the driver."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return None
+    return str(exc.orig) if exc.orig is not None else str(exc)
 
 
 @dataclass
@@ -50,6 +75,11 @@ class AppContext:
             raise ServiceError("AmbiguousSubscription",
                                f"the store holds several subscriptions ({names}): choose one with --subscription")
         return str(subs[0]["id"])
+
+    def chosen_subscription(self) -> str:
+        """`subscription_id` in a read transaction of its own, for a caller that needs just the id."""
+        with self.store.read() as tx:
+            return self.subscription_id(tx)
 
     @contextmanager
     def classic_index(self, tx: Tx, sub: str) -> Iterator[IndexSource]:
