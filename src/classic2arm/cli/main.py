@@ -16,7 +16,7 @@ from rich.markup import escape
 from ..domain import generator
 from ..importers import detect, estate_doc
 from ..importers.errors import InputError
-from ..service import classic_writes, clock, estate, inventory, resources, world_clock
+from ..service import arm_reads, classic_writes, clock, estate, inventory, resources, world_clock
 from ..service.context import AppContext, db_url_from_env, store_failure
 from ..service.errors import ServiceError
 from . import creds as creds_cmd
@@ -186,8 +186,9 @@ def inventory_(
 
 
 @app.command()
-def show(resource_id: Annotated[str, typer.Argument(help="ASM path, ARM id, or the ARM id of a classic "
-                                                         "resource.")],
+def show(resource_id: Annotated[str, typer.Argument(help="Name, ASM path, ARM id, or the ARM id of a classic "
+                                                         "resource. A name must be the subscription's only one "
+                                                         "of that name.")],
          as_json: JsonOpt = False) -> None:
     """One resource, classic or ARM."""
     data = resources.show(state.ctx(), resource_id)
@@ -199,14 +200,16 @@ def show(resource_id: Annotated[str, typer.Argument(help="ASM path, ARM id, or t
 
 @arm_app.command("list")
 def arm_list(
-    resource_group: Annotated[str | None, typer.Option("--resource-group", "-g")] = None,
+    resource_group: Annotated[str | None, typer.Option("--resource-group", "-g",
+                                                       help="Only resources of this resource group.")] = None,
     type_: Annotated[str | None, typer.Option("--type", help="e.g. Microsoft.Compute/virtualMachines")] = None,
     no_classic: Annotated[bool, typer.Option("--no-classic", help="Leave out classic resources' ARM views.")]
     = False,
     as_json: JsonOpt = False,
 ) -> None:
     """ARM resources (and classic ones as ARM shows them)."""
-    items = resources.arm_list(state.ctx(), resource_group, type_, include_classic=not no_classic)
+    items = arm_reads.list_resources(state.ctx(), types=[type_] if type_ else None, resource_group=resource_group,
+                                     classic=not no_classic).items
     if as_json:
         output.emit_json({"value": items})
         return
@@ -215,9 +218,11 @@ def arm_list(
 
 
 @arm_app.command("show")
-def arm_show(arm_id: str, as_json: JsonOpt = False) -> None:
-    """One resource in ARM's JSON shape."""
-    data = resources.arm_show(state.ctx(), arm_id)
+def arm_show(arm_id: Annotated[str, typer.Argument(help="ARM id of a resource (a classic one's view too) or of a "
+                                                     "resource group.")],
+             as_json: JsonOpt = False) -> None:
+    """One resource in ARM's JSON shape, as the ARM API's GET answers it."""
+    data = arm_reads.show(state.ctx(), arm_id)
     if as_json:
         output.emit_json(data)
     else:

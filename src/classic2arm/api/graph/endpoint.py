@@ -12,7 +12,7 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from ...service import arm_api
+from ...service import arm_reads
 from ...service.context import AppContext
 from ...service.errors import ServiceError
 from . import kql
@@ -92,7 +92,7 @@ def parse_request(body: Any, caller_sub: str) -> GraphRequest:
 def query(ctx: AppContext, sub: str, body: Any) -> dict[str, Any]:
     """Run a Resource Graph query for the caller's subscription and shape the response page."""
     req = parse_request(body, sub)
-    tables = arm_api.graph_tables(ctx, sub)
+    tables = arm_reads.graph_tables(ctx, sub)
     try:
         result = kql.run(tables, req.query)
     except kql.QueryError as exc:
