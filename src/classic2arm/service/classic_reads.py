@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+import sqlalchemy as sa
+
 from ..domain import catalogue as msg
 from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain import sizes
 from ..store import Row, Tx
+from ..store.schema import credentials
 from . import classic_writes, operations, pacing
 from .context import AppContext
 from .errors import NotFound
@@ -182,7 +185,12 @@ def affinity_groups(ctx: AppContext, sub: str) -> list[c.AffinityGroup]:
 
 def management_certificates(ctx: AppContext) -> list[tuple[str, datetime]]:
     """(thumbprint, registered at) of the context's subscription's management certificates."""
-    return classic_writes.management_certificates(ctx)
+    with ctx.store.read() as tx:
+        sub = ctx.subscription_id(tx)
+        q = (sa.select(credentials.c.id, credentials.c.created_at)
+             .where(credentials.c.subscription_id == sub, credentials.c.kind == "certificate")
+             .order_by(credentials.c.created_at))
+        return [(str(r.id), operations.utc(r.created_at) or datetime.min) for r in tx.conn.execute(q)]
 
 
 def operation(ctx: AppContext, sub: str, op_id: str) -> operations.OperationView:

@@ -17,15 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from ..domain import catalogue as msg
 from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain import retirement
 from ..domain.locations import UnknownLocation, display_name
 from ..store import Row, Tx
-from ..store.schema import credentials
 from . import addressing, clock, codec, operations, power, subscriptions
 from .context import AppContext
 from .errors import Locked, NotFound, ServiceError
@@ -660,16 +657,3 @@ def set_network_configuration(ctx: AppContext, vnets: list[c.VirtualNetworkSite]
         tx.upsert([codec.classic_row(w.sub, s) for s in local_sites])
         tx.delete([r.key for n, r in old_sites.items() if n not in new_sites])
         return w.record("SetNetworkConfiguration", f"/{w.sub}/services/networking/media")
-
-
-# --------------------------------------------------------------------------- management certificates
-
-
-def management_certificates(ctx: AppContext) -> list[tuple[str, datetime]]:
-    """(thumbprint, registered at) of the subscription's management certificates."""
-    with ctx.store.read() as tx:
-        sub = ctx.subscription_id(tx)
-        q = (sa.select(credentials.c.id, credentials.c.created_at)
-             .where(credentials.c.subscription_id == sub, credentials.c.kind == "certificate")
-             .order_by(credentials.c.created_at))
-        return [(str(r.id), operations.utc(r.created_at) or datetime.min) for r in tx.conn.execute(q)]
