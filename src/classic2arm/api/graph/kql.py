@@ -1,7 +1,8 @@
 """Running real KQL over Resource Graph tables, with duckdb-kql (KQL → SQL) on an in-memory DuckDB.
 
 Each query gets its own DuckDB connection holding only the caller's rows; external access (files, URLs),
-spilling to disk and further configuration are switched off before the query runs. What a query may do is
+extension loading and spilling to disk are switched off before the query runs, and it is translated with
+writes refused. What a query may do is
 decided on duckdb-kql's own parse (its ANTLR lexer for the first word, its IR for everything else), never
 on the text: only the `resources` and `resourcecontainers` tables are sources (no `range`, `datatable`,
 `print`, `toscalar`, graphs, other databases), with Resource Graph's limits on `join` and `union`.
@@ -11,6 +12,8 @@ Bounds on evaluation: at most `MAX_CONCURRENT` queries a process, each on one th
 1024 times (Kusto's documented cap) and no more than `MAX_CELL_BYTES`. Bounds on the result: `MAX_ROWS`
 rows, `MAX_CELLS` cells, no cell over `MAX_CELL_BYTES` and `MAX_RESULT_BYTES` in all. A query that
 breaks a bound is a `LimitExceeded`; anything the translator cannot do a `QueryError` (both HTTP 400).
+Not bounded by `memory_limit`: the values one chunk of rows holds mid-pipeline (DuckDB allocates them
+outside its buffer manager), so a chain of `extend`s doubling a string grows them until the check at the end.
 """
 
 from __future__ import annotations
