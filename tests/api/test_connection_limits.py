@@ -119,6 +119,7 @@ def test_a_chunked_body_that_never_ends_is_dropped(api: Any, sample_db: str, ser
         _served(server)
         reply = _read_all(sock)
     assert reply.startswith(b"HTTP/1.1 408 ") and b'"code":"RequestTimeout"' in reply
+    assert "Traceback" not in server.log_text()  # a slow client is not an error of the server
 
 
 def test_a_dripped_chunked_body_is_dropped(api: Any, sample_db: str, server: Any) -> None:
@@ -182,3 +183,14 @@ def test_beyond_the_connection_limit_is_503(api: Any, sample_db: str, start_serv
             break
         time.sleep(0.1)
     assert reply.startswith(b"HTTP/1.1 ") and not reply.startswith(b"HTTP/1.1 503 ")
+
+
+def test_a_short_asm_body_is_dropped_with_an_asm_error(api: Any, sample_db: str, server: Any) -> None:
+    token = api.mint_token(sample_db, api.SAMPLE_SUB)
+    with _conn(server) as sock:
+        sock.sendall(f"POST /{api.SAMPLE_SUB}/services/hostedservices HTTP/1.1\r\nhost: a\r\n"
+                     f"authorization: Bearer {token}\r\nx-ms-version: 2016-07-01\r\ncontent-type: application/xml\r\n"
+                     "content-length: 500\r\n\r\n<CreateHostedService ".encode())
+        reply = _read_all(sock)
+    assert reply.startswith(b"HTTP/1.1 408 ") and b"<Code>RequestTimeout</Code>" in reply
+    assert "Traceback" not in server.log_text()
