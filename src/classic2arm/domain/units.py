@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from . import classic as c
 from . import identity as ids
+from . import media
 from .arm import ArmResource
 
 
@@ -169,3 +170,10 @@ class UnitSnapshot:
     @property
     def vms(self) -> list[c.Role]:
         return [r for s in self.services for r in s.vms]
+
+    def blob(self, media_link: str) -> c.Blob | None:
+        """The page blob behind a media link, if the snapshot holds its account: what rules and translation
+        both read, so they can't disagree about a disk's VHD."""
+        where = media.parse(media_link)
+        account = self.storage_accounts.get(where.account)
+        return None if account is None else account.blobs.get(where.path)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from ..domain import catalogue as msg
 from ..domain import classic as c
 from ..domain import identity as ids
-from ..domain import retirement
+from ..domain import media, retirement
 from ..domain.locations import UnknownLocation, display_name
 from ..store import Row, Tx
 from ..store.schema import credentials
@@ -195,7 +195,7 @@ def _disk_rows(w: _W, role: c.Role, hs: c.HostedService) -> list[Row]:
     wanted: list[tuple[str, str, int, str | None, str | None]] = []
     if role.os_disk is not None:
         o = role.os_disk
-        wanted.append((o.disk_name, o.media_link, o.logical_size_gb or (30 if o.os == "Linux" else 127), o.os,
+        wanted.append((o.disk_name, o.media_link, o.logical_size_gb or media.os_disk_gb(o.os), o.os,
                        o.source_image_name))
     wanted.extend((d.disk_name, d.media_link, d.logical_size_gb, None, None) for d in role.data_disks)
     for name, link, size, os_, image in wanted:
@@ -495,9 +495,8 @@ def delete_storage_account(ctx: AppContext, name: str) -> str:
             raise NotFound(msg.R02_STORAGE_NOT_FOUND.text(name=name))
         _unlocked(row, "Storage account")
         subscriptions.refuse(retirement.may_manage_classic_storage(w.now))
-        host = f"://{row.name.lower()}.blob."
         in_use = [d.name for d in tx.query(w.sub, types=[ids.T_DISK])
-                  if host in str(d.doc.get("media_link", "")).lower() and d.doc.get("role_name")]
+                  if d.doc.get("role_name") and media.blob_in(str(d.doc.get("media_link", "")), row.name)]
         if in_use:
             raise _conflict(f"Storage account {row.name} has some active image(s) and/or disk(s), e.g. "
                             f"{in_use[0]}. Ensure these image(s) and/or disk(s) are removed before deleting "
