@@ -112,3 +112,11 @@ def test_rule_and_translation_see_the_same_blob_for_a_quoted_link() -> None:
     exact = _snapshot(10 * GIB + 512)
     assert not {"R25", "R26"} & {m.rule for m in validate(exact)}
     assert _data_disk(exact)["diskSizeGB"] == 10
+
+
+def test_endpoint_keeps_scheme_and_host() -> None:
+    assert media.endpoint("https://acct1.blob.core.windows.net/bootdiagnostics/vm1.log") == \
+        "https://acct1.blob.core.windows.net/"
+    assert media.endpoint("http://Acct1.blob.core.chinacloudapi.cn?sv=1") == "http://Acct1.blob.core.chinacloudapi.cn/"
+    assert media.endpoint("acct1.blob.core.windows.net/x") is None
+    assert media.endpoint("https:///x") is None

@@ -61,6 +61,15 @@ def blob_in(media_link: str, account: str) -> bool:
     return parse(media_link).account == account.lower()
 
 
+def endpoint(media_link: str) -> str | None:
+    """`scheme://host/` of a link (the account's blob endpoint, as boot diagnostics store it), host and scheme
+    kept as written; None for a link that has no scheme or no host."""
+    scheme, sep, host = media_link.partition("://")
+    for end in "/?#":
+        host = host.partition(end)[0]
+    return f"{scheme}://{host}/" if sep and scheme and host else None
+
+
 def link(account: str, container: str, blob: str = "") -> str:
     """The media link of a blob (quoted as the storage service writes it; '/' in the blob name kept)."""
     base = f"https://{account}.{BLOB_HOST}/"

@@ -13,24 +13,19 @@ from .. import classic as c
 from ..catalogue import Text
 from ..units import Category, Message, UnitKind
 
-# ResourceType values: the first three are seen on the wire (spec §4.1), the rest are the spec's [P] list.
-DEPLOYMENT: Final = "Deployment"
-STORAGE: Final = "Storage"
-VIRTUAL_NETWORK: Final = "VirtualNetwork"
+# ResourceType values: Deployment, Storage and VirtualNetwork are seen on the wire (spec §4.1), the rest are the
+# spec's [P] list. The unit kinds' own come from `UnitKind.resource_type`.
+DEPLOYMENT: Final = UnitKind.DEPLOYMENT.resource_type
+STORAGE: Final = UnitKind.STORAGE.resource_type
+VIRTUAL_NETWORK: Final = UnitKind.VNET.resource_type
 VIRTUAL_MACHINE: Final = "VirtualMachine"
 HOSTED_SERVICE: Final = "HostedService"
-NETWORK_SECURITY_GROUP: Final = "NetworkSecurityGroup"
-RESERVED_IP: Final = "ReservedIP"
-ROUTE_TABLE: Final = "RouteTable"
+NETWORK_SECURITY_GROUP: Final = UnitKind.NSG.resource_type
+RESERVED_IP: Final = UnitKind.RESERVED_IP.resource_type
+ROUTE_TABLE: Final = UnitKind.ROUTE_TABLE.resource_type
 AVAILABILITY_SET: Final = "AvailabilitySet"
 EXTENSION: Final = "Extension"
 DISK: Final = "Disk"
-
-# ResourceType of the object a unit is named by (for unit-wide findings such as quota).
-ROOT_TYPE: Final[dict[UnitKind, str]] = {
-    UnitKind.DEPLOYMENT: DEPLOYMENT, UnitKind.VNET: VIRTUAL_NETWORK, UnitKind.STORAGE: STORAGE,
-    UnitKind.RESERVED_IP: RESERVED_IP, UnitKind.NSG: NETWORK_SECURITY_GROUP, UnitKind.ROUTE_TABLE: ROUTE_TABLE,
-}
 
 ERROR: Final = Category.ERROR
 WARNING: Final = Category.WARNING

@@ -13,7 +13,7 @@ from .. import catalogue as t
 from .. import classic as c
 from ..sizes import cores_of
 from ..units import CloudService, Destination, Message, Phase, UnitKind, UnitSnapshot
-from ._common import ERROR, ROOT_TYPE, msg, reserved_vips, used_vips
+from ._common import ERROR, msg, reserved_vips, used_vips
 from .registry import ALL_KINDS, rule
 
 # ARM usage names (as `Get-AzVMUsage` / the network usage API report them), in message order.
@@ -109,5 +109,5 @@ def arm_quota(snap: UnitSnapshot) -> Iterator[Message]:
     for k in KINDS:
         add = need[k]
         if k in quota and add and snap.arm.usage.get(k, 0) + add > quota[k]:
-            yield msg(t.R40_QUOTA, ERROR, ROOT_TYPE[snap.ref.kind], snap.ref.name, resource=k, quota=quota[k],
+            yield msg(t.R40_QUOTA, ERROR, snap.ref.kind.resource_type, snap.ref.name, resource=k, quota=quota[k],
                       needed=add)
