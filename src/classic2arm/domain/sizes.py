@@ -6,6 +6,7 @@ Both look-ups ignore case, as the platform does: `small`, `Small` and `SMALL` ar
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 # The classic role size a VM has when it names none.
@@ -33,6 +34,7 @@ _CORES: Final[dict[str, int]] = {
 _PREFIX: Final = re.compile(r"^(standard_|basic_)")
 
 
+@lru_cache(maxsize=1024)  # a handful of names, asked once per VM
 def arm_size(classic_size: str | None) -> str:
     """The ARM vmSize of a classic role size: ExtraSmall..ExtraLarge → Standard_A0..A4, A5..A11 →
     Standard_A5..A11, everything else unchanged; no size is classic's default (Small)."""
@@ -45,6 +47,7 @@ def _key(size: str) -> str:
     return key[0] + key[2:] if key.startswith(("ds", "gs")) else key
 
 
+@lru_cache(maxsize=1024)
 def cores_of(size: str | None) -> int:
     """Cores of a classic or ARM size name; an unknown size counts as one core, so it is never free."""
     return _CORES.get(_key(size or DEFAULT_CLASSIC), 1)
