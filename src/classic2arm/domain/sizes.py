@@ -12,6 +12,13 @@ from typing import Final
 # The classic role size a VM has when it names none.
 DEFAULT_CLASSIC: Final = "Small"
 
+# The sizes the classic platform offers (List Role Sizes, a location's compute capabilities).
+WEB_WORKER_SIZES: Final = ("ExtraSmall", "Small", "Medium", "Large", "ExtraLarge")
+VM_SIZES: Final = (*WEB_WORKER_SIZES, *(f"A{n}" for n in range(5, 12)), *(f"Basic_A{n}" for n in range(5)),
+                   "Standard_D1", "Standard_D2", "Standard_D3", "Standard_D4", "Standard_DS1", "Standard_DS2",
+                   "Standard_DS3", "Standard_DS4", "Standard_D1_v2", "Standard_D2_v2", "Standard_D3_v2",
+                   "Standard_D4_v2")
+
 # Classic names with another ARM name (CSES deploy-prerequisite); every other size (Basic_A*, Standard_D*, …)
 # keeps its name. Keyed by lower name.
 _TO_ARM: Final[dict[str, str]] = {
