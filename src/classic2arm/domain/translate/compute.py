@@ -1,5 +1,5 @@
-"""Compute translation: VMs (rows 2, 3, 6, 28), extensions (4), availability sets (7), the size mapping and
-the per-cloud-service key vault (5)."""
+"""Compute translation: VMs (rows 2, 3, 6, 28; sizes through `..sizes`, VHDs through `..media`), extensions
+(4), availability sets (7) and the per-cloud-service key vault (5)."""
 
 from __future__ import annotations
 
