@@ -104,8 +104,7 @@ def parse_unit(text: str) -> UnitRef:
 
 
 def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callable[[], str | None]) -> None:
-    dep_app = typer.Typer(no_args_is_help=True, help="Migrate a cloud-service deployment whose VMs are not in a "
-                                                     "VNet (Move-AzureService).")
+    dep_app = typer.Typer(no_args_is_help=True, help=_help(UnitKind.DEPLOYMENT))
     app.add_typer(dep_app, name="deployment")
 
     def destination(new_vnet: bool, rg: str | None, vnet: str | None, subnet: str | None,
@@ -174,16 +173,17 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
         if any(not f.expected for f in findings):
             raise typer.Exit(1)
 
-    for kind, title in ((UnitKind.VNET, "a classic virtual network with every deployment in it "
-                                        "(Move-AzureVirtualNetwork)"),
-                        (UnitKind.STORAGE, "a classic storage account (Move-AzureStorageAccount)"),
-                        (UnitKind.RESERVED_IP, "an unassociated reserved IP (Move-AzureReservedIP)"),
-                        (UnitKind.NSG, "an unassociated network security group (Move-AzureNetworkSecurityGroup)"),
-                        (UnitKind.ROUTE_TABLE, "an unassociated route table (Move-AzureRouteTable)")):
-        sub_app = typer.Typer(no_args_is_help=True, help=f"Migrate {title}.")
+    for kind in UnitKind:
+        if kind == UnitKind.DEPLOYMENT:
+            continue
+        sub_app = typer.Typer(no_args_is_help=True, help=_help(kind))
         app.add_typer(sub_app, name=kind.value)
         for op in Op:
             _named_command(sub_app, kind, op, get_ctx, get_db)
+
+
+def _help(kind: UnitKind) -> str:
+    return f"Migrate {kind.help_title} ({kind.cmdlet})."
 
 
 def _named_command(sub_app: typer.Typer, kind: UnitKind, op: Op, get_ctx: Callable[[], AppContext],

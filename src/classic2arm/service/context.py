@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..domain.usage import usage_of
 from ..store import Store, Tx
+from . import subscriptions
 from .errors import ServiceError
 from .sources import IndexSource
 
@@ -62,9 +63,7 @@ class AppContext:
     def subscription_id(self, tx: Tx) -> str:
         """The subscription a command works on: the one given, else the only one in the store."""
         if self.subscription:
-            if tx.get_subscription(self.subscription) is None:
-                raise ServiceError("SubscriptionNotFound",
-                                   f"subscription '{self.subscription}' is not in the store", 404)
+            subscriptions.require(tx, self.subscription)
             return self.subscription
         subs = tx.list_subscriptions()
         if not subs:

@@ -11,10 +11,6 @@ from ...service.classic_reads import SubscriptionFacts
 from ...service.operations import OperationView
 from .xml_out import add, root, texts, to_bytes
 
-WEB_WORKER_SIZES = ("ExtraSmall", "Small", "Medium", "Large", "ExtraLarge")
-VM_SIZES = (*WEB_WORKER_SIZES, *(f"A{n}" for n in range(5, 12)), *(f"Basic_A{n}" for n in range(5)),
-            "Standard_D1", "Standard_D2", "Standard_D3", "Standard_D4", "Standard_DS1", "Standard_DS2",
-            "Standard_DS3", "Standard_DS4", "Standard_D1_v2", "Standard_D2_v2", "Standard_D3_v2", "Standard_D4_v2")
 STORAGE_TYPES = ("Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS", "Premium_LRS")
 # (publisher, name, version, label, json extension)
 EXTENSIONS = (
@@ -59,22 +55,22 @@ def locations() -> bytes:
         add(loc, "DisplayName", display)
         texts(loc, "AvailableServices", "AvailableService", ["Compute", "Storage", "PersistentVMRole", "HighMemory"])
         caps = add(loc, "ComputeCapabilities")
-        texts(caps, "WebWorkerRoleSizes", "RoleSize", WEB_WORKER_SIZES)
-        texts(caps, "VirtualMachinesRoleSizes", "RoleSize", VM_SIZES)
+        texts(caps, "WebWorkerRoleSizes", "RoleSize", sizes.WEB_WORKER_SIZES)
+        texts(caps, "VirtualMachinesRoleSizes", "RoleSize", sizes.VM_SIZES)
         texts(add(loc, "StorageCapabilities"), "StorageAccountTypes", "StorageAccountType", STORAGE_TYPES)
     return to_bytes(el)
 
 
 def role_sizes() -> bytes:
     el = root("RoleSizes")
-    for name in VM_SIZES:
+    for name in sizes.VM_SIZES:
         cores = sizes.cores_of(name)
         rs = add(el, "RoleSize")
         add(rs, "Name", name)
         add(rs, "Label", f"{name} (cores: {cores})")
         add(rs, "Cores", cores)
         add(rs, "MemoryInMb", 1792 * cores if not name.startswith("Standard_D") else 3584 * cores)
-        add(rs, "SupportedByWebWorkerRoles", name in WEB_WORKER_SIZES)
+        add(rs, "SupportedByWebWorkerRoles", name in sizes.WEB_WORKER_SIZES)
         add(rs, "SupportedByVirtualMachines", True)
         add(rs, "MaxDataDiskCount", 2 * cores)
         add(rs, "WebWorkerResourceDiskSizeInMb", 20480 * cores)
