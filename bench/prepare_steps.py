@@ -24,6 +24,7 @@ from classic2arm.service import clock, estate, migration, sources, world_clock
 from classic2arm.service import context as context_mod
 from classic2arm.service.context import AppContext
 from classic2arm.store import repository
+from classic2arm.store.resources import ResourceRepo
 
 spent: Counter[str] = Counter()
 
@@ -47,8 +48,9 @@ def _instrument() -> None:
     migration.rules.validate = _timed("rules", migration.rules.validate)  # type: ignore[assignment]
     migration.codec.arm_row = _timed("rows from resources", migration.codec.arm_row)  # type: ignore[assignment]
     context_mod.IndexSource = _timed("index (read)", sources.IndexSource)  # type: ignore[misc]
-    for name in ("flush", "set_columns", "update_documents"):
-        setattr(repository.Tx, name, _timed(f"Tx.{name}", getattr(repository.Tx, name)))
+    repository.Tx.flush = _timed("Tx.flush", repository.Tx.flush)  # type: ignore[method-assign]
+    for name in ("set_columns", "update_documents"):
+        setattr(ResourceRepo, name, _timed(f"tx.resources.{name}", getattr(ResourceRepo, name)))
 
 
 def main() -> None:

@@ -30,12 +30,12 @@ def _ref(u: status.UnitStatus) -> UnitRef:
 
 def _estate_counts(ctx: AppContext) -> dict[str, int]:
     with ctx.store.read() as tx:
-        return {"classic VMs": tx.count(model=ids.CLASSIC, types=[ids.T_VM]),
-                "classic VNets": tx.count(model=ids.CLASSIC, types=[ids.T_VNET]),
-                "classic storage accounts": tx.count(model=ids.CLASSIC, types=[ids.T_STORAGE]),
-                "ARM resource groups": tx.count(model=ids.ARM, types=["Microsoft.Resources/resourceGroups"]),
-                "ARM VMs": tx.count(model=ids.ARM, types=["Microsoft.Compute/virtualMachines"]),
-                "ARM resources in all": tx.count(model=ids.ARM)}
+        return {"classic VMs": tx.resources.count(model=ids.CLASSIC, types=[ids.T_VM]),
+                "classic VNets": tx.resources.count(model=ids.CLASSIC, types=[ids.T_VNET]),
+                "classic storage accounts": tx.resources.count(model=ids.CLASSIC, types=[ids.T_STORAGE]),
+                "ARM resource groups": tx.resources.count(model=ids.ARM, types=["Microsoft.Resources/resourceGroups"]),
+                "ARM VMs": tx.resources.count(model=ids.ARM, types=["Microsoft.Compute/virtualMachines"]),
+                "ARM resources in all": tx.resources.count(model=ids.ARM)}
 
 
 def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
@@ -50,7 +50,7 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
         """The whole flow on a fresh generated estate (this database is emptied first)."""
         ctx = get_ctx()
         with ctx.store.tx() as tx:
-            tx.delete_all()
+            tx.resources.delete_all()
         world_clock.set_clock(ctx, clock.fixed(clock.parse_when(as_of)))
         output.out.rule(f"classic2arm demo — {vms} classic VMs, world clock {as_of}")
         with output.progress("generating") as bar:

@@ -177,7 +177,7 @@ def list_page(ctx: AppContext, sub: str, *, types: Iterable[str] | None = None, 
     last: str | None = None
     with ctx.store.read() as tx:
         while True:
-            batch = tx.query(sub, types=type_list, resource_group=resource_group, key_prefix=key_prefix,
+            batch = tx.resources.query(sub, types=type_list, resource_group=resource_group, key_prefix=key_prefix,
                              limit=limit + 1, after_key=after)
             for r in batch:
                 if not ((include_children and r.model == ids.ARM) or _has_view(r)):
@@ -192,7 +192,7 @@ def list_page(ctx: AppContext, sub: str, *, types: Iterable[str] | None = None, 
 
 
 def _row_of(tx: Tx, arm_id: str) -> Row | None:
-    row = tx.get(arm_id) or tx.get_by_arm_id(arm_id)
+    row = tx.resources.get(arm_id) or tx.resources.get_by_arm_id(arm_id)
     if row is not None and row.model == ids.CLASSIC and row.arm_id is None:
         return None
     return row
@@ -223,9 +223,9 @@ def _inline_items(parent: dict[str, Any], parent_type: str, collection: str) -> 
 
 
 def _group_exists(tx: Tx, sub: str, rg: str) -> bool:
-    if tx.get(ids.resource_group_id(sub, rg)) is not None:
+    if tx.resources.get(ids.resource_group_id(sub, rg)) is not None:
         return True
-    return bool(tx.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1))
+    return bool(tx.resources.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1))
 
 
 def get_resource(ctx: AppContext, addr: ResourceAddress) -> dict[str, Any]:
@@ -292,13 +292,13 @@ def _group_missing(rg: str) -> NotFound:
 def _classic_groups(tx: Tx, sub: str) -> dict[str, dict[str, Any]]:
     """Resource groups that hold classic resources only as ARM shows them (Default-Networking, cs…)."""
     found: dict[str, dict[str, Any]] = {}
-    for r in tx.project(sub, list(_CLASSIC_VIEW_TYPES), []):
+    for r in tx.resources.project(sub, list(_CLASSIC_VIEW_TYPES), []):
         if not r["arm_key"]:
             continue
         rg_lc = r["arm_key"].split("/")[4]
         if rg_lc in found:
             continue
-        row = tx.get(r["key"])
+        row = tx.resources.get(r["key"])
         if row is None:
             continue
         view = resources.arm_view(tx, row)
@@ -309,7 +309,7 @@ def _classic_groups(tx: Tx, sub: str) -> dict[str, dict[str, Any]]:
 
 def list_groups(ctx: AppContext, sub: str) -> list[dict[str, Any]]:
     with ctx.store.read() as tx:
-        rows = tx.query(sub, model=ids.ARM, types=[armt.RESOURCE_GROUP])
+        rows = tx.resources.query(sub, model=ids.ARM, types=[armt.RESOURCE_GROUP])
         out = {r.key.split("/")[-1]: resources.arm_json(tx, r) for r in rows}
         for key, doc in _classic_groups(tx, sub).items():
             out.setdefault(key, doc)
@@ -347,7 +347,7 @@ def put_group(ctx: AppContext, sub: str, rg: str, body: dict[str, Any]) -> tuple
     check_name(rg, "resource group")
     location, tags = _location(body.get("location")), _tags(body.get("tags"))
     with ctx.store.tx() as tx:
-        existing = tx.get(ids.resource_group_id(sub, rg))
+        existing = tx.resources.get(ids.resource_group_id(sub, rg))
         name = existing.name if existing else rg
         res = armt.resource_group(sub, name, location, tags)
         if existing is not None:
@@ -362,7 +362,7 @@ def put_group(ctx: AppContext, sub: str, rg: str, body: dict[str, Any]) -> tuple
 
 def _group_in(tx: Tx, sub: str, rg: str) -> dict[str, Any]:
     """A resource group as `get_group` answers it, read in the caller's transaction."""
-    row = tx.get(ids.resource_group_id(sub, rg))
+    row = tx.resources.get(ids.resource_group_id(sub, rg))
     if row is not None:
         return resources.arm_json(tx, row)
     classic = _classic_groups(tx, sub).get(rg.lower())
@@ -383,10 +383,10 @@ def patch_group(ctx: AppContext, sub: str, rg: str, body: dict[str, Any]) -> dic
 def delete_group(ctx: AppContext, sub: str, rg: str) -> str:
     """Delete a resource group and everything in it; returns its location (for the operation URL)."""
     with ctx.store.tx() as tx:
-        row = tx.get(ids.resource_group_id(sub, rg))
+        row = tx.resources.get(ids.resource_group_id(sub, rg))
         if row is None:
             raise _group_missing(rg)
-        if tx.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1):
+        if tx.resources.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1):
             raise ServiceError("OperationNotAllowed", f"Resource group '{row.name}' holds classic resources, which "
                                                       "are read-only through Azure Resource Manager.", 409)
         arm_writes.delete_in(tx, row.id)
@@ -461,7 +461,7 @@ def put_resource(ctx: AppContext, addr: ResourceAddress, body: dict[str, Any]) -
 
 
 def _put_in(tx: Tx, addr: ResourceAddress, rtype: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    group = tx.get(ids.resource_group_id(addr.subscription, addr.resource_group))
+    group = tx.resources.get(ids.resource_group_id(addr.subscription, addr.resource_group))
     if group is None:
         raise _group_missing(addr.resource_group)
     old_row = _row_of(tx, addr.resource_id())
@@ -553,7 +553,7 @@ def _sync_subnets(tx: Tx, vnet: ArmResource) -> None:
     """Subnets given inline with a VNet PUT become child rows (and ones left out are removed), each checked
     against the VNet and the subnets before it as it is written: a bad one fails the whole PUT."""
     vnet_json = vnet.to_json()
-    have = tx.query(vnet.subscription_id, model=ids.ARM, key_prefix=vnet.id.lower() + "/subnets/")
+    have = tx.resources.query(vnet.subscription_id, model=ids.ARM, key_prefix=vnet.id.lower() + "/subnets/")
     items = [i for i in vnet.properties.get("subnets") or [] if isinstance(i, dict) and isinstance(i.get("name"), str)]
     wanted = {f"{vnet.id}/subnets/{i['name']}".lower() for i in items}
     for row in have:
@@ -673,7 +673,7 @@ def register_provider(ctx: AppContext, sub: str, namespace: str, registered: boo
 
 def subscription_json(ctx: AppContext, sub: str) -> dict[str, Any]:
     with ctx.store.read() as tx:
-        doc = tx.get_subscription(sub)
+        doc = tx.subscriptions.get(sub)
     if doc is None:
         raise NotFound(f"The subscription '{sub}' could not be found.", code="SubscriptionNotFound")
     model = c.Subscription.model_validate(doc)
@@ -699,7 +699,7 @@ def _graph_row(view: dict[str, Any], sub: str) -> dict[str, Any]:
 def graph_tables(ctx: AppContext, sub: str) -> dict[str, list[dict[str, Any]]]:
     """The `resources` and `resourcecontainers` tables of Resource Graph for one subscription."""
     with ctx.store.read() as tx:
-        rows = [r for r in tx.query(sub) if _has_view(r)]
+        rows = [r for r in tx.resources.query(sub) if _has_view(r)]
         views = [resources.arm_json(tx, r) for r in rows]
     resources_rows = [_graph_row(v, sub) for v in views]
     containers = [_graph_row({**g, "type": "microsoft.resources/subscriptions/resourcegroups"}, sub)

@@ -37,11 +37,11 @@ class AppContext:
     def subscription_id(self, tx: Tx) -> str:
         """The subscription a command works on: the one given, else the only one in the store."""
         if self.subscription:
-            if tx.get_subscription(self.subscription) is None:
+            if tx.subscriptions.get(self.subscription) is None:
                 raise ServiceError("SubscriptionNotFound",
                                    f"subscription '{self.subscription}' is not in the store", 404)
             return self.subscription
-        subs = tx.list_subscriptions()
+        subs = tx.subscriptions.all()
         if not subs:
             raise ServiceError("SubscriptionNotFound",
                                "the store holds no subscription yet: import or generate an estate first", 404)

@@ -23,7 +23,7 @@ from ..domain.state_machine import LOCKED_STATES, Decision, Op, decide
 from ..domain.translate import translate
 from ..domain.units import Category, Message, Phase, UnitKind, UnitRef
 from ..gcpause import gc_paused
-from ..store import Row, Tx
+from ..store import OperationRecord, Row, Tx, UnitRecord
 from . import addressing, clock, codec, faults, locks, operations
 from . import power as vm_power
 from .context import AppContext
@@ -95,7 +95,7 @@ def check_destination(ref: UnitRef) -> None:
 
 
 def _subscription(tx: Tx, sub_id: str) -> c.Subscription:
-    doc = tx.get_subscription(sub_id)
+    doc = tx.subscriptions.get(sub_id)
     if doc is None:
         raise NotFound(f"subscription '{sub_id}' is not in the store", code="SubscriptionNotFound")
     return c.Subscription.model_validate(doc)
@@ -130,15 +130,14 @@ def validate(ctx: AppContext, ref: UnitRef) -> ValidationResult:
         check_registered(_subscription(tx, sub_id))
         check_destination(ref)
         now = clock.now(tx)
-        unit = tx.get_unit(unit_id(sub_id, ref))
-        if unit and unit["state"] in LOCKED_STATES:
+        unit = tx.units.get(unit_id(sub_id, ref))
+        if unit and unit.state in LOCKED_STATES:
             messages = [_lock_message(ref)]
         else:
             messages = rules.validate(load_unit(tx, sub_id, ref, now).snapshot, Phase.VALIDATE)
         op_id = operations.new_id()
-        tx.insert_operation({"id": op_id, "subscription_id": sub_id, "kind": Op.VALIDATE.value,
-                             "unit_key": unit_id(sub_id, ref), "status": SUCCEEDED, "http_status": 200,
-                             "request": _request(ref)})
+        tx.operations.insert(OperationRecord(op_id, sub_id, Op.VALIDATE.value, unit_id(sub_id, ref), SUCCEEDED,
+                                             http_status=200, request=_request(ref)))
     return ValidationResult(op_id, rules.result_text(messages), messages)
 
 
@@ -175,27 +174,27 @@ class _Batch:
 
     now: datetime
     owner: str
-    units: dict[str, dict[str, Any]]  # unit records of the batch's units, as this transaction has them
+    units: dict[str, UnitRecord]  # unit records of the batch's units, as this transaction has them
     stored: set[str]  # ids of those that exist in the database
     source: Source | None = None  # the subscription's classic index, current in this transaction (prepare)
-    started: dict[str, tuple[dict[str, Any], bool]] = field(default_factory=dict)  # op record, retrying?
+    started: dict[str, tuple[OperationRecord, bool]] = field(default_factory=dict)  # op record, retrying?
 
-    def put_unit(self, tx: Tx, unit: dict[str, Any]) -> None:
-        tx.put_unit(unit, exists=unit["id"] in self.stored)
-        self.stored.add(unit["id"])
-        self.units[unit["id"]] = unit
+    def put_unit(self, tx: Tx, unit: UnitRecord) -> None:
+        tx.units.put(unit, exists=unit.id in self.stored)
+        self.stored.add(unit.id)
+        self.units[unit.id] = unit
 
 
 def _start_in(tx: Tx, sub_id: str, op: Op, ref: UnitRef, batch: _Batch | None = None) -> OperationView:
     if op == Op.PREPARE:
         check_destination(ref)
     uid = unit_id(sub_id, ref)
-    unit = batch.units.get(uid) if batch is not None else tx.get_unit(uid, for_update=True)
-    state = unit["state"] if unit else None
-    active_op = tx.get_operation(unit["operation_id"]) if unit and unit.get("operation_id") else None
-    active = bool(active_op and active_op["status"] == IN_PROGRESS)
-    root = batch.source.get(ref.root_id(sub_id)) if batch and batch.source else tx.get(ref.root_id(sub_id))
-    attempted = bool(unit and unit["commit_attempted"])
+    unit = batch.units.get(uid) if batch is not None else tx.units.get(uid, for_update=True)
+    state = unit.state if unit else None
+    active_op = tx.operations.get(unit.operation_id) if unit and unit.operation_id else None
+    active = bool(active_op and active_op.status == IN_PROGRESS)
+    root = batch.source.get(ref.root_id(sub_id)) if batch and batch.source else tx.resources.get(ref.root_id(sub_id))
+    attempted = bool(unit and unit.commit_attempted)
     if state == S.COMMITTED.value:
         if op == Op.COMMIT:
             # an idempotent repeat of a finished commit
@@ -216,18 +215,16 @@ def _start_in(tx: Tx, sub_id: str, op: Op, ref: UnitRef, batch: _Batch | None = 
                   write=batch is None)
     view = operations.view(rec)
     new_state = {Op.PREPARE: S.PREPARING, Op.COMMIT: S.COMMITTING, Op.ABORT: S.ABORTING}[op].value
-    doc = dict(unit["doc"]) if unit else {}
+    doc = dict(unit.doc) if unit else {}
     if op == Op.PREPARE:
         if state != S.PREPARE_FAILED.value:  # a fresh prepare; a retry keeps what the first attempt saw
             doc.pop("power_before", None)
             doc["state_before"] = state
         doc["request"] = _request(ref)
-    record = {"id": uid, "subscription_id": sub_id, "kind": ref.kind.value,
-              "root_key": root.key if root is not None else ref.root_id(sub_id).lower(),
-              "name": ref.name, "service": ref.service, "state": new_state, "operation_id": view.id,
-              "doc": doc, "commit_attempted": attempted or op == Op.COMMIT}
+    record = UnitRecord(uid, sub_id, ref.kind.value, root.key if root is not None else ref.root_id(sub_id).lower(),
+                        ref.name, ref.service, new_state, view.id, attempted or op == Op.COMMIT, doc)
     if batch is None:
-        tx.put_unit(record)
+        tx.units.put(record)
     else:  # written by the unit's last step, in this same transaction
         batch.units[uid] = record
         batch.started[view.id] = (rec, state == S.PREPARE_FAILED.value)
@@ -235,17 +232,17 @@ def _start_in(tx: Tx, sub_id: str, op: Op, ref: UnitRef, batch: _Batch | None = 
 
 
 def _record(tx: Tx, sub_id: str, uid: str, op: Op, ref: UnitRef, status: str,
-            lease_owner: str | None = None, write: bool = True) -> dict[str, Any]:
+            lease_owner: str | None = None, write: bool = True) -> OperationRecord:
     """The durable operation record. With `lease_owner` it is created already claimed by that owner."""
     op_id = operations.new_id()
-    rec: dict[str, Any] = {"id": op_id, "subscription_id": sub_id, "kind": op.value, "unit_key": uid,
-                           "status": status, "http_status": 200 if status == SUCCEEDED else None,
-                           "request": _request(ref), "progress": {"step": 0, "cursor": 0}}
+    rec = OperationRecord(op_id, sub_id, op.value, uid, status, http_status=200 if status == SUCCEEDED else None,
+                          request=_request(ref), progress={"step": 0, "cursor": 0}, created_at=tx.now,
+                          updated_at=tx.now)
     if lease_owner is not None:
-        rec.update(lease_owner=lease_owner, lease_expires=operations.lease_until(), attempts=1)
+        rec.lease_owner, rec.lease_expires, rec.attempts = lease_owner, operations.lease_until(), 1
     if write:
-        tx.insert_operation(rec)
-    return {"created_at": tx.now, "updated_at": tx.now, "attempts": 0, **rec}
+        tx.operations.insert(rec)
+    return rec
 
 
 # --------------------------------------------------------------------------- running operations
@@ -258,14 +255,14 @@ class _Lost(Exception):
 @dataclass
 class _Run:
     ctx: AppContext
-    op: dict[str, Any]
+    op: OperationRecord
     owner: str
     progress: Progress | None
     shared: Tx | None = None  # set while a small unit runs all its steps in one transaction
     loaded: LoadedUnit | None = None  # the unit as loaded inside the shared transaction
     claimed_in: Tx | None = None  # the transaction the lease was last renewed in
     now: datetime | None = None
-    unit_doc: dict[str, Any] | None = None  # the unit record while a shared transaction runs
+    unit_doc: UnitRecord | None = None  # the unit record while a shared transaction runs
     source: Source | None = None  # a preloaded index when many units run in one batch
     batch: _Batch | None = None  # set when the operation was started by `execute_many` in this transaction
     retry: bool = False  # a prepare retried after a failed one (which may have left ARM rows)
@@ -273,19 +270,19 @@ class _Run:
 
     @property
     def op_id(self) -> str:
-        return str(self.op["id"])
+        return self.op.id
 
     @property
     def sub(self) -> str:
-        return str(self.op["subscription_id"])
+        return self.op.subscription_id
 
     @property
     def uid(self) -> str:
-        return str(self.op["unit_key"])
+        return self.op.unit_key
 
     @property
     def ref(self) -> UnitRef:
-        return _ref_from(self.op["request"])
+        return _ref_from(self.op.request or {})
 
     @contextmanager
     def tx(self) -> Iterator[Tx]:
@@ -316,26 +313,26 @@ class _Run:
         tx.now = self.now
         return self.now
 
-    def unit(self, tx: Tx) -> dict[str, Any]:
+    def unit(self, tx: Tx) -> UnitRecord:
         """The unit record; inside a shared transaction it is kept in memory and written once at the end."""
         if self.batch is not None:
             return self.batch.units[self.uid]
         if self.shared is not None and self.unit_doc is not None:
             return self.unit_doc
-        unit = tx.get_unit(self.uid)
+        unit = tx.units.get(self.uid)
         assert unit is not None, self.uid
         if self.shared is not None:
             self.unit_doc = unit
         return unit
 
-    def save_unit(self, tx: Tx, unit: dict[str, Any], final: bool = False) -> None:
+    def save_unit(self, tx: Tx, unit: UnitRecord, final: bool = False) -> None:
         if self.batch is not None:
             if final:
                 self.batch.put_unit(tx, unit)
             else:
                 self.batch.units[self.uid] = unit
         elif self.shared is None or final:
-            tx.put_unit(unit)
+            tx.units.put(unit)
         else:
             self.unit_doc = unit
 
@@ -350,11 +347,11 @@ def run(ctx: AppContext, op_id: str, progress: Progress | None = None, owner: st
     owner = owner or operations.new_owner()
     with ctx.store.tx() as tx:
         op = operations.find(tx, op_id)
-        if op["status"] != IN_PROGRESS or not operations.claim(tx, op["id"], owner):
+        if op.status != IN_PROGRESS or not operations.claim(tx, op.id, owner):
             return operations.view(op)
-        op = tx.get_operation(op["id"]) or op
+        op = tx.operations.get(op.id) or op
     r = _Run(ctx, op, owner, progress)
-    kind = Op(op["kind"])
+    kind = Op(op.kind)
     armed = {k for k in faults.list_faults(ctx) if k.startswith(f"{kind.value}.")}
     try:
         if not armed and _small(ctx, r, kind):
@@ -383,11 +380,11 @@ SMALL_ROWS = 3000  # units below this run in one transaction
 def _small(ctx: AppContext, r: _Run, kind: Op) -> bool:
     with ctx.store.read() as tx:
         if kind != Op.PREPARE:
-            return len(tx.keys(lock_holder=r.uid)) <= SMALL_ROWS
+            return len(tx.resources.keys(lock_holder=r.uid)) <= SMALL_ROWS
         ref = r.ref
         if ref.kind != UnitKind.VNET:
             return True
-        deps = [d for d in tx.project(r.sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])
+        deps = [d for d in tx.resources.project(r.sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])
                 if (d["doc_virtual_network_name"] or "").lower() == ref.name.lower()]
         return len(deps) <= 100
 
@@ -395,14 +392,13 @@ def _small(ctx: AppContext, r: _Run, kind: Op) -> bool:
 def _steps(r: _Run, kind: Op, armed: set[str]) -> None:
     """Run the remaining steps from the saved progress (each step saves its own advance)."""
     steps = STEPS[kind]
-    if r.batch is not None:
-        current = r.op  # created a moment ago in this transaction
-    else:
+    current: OperationRecord | None = r.op  # (in a batch: created a moment ago in this transaction)
+    if r.batch is None:
         with r.reader() as tx:
-            current = tx.get_operation(r.op_id) or {}
-    if current.get("status") != IN_PROGRESS:
+            current = tx.operations.get(r.op_id)
+    if current is None or current.status != IN_PROGRESS:
         return
-    for index in range(int((current.get("progress") or {}).get("step", 0)), len(steps)):
+    for index in range(int((current.progress or {}).get("step", 0)), len(steps)):
         step = steps[index]
         if f"{kind.value}.{step}" in armed:
             faults.trip(r.ctx.store, f"{kind.value}.{step}")
@@ -412,30 +408,30 @@ def _steps(r: _Run, kind: Op, armed: set[str]) -> None:
 def _advance(tx: Tx, r: _Run, index: int, cursor: int = 0, **extra: Any) -> None:
     if r.shared is not None:
         return  # one transaction for every step: there is no partial progress to resume from
-    tx.update_operation(r.op_id, progress={"step": index + 1, "cursor": cursor, **extra})
+    tx.operations.update(r.op_id, progress={"step": index + 1, "cursor": cursor, **extra})
 
 
 def _fail(r: _Run, kind: Op, code: str, message: str, http_status: int) -> None:
     with r.ctx.store.tx() as tx:
-        unit = tx.get_unit(r.uid)
-        tx.update_operation(r.op_id, status=FAILED, http_status=http_status, error_code=code, error_message=message,
+        unit = tx.units.get(r.uid)
+        tx.operations.update(r.op_id, status=FAILED, http_status=http_status, error_code=code, error_message=message,
                             lease_owner=None)
         if unit is not None and kind == Op.PREPARE:
-            locked = bool(tx.keys(lock_holder=r.uid))
-            unit["state"] = S.PREPARE_FAILED.value if locked else unit["doc"].get("state_before")
-            tx.put_unit(unit)
+            locked = bool(tx.resources.keys(lock_holder=r.uid))
+            unit.state = S.PREPARE_FAILED.value if locked else unit.doc.get("state_before")
+            tx.units.put(unit)
         # commit and abort failures leave the unit Committing / Aborting: only a retry moves it on
 
 
 def _succeed(tx: Tx, r: _Run, state: str | None) -> None:
     unit = r.unit(tx)
-    unit["state"] = state
-    final = {"status": SUCCEEDED, "http_status": 200, "lease_owner": None,
-             "progress": {"step": len(STEPS[Op(r.op["kind"])]), "cursor": 0}}
+    unit.state = state
+    final: dict[str, Any] = {"status": SUCCEEDED, "http_status": 200, "lease_owner": None,
+                             "progress": {"step": len(STEPS[Op(r.op.kind)]), "cursor": 0}}
     if r.batch is not None:  # its record isn't written yet (see _start_in)
-        tx.insert_operation({k: v for k, v in {**r.op, **final}.items() if k not in ("created_at", "updated_at")})
+        tx.operations.insert(replace(r.op, **final))
     else:
-        tx.update_operation(r.op_id, **final)
+        tx.operations.update(r.op_id, **final)
     r.save_unit(tx, unit, final=True)
 
 
@@ -476,17 +472,17 @@ def _prepare_lock(r: _Run, index: int) -> None:
         rows = [*lu.members, *lu.kept]
         # Inside one transaction for every step nobody can see "Preparing": go straight to what finish would set.
         state = S.PREPARED.value if r.shared is not None else S.PREPARING.value
-        locked = tx.set_columns([m.key for m in rows], rows=rows, lock_holder=r.uid, migration_state=state)
+        locked = tx.resources.set_columns([m.key for m in rows], rows=rows, lock_holder=r.uid, migration_state=state)
         if r.shared is not None and locked == len(rows):  # the VMs as they now are, for the data-plane step
             r.locked_vms = {m.key: replace(m, version=m.version + 1, lock_holder=r.uid, migration_state=state)
                             for m in lu.members if m.type == ids.T_VM}
         unit = r.unit(tx)
-        doc = dict(unit["doc"])
+        doc = dict(unit.doc)
         doc["kept"] = [k.key for k in lu.kept]
         if _non_vnet_deployment(lu) and "power_before" not in doc:  # a retried prepare keeps the original states
             doc["power_before"] = {m.key: [m.doc.get("instance_status"), m.doc.get("power_state")]
                                    for m in lu.members if m.type == ids.T_VM}
-        unit["doc"] = doc
+        unit.doc = doc
         r.save_unit(tx, unit)
         _advance(tx, r, index)
 
@@ -501,7 +497,7 @@ def _translated_rows(tx: Tx, r: _Run, now: datetime) -> list[Row]:
     if vnet is not None:
         for sn in vnet.properties.get("subnets", []):
             existing_subnets[str(sn.get("id", "")).lower()] = str(sn.get("properties", {}).get("addressPrefix"))
-        for nic in tx.query(r.sub, types=["Microsoft.Network/networkInterfaces"]):
+        for nic in tx.resources.query(r.sub, types=["Microsoft.Network/networkInterfaces"]):
             if nic.lock_holder == r.uid:
                 continue
             for cfg in nic.doc.get("properties", {}).get("ipConfigurations", []):
@@ -518,8 +514,8 @@ def _prepare_create(r: _Run, index: int) -> None:
     running when the process died harmless to repeat."""
     with r.reader() as tx:
         rows = _translated_rows(tx, r, r.now or clock.now(tx))
-        op = r.op if r.batch is not None else tx.get_operation(r.op_id) or {}
-        cursor = int((op.get("progress") or {}).get("cursor", 0))
+        op = r.op if r.batch is not None else tx.operations.get(r.op_id)
+        cursor = int(((op.progress if op else None) or {}).get("cursor", 0))
     total = len(rows)
     while cursor < total:
         batch = rows[cursor:cursor + BATCH]
@@ -527,13 +523,13 @@ def _prepare_create(r: _Run, index: int) -> None:
             r.begin(tx)
             # A first attempt has nothing to replace: skip the upsert's look-up.
             first = r.batch is not None and not r.retry
-            if cursor == 0 and (first or not tx.keys(lock_holder=r.uid, model=ids.ARM)):
-                tx.insert(batch)
+            if cursor == 0 and (first or not tx.resources.keys(lock_holder=r.uid, model=ids.ARM)):
+                tx.resources.insert(batch)
             else:
-                tx.upsert(batch)
+                tx.resources.upsert(batch)
             cursor += len(batch)
             if r.shared is None:  # (one transaction for every step has no partial progress to save)
-                tx.update_operation(r.op_id, progress={"step": index, "cursor": cursor})
+                tx.operations.update(r.op_id, progress={"step": index, "cursor": cursor})
         r.report("create", cursor, total)
     with r.tx() as tx:
         r.begin(tx)
@@ -544,11 +540,11 @@ def _prepare_dataplane(r: _Run, index: int) -> None:
     """VMs outside a VNet are stopped and deallocated, and restarted on the ARM side (spec §1.1 unit A)."""
     with r.tx() as tx:
         now = r.begin(tx)
-        before = r.unit(tx)["doc"].get("power_before") or {}
+        before = r.unit(tx).doc.get("power_before") or {}
         if r.locked_vms is not None and before.keys() <= r.locked_vms.keys():
             rows = {k: r.locked_vms[k] for k in before}  # locked a moment ago in this transaction: no need to read
         else:
-            rows = tx.get_many(before)
+            rows = tx.resources.get_many(before)
         changed, events = [], []
         real = datetime.now(UTC)
         for key, row in rows.items():
@@ -563,7 +559,7 @@ def _prepare_dataplane(r: _Run, index: int) -> None:
                                      "prepare: started in ARM"))
         vm_power.change(tx, r.sub, [(row, c.InstanceStatus.STOPPED_DEALLOCATED, c.PowerState.STOPPED)
                                     for row in changed])
-        tx.add_timeline(events)
+        tx.timeline.add(events)
         _advance(tx, r, index)
 
 
@@ -576,7 +572,8 @@ def _prepare_finish(r: _Run, index: int) -> None:
     with r.tx() as tx:
         r.begin(tx)
         if r.shared is None:  # (in a shared transaction, lock already set Prepared)
-            tx.set_columns(tx.keys(lock_holder=r.uid, model=ids.CLASSIC), migration_state=S.PREPARED.value)
+            tx.resources.set_columns(tx.resources.keys(lock_holder=r.uid, model=ids.CLASSIC),
+                                     migration_state=S.PREPARED.value)
         _succeed(tx, r, S.PREPARED.value)
 
 
@@ -589,13 +586,13 @@ def _commit_remove_classic(r: _Run, index: int) -> None:
     while True:
         with r.tx() as tx:
             r.begin(tx)
-            cloned = set(r.unit(tx)["doc"].get("kept", []))  # NSGs/route tables cloned, not moved
-            keys = tx.keys(lock_holder=r.uid, model=ids.CLASSIC)
+            cloned = set(r.unit(tx).doc.get("kept", []))  # NSGs/route tables cloned, not moved
+            keys = tx.resources.keys(lock_holder=r.uid, model=ids.CLASSIC)
             kept = [k for k in keys[:BATCH] if k in cloned]
             gone = [k for k in keys[:BATCH] if k not in cloned]
             rows = kept + gone
-            tx.set_columns(kept, lock_holder=None, migration_state=None)
-            tx.delete(locks.attached_disks(tx, gone) + gone)
+            tx.resources.set_columns(kept, lock_holder=None, migration_state=None)
+            tx.resources.delete(locks.attached_disks(tx, gone) + gone)
             done = len(keys) <= BATCH
             if done:
                 _advance(tx, r, index)
@@ -608,8 +605,8 @@ def _unlock_arm(r: _Run, index: int) -> None:
     while True:
         with r.tx() as tx:
             r.begin(tx)
-            keys = tx.keys(lock_holder=r.uid, model=ids.ARM)
-            tx.set_columns(keys[:BATCH], lock_holder=None, migration_state=None)
+            keys = tx.resources.keys(lock_holder=r.uid, model=ids.ARM)
+            tx.resources.set_columns(keys[:BATCH], lock_holder=None, migration_state=None)
             done = len(keys) <= BATCH
             if done:
                 _advance(tx, r, index)
@@ -630,8 +627,8 @@ def _abort_remove_arm(r: _Run, index: int) -> None:
     while True:
         with r.tx() as tx:
             r.begin(tx)
-            keys = tx.keys(lock_holder=r.uid, model=ids.ARM)
-            tx.delete(keys[:BATCH])
+            keys = tx.resources.keys(lock_holder=r.uid, model=ids.ARM)
+            tx.resources.delete(keys[:BATCH])
             done = len(keys) <= BATCH
             if done:
                 _advance(tx, r, index)
@@ -644,8 +641,8 @@ def _abort_restore(r: _Run, index: int) -> None:
     """Give VMs that prepare deallocated their power state back (their ARM twin stops, classic restarts)."""
     with r.tx() as tx:
         now = r.begin(tx)
-        before = r.unit(tx)["doc"].get("power_before") or {}
-        rows = tx.get_many(before)
+        before = r.unit(tx).doc.get("power_before") or {}
+        rows = tx.resources.get_many(before)
         changed, events = [], []
         for key, row in rows.items():
             status, power = before[key]
@@ -658,7 +655,7 @@ def _abort_restore(r: _Run, index: int) -> None:
                 events.append(_event(r, key, "up", now + dataplane.restart_window(), datetime.now(UTC),
                                      "abort: restarted (classic)"))
         vm_power.change(tx, r.sub, changed)
-        tx.add_timeline(events)
+        tx.timeline.add(events)
         _advance(tx, r, index)
 
 
@@ -668,8 +665,8 @@ def _abort_finish(r: _Run, index: int) -> None:
     while True:
         with r.tx() as tx:
             r.begin(tx)
-            keys = tx.keys(lock_holder=r.uid, model=ids.CLASSIC)
-            tx.set_columns(keys[:BATCH], lock_holder=None, migration_state=None)
+            keys = tx.resources.keys(lock_holder=r.uid, model=ids.CLASSIC)
+            tx.resources.set_columns(keys[:BATCH], lock_holder=None, migration_state=None)
             if len(keys) <= BATCH:
                 _succeed(tx, r, S.ABORTED.value)
                 return
@@ -718,16 +715,15 @@ def validate_many(ctx: AppContext, refs: list[UnitRef], workers: int | None = No
         for ref in refs:
             check_destination(ref)
         now = clock.now(tx)
-        units = {u["id"]: u for u in tx.list_units(sub_id)}
-        locked = [(units.get(unit_id(sub_id, ref)) or {}).get("state") in LOCKED_STATES for ref in refs]
+        units = {u.id: u for u in tx.units.all(sub_id)}
+        locked = [getattr(units.get(unit_id(sub_id, ref)), "state", None) in LOCKED_STATES for ref in refs]
         free = [ref for ref, is_locked in zip(refs, locked, strict=True) if not is_locked]
         op_ids = [operations.new_id() for _ in refs]
-        records = [{"id": op_id, "subscription_id": sub_id, "kind": Op.VALIDATE.value, "unit_key": unit_id(sub_id, ref),
-                    "status": SUCCEEDED, "http_status": 200, "request": _request(ref)}
-                   for op_id, ref in zip(op_ids, refs, strict=True)]
+        records = [OperationRecord(op_id, sub_id, Op.VALIDATE.value, unit_id(sub_id, ref), SUCCEEDED, http_status=200,
+                                   request=_request(ref)) for op_id, ref in zip(op_ids, refs, strict=True)]
         with ctx.classic_index(tx, sub_id) as src:  # (the records go in meanwhile: they don't depend on results)
             found = iter(_validate_units(tx, sub_id, now, src, free, workers,
-                                         meanwhile=lambda: tx.insert_operations(records)))
+                                         meanwhile=lambda: tx.operations.insert_many(records)))
         out: list[ValidationResult] = []
         for op_id, ref, is_locked in zip(op_ids, refs, locked, strict=True):
             messages = [_lock_message(ref)] if is_locked else next(found)
@@ -833,7 +829,7 @@ class _Many:
         with self.ctx.classic_index(tx, sub_id) as src:  # (commit and abort read only what units locked)
             touched = self._units(tx, sub_id, pending, src)
             tx.flush()
-            src.written(touched, tx.last_event_seq())  # the next batch needn't read its own writes back
+            src.written(touched, tx.events.last_seq())  # the next batch needn't read its own writes back
 
     def _units(self, tx: Tx, sub_id: str, pending: list[UnitRef], src: IndexSource | None) -> set[str]:
         """Run the units; returns the keys of the classic rows they wrote."""
@@ -846,7 +842,7 @@ class _Many:
             uid = unit_id(sub_id, pending[0])
             if uid not in ahead:  # the records of the next units, a window at a time
                 window = {unit_id(sub_id, ref) for ref in pending[:_WINDOW]} - ahead
-                found = tx.get_units(window, for_update=True)
+                found = tx.units.get_many(window, for_update=True)
                 batch.units.update(found)
                 batch.stored.update(found)
                 ahead |= window
@@ -880,8 +876,8 @@ class _Many:
 def _failed_view(tx: Tx, sub_id: str, op: Op, ref: UnitRef, exc: ServiceError) -> OperationView:
     """A unit of a batch that failed: its own (rolled back) work leaves a Failed operation, as `run` would."""
     uid = unit_id(sub_id, ref)
-    rec = {"id": operations.new_id(), "subscription_id": sub_id, "kind": op.value, "unit_key": uid,
-           "status": FAILED, "http_status": exc.http_status, "error_code": exc.code, "error_message": exc.message,
-           "request": _request(ref), "progress": {"step": 0, "cursor": 0}}
-    tx.insert_operation(rec)
-    return operations.view({**rec, "created_at": tx.now, "updated_at": tx.now, "attempts": 0})
+    rec = OperationRecord(operations.new_id(), sub_id, op.value, uid, FAILED, http_status=exc.http_status,
+                          error_code=exc.code, error_message=exc.message, request=_request(ref),
+                          progress={"step": 0, "cursor": 0}, created_at=tx.now, updated_at=tx.now)
+    tx.operations.insert(rec)
+    return operations.view(rec)

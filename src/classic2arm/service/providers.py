@@ -31,15 +31,15 @@ def _view(sub: c.Subscription, namespace: str) -> dict[str, Any]:
 def show(ctx: AppContext, namespace: str) -> dict[str, Any]:
     ns = _canonical(namespace)
     with ctx.store.read() as tx:
-        doc = tx.get_subscription(ctx.subscription_id(tx))
+        doc = tx.subscriptions.get(ctx.subscription_id(tx))
     return _view(c.Subscription.model_validate(doc), ns)
 
 
 def register(ctx: AppContext, namespace: str, registered: bool) -> dict[str, Any]:
     ns = _canonical(namespace)
     with ctx.store.tx() as tx:
-        sub = c.Subscription.model_validate(tx.get_subscription(ctx.subscription_id(tx)))
+        sub = c.Subscription.model_validate(tx.subscriptions.get(ctx.subscription_id(tx)))
         if ns == MIGRATION_PROVIDER:
             sub.registered_for_migration = registered
-            tx.put_subscription(sub.model_dump(mode="json"))
+            tx.subscriptions.put(sub.model_dump(mode="json"))
     return _view(sub, ns)

@@ -20,9 +20,9 @@ def find_row(tx: Tx, sub: str, ref: str) -> Row | None:
     ref = ref.strip()
     if not ref.startswith("/"):
         return None
-    row = tx.get(ref) or tx.get_by_arm_id(ref)
+    row = tx.resources.get(ref) or tx.resources.get_by_arm_id(ref)
     if row is None and not ref.lower().startswith(("/subscriptions/", f"/{sub.lower()}/")):
-        row = tx.get(f"/{sub}{ref}")
+        row = tx.resources.get(f"/{sub}{ref}")
     return row
 
 
@@ -33,7 +33,7 @@ def arm_view(tx: Tx, row: Row) -> ArmResource:
     obj = codec.classic_object(row)
     location = display_name(row.location) if row.location else None
     if isinstance(obj, c.Role) and obj.is_vm:
-        dep_row = tx.get(row.parent_key or "")
+        dep_row = tx.resources.get(row.parent_key or "")
         dep = c.Deployment.model_validate(dep_row.doc) if dep_row else None
         return vm_view(row.subscription_id, obj, dep, location, row.resource_group or obj.service_name,
                        row.migration_state)
@@ -66,7 +66,7 @@ def arm_list(ctx: AppContext, resource_group: str | None = None, type_filter: st
              include_classic: bool = True) -> list[dict[str, Any]]:
     with ctx.store.read() as tx:
         sub = ctx.subscription_id(tx)
-        rows = tx.query(sub, model=None if include_classic else ids.ARM,
+        rows = tx.resources.query(sub, model=None if include_classic else ids.ARM,
                         types=[type_filter] if type_filter else None)
         out = []
         for row in rows:
@@ -82,7 +82,7 @@ def arm_list(ctx: AppContext, resource_group: str | None = None, type_filter: st
 def arm_show(ctx: AppContext, arm_id: str) -> dict[str, Any]:
     with ctx.store.read() as tx:
         sub = ctx.subscription_id(tx)
-        row = tx.get(arm_id) or tx.get_by_arm_id(arm_id)
+        row = tx.resources.get(arm_id) or tx.resources.get_by_arm_id(arm_id)
         if row is None or (row.model == ids.CLASSIC and row.arm_id is None):
             raise NotFound(f"The Resource '{arm_id}' was not found in subscription {sub}.")
         return arm_json(tx, row)

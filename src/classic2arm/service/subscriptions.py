@@ -10,7 +10,7 @@ from .errors import NotFound, ServiceError
 
 def load(tx: Tx, sub_id: str) -> c.Subscription:
     """The stored subscription, or SubscriptionNotFound."""
-    doc = tx.get_subscription(sub_id)
+    doc = tx.subscriptions.get(sub_id)
     if doc is None:
         raise NotFound(f"subscription '{sub_id}' is not in the store", code="SubscriptionNotFound")
     return c.Subscription.model_validate(doc)

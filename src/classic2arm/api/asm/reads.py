@@ -29,15 +29,16 @@ def _query(req: AsmRequest, name: str) -> str | None:
 
 def get_subscription(req: AsmRequest) -> Response:
     with req.ctx.store.read() as tx:
-        doc = tx.get_subscription(req.sub) or {"id": req.sub}
+        doc = tx.subscriptions.get(req.sub) or {"id": req.sub}
         sub = c.Subscription.model_validate(doc)
-        vms = tx.query(req.sub, types=[ids.T_VM])
+        vms = tx.resources.query(req.sub, types=[ids.T_VM])
         cores = sum(sizes.cores_of(r.doc.get("size")) for r in vms if r.status != "StoppedDeallocated")
         facts = out_subscription.SubscriptionFacts(
             id=sub.id, name=sub.name, created=sub.created,
             admin=(sub.co_administrators or ["admin@classic2arm.local"])[0], cores=cores,
-            hosted_services=tx.count(req.sub, types=[ids.T_HOSTED_SERVICE]),
-            storage_accounts=tx.count(req.sub, types=[ids.T_STORAGE]), vnets=tx.count(req.sub, types=[ids.T_VNET]),
+            hosted_services=tx.resources.count(req.sub, types=[ids.T_HOSTED_SERVICE]),
+            storage_accounts=tx.resources.count(req.sub, types=[ids.T_STORAGE]),
+            vnets=tx.resources.count(req.sub, types=[ids.T_VNET]),
             max_cores=max(20, 2 * cores))
     return xml(out_subscription.subscription(facts))
 
@@ -66,7 +67,7 @@ def resource_extensions(req: AsmRequest) -> Response:
 def operation_status(req: AsmRequest) -> Response:
     with req.ctx.store.read() as tx:
         op = operations.find(tx, req.param("op_id"))
-    if str(op["subscription_id"]).lower() != req.sub.lower():
+    if op.subscription_id.lower() != req.sub.lower():
         raise NotFound(f"The operation '{req.param('op_id')[:64]}' was not found.")
     # Admin pacing may hold a finished operation at InProgress for a few polls or seconds (tests, demos).
     return xml(xml_out.operation(pacing.observed_view(req.ctx, operations.view(op))))
@@ -74,7 +75,7 @@ def operation_status(req: AsmRequest) -> Response:
 
 def list_operations(req: AsmRequest) -> Response:
     with req.ctx.store.read() as tx:
-        ops = [operations.view(op) for op in tx.list_operations(req.sub)]
+        ops = [operations.view(op) for op in tx.operations.all(req.sub)]
     return xml(out_subscription.subscription_operations(req.sub, ops))
 
 
@@ -243,7 +244,7 @@ def storage_keys(req: AsmRequest) -> Response:
 def storage_name_available(req: AsmRequest) -> Response:
     name = req.param("name")
     with req.ctx.store.read() as tx:
-        taken = bool(tx.query(types=[ids.T_STORAGE], name=name))
+        taken = bool(tx.resources.query(types=[ids.T_STORAGE], name=name))
     valid = 3 <= len(name) <= 24 and name.isascii() and name.isalnum() and name.lower() == name
     reason = None if valid and not taken else (
         "The storage account name is already taken." if taken else
