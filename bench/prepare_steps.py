@@ -20,7 +20,7 @@ from typing import Any
 from bench_migration import _units
 from classic2arm.domain import generator
 from classic2arm.domain.state_machine import Op
-from classic2arm.service import clock, estate, migration, sources, world_clock
+from classic2arm.service import clock, estate, migration, sources, steps, world_clock
 from classic2arm.service import context as context_mod
 from classic2arm.service.context import AppContext
 from classic2arm.store import repository
@@ -40,11 +40,11 @@ def _timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _instrument() -> None:
-    for (op, step), fn in list(migration._STEP_FUNCS.items()):
+    for (op, step), fn in list(steps.PLAN.funcs.items()):
         if op == Op.PREPARE:
-            migration._STEP_FUNCS[(op, step)] = _timed(f"step {step}", fn)
+            steps.PLAN.funcs[(op, step)] = _timed(f"step {step}", fn)
     for name in ("translate", "load_unit"):
-        setattr(migration, name, _timed(name, getattr(migration, name)))
+        setattr(steps, name, _timed(name, getattr(steps, name)))
     migration.rules.validate = _timed("rules", migration.rules.validate)  # type: ignore[assignment]
     migration.codec.arm_row = _timed("rows from resources", migration.codec.arm_row)  # type: ignore[assignment]
     context_mod.IndexSource = _timed("index (read)", sources.IndexSource)  # type: ignore[misc]

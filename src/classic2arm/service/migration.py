@@ -1,45 +1,37 @@
 """The migration service: validate, prepare, commit, abort for every unit (spec §1–§4).
 
 Prepare, commit and abort are durable operations: a record is written when the call is accepted, and the
-work runs as idempotent steps, each in its own transaction together with the operation's progress. A
-process killed at any point leaves a record another run (or process) claims and finishes.
+work runs as idempotent steps (`steps.py`) through the one runner (`runner.py`), which commits them per step,
+all in one transaction, or many units per batch (`execute_many`). A process killed at any point leaves a record
+another run (or process) claims and finishes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .. import forked
 from ..domain import catalogue as msg
 from ..domain import classic as c
-from ..domain import dataplane, rules
 from ..domain import identity as ids
+from ..domain import rules
 from ..domain.classic import MigrationState as S
 from ..domain.state_machine import LOCKED_STATES, Decision, Op, decide
-from ..domain.translate import translate
 from ..domain.units import Category, Message, Phase, UnitKind, UnitRef
 from ..gcpause import gc_paused
-from ..store import OperationRecord, Row, Tx, UnitRecord
-from . import addressing, clock, codec, faults, locks, operations
-from . import power as vm_power
+from ..store import OperationRecord, Tx, UnitRecord
+from . import clock, faults, operations, runner, steps
 from .context import AppContext
 from .errors import NotFound, ServiceError
 from .operations import FAILED, IN_PROGRESS, SUCCEEDED, OperationView
-from .snapshot import LoadedUnit, load_unit, unit_id
+from .runner import Progress
+from .snapshot import load_unit, unit_id
 from .sources import NO_DATABASE, IndexSource, NeedsDatabase, Source
 
-BATCH = 2000
-Progress = Callable[[str, int, int], None]
-
-STEPS: dict[str, tuple[str, ...]] = {
-    Op.PREPARE: ("validate", "lock", "create", "dataplane", "finish"),
-    Op.COMMIT: ("remove_classic", "unlock_arm", "finish"),
-    Op.ABORT: ("remove_arm", "restore", "finish"),
-}
+STEPS = steps.NAMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +50,6 @@ class ValidationResult:
 
 
 # --------------------------------------------------------------------------- request-level checks
-
-
-def _not_found(ref: UnitRef) -> ServiceError:
-    if ref.kind == UnitKind.DEPLOYMENT:
-        code, text = msg.R02_DEPLOYMENT_NOT_FOUND.render(dep=ref.name)
-        return ServiceError(code, text, 404)
-    texts = {UnitKind.VNET: msg.R02_VNET_NOT_FOUND, UnitKind.STORAGE: msg.R02_STORAGE_NOT_FOUND,
-             UnitKind.RESERVED_IP: msg.R02_RESERVED_IP_NOT_FOUND, UnitKind.NSG: msg.R02_NSG_NOT_FOUND,
-             UnitKind.ROUTE_TABLE: msg.R02_ROUTE_TABLE_NOT_FOUND}
-    code, text = texts[ref.kind].render(name=ref.name)
-    return ServiceError(code, text, 400 if code == "BadRequest" else 404)
 
 
 def check_registered(sub: c.Subscription) -> None:
@@ -202,7 +183,7 @@ def _start_in(tx: Tx, sub_id: str, op: Op, ref: UnitRef, batch: _Batch | None = 
         if root is not None:
             state, attempted = None, False  # a new classic resource of the same name: a fresh unit
     if root is None and state != S.COMMITTING.value:  # a failed commit may already have removed classic
-        raise _not_found(ref)
+        raise steps.not_found(ref)
     verdict = decide(op, state, ref, active=active, commit_attempted=attempted)
     if verdict.decision == Decision.REFUSE:
         raise ServiceError(verdict.code, verdict.message, 400)
@@ -248,439 +229,72 @@ def _record(tx: Tx, sub_id: str, uid: str, op: Op, ref: UnitRef, status: str,
 # --------------------------------------------------------------------------- running operations
 
 
-class _Lost(Exception):
-    """Another process took over the operation's lease."""
-
-
-@dataclass
-class _Run:
-    ctx: AppContext
-    op: OperationRecord
-    owner: str
-    progress: Progress | None
-    shared: Tx | None = None  # set while a small unit runs all its steps in one transaction
-    loaded: LoadedUnit | None = None  # the unit as loaded inside the shared transaction
-    claimed_in: Tx | None = None  # the transaction the lease was last renewed in
-    now: datetime | None = None
-    unit_doc: UnitRecord | None = None  # the unit record while a shared transaction runs
-    source: Source | None = None  # a preloaded index when many units run in one batch
-    batch: _Batch | None = None  # set when the operation was started by `execute_many` in this transaction
-    retry: bool = False  # a prepare retried after a failed one (which may have left ARM rows)
-    locked_vms: dict[str, Row] | None = None  # the unit's VMs as the lock step left them (same transaction)
-
-    @property
-    def op_id(self) -> str:
-        return self.op.id
-
-    @property
-    def sub(self) -> str:
-        return self.op.subscription_id
-
-    @property
-    def uid(self) -> str:
-        return self.op.unit_key
-
-    @property
-    def ref(self) -> UnitRef:
-        return _ref_from(self.op.request or {})
-
-    @contextmanager
-    def tx(self) -> Iterator[Tx]:
-        if self.shared is not None:
-            yield self.shared
-        else:
-            with self.ctx.store.tx() as tx:
-                yield tx
-
-    @contextmanager
-    def reader(self) -> Iterator[Tx]:
-        if self.shared is not None:
-            yield self.shared
-        else:
-            with self.ctx.store.read() as tx:
-                yield tx
-
-    def begin(self, tx: Tx) -> datetime:
-        """Renew the lease inside the step's transaction: a step never runs for a process that lost it.
-        (Once per transaction: inside one transaction the lease can't be lost.)"""
-        if self.claimed_in is not tx:
-            if not operations.claim(tx, self.op_id, self.owner):
-                raise _Lost(self.op_id)
-            self.claimed_in = tx
-            self.now = clock.now(tx)  # the world clock, read once per transaction
-        tx.operation_id = self.op_id
-        assert self.now is not None
-        tx.now = self.now
-        return self.now
-
-    def unit(self, tx: Tx) -> UnitRecord:
-        """The unit record; inside a shared transaction it is kept in memory and written once at the end."""
-        if self.batch is not None:
-            return self.batch.units[self.uid]
-        if self.shared is not None and self.unit_doc is not None:
-            return self.unit_doc
-        unit = tx.units.get(self.uid)
-        assert unit is not None, self.uid
-        if self.shared is not None:
-            self.unit_doc = unit
-        return unit
-
-    def save_unit(self, tx: Tx, unit: UnitRecord, final: bool = False) -> None:
-        if self.batch is not None:
-            if final:
-                self.batch.put_unit(tx, unit)
-            else:
-                self.batch.units[self.uid] = unit
-        elif self.shared is None or final:
-            tx.units.put(unit)
-        else:
-            self.unit_doc = unit
-
-    def report(self, step: str, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress(step, done, total)
-
-
 def run(ctx: AppContext, op_id: str, progress: Progress | None = None, owner: str | None = None) -> OperationView:
     """Run (or resume) an operation to its end. Returns its final view; if another live process holds it,
     returns the current view without doing anything."""
     owner = owner or operations.new_owner()
-    with ctx.store.tx() as tx:
-        op = operations.find(tx, op_id)
-        if op.status != IN_PROGRESS or not operations.claim(tx, op.id, owner):
-            return operations.view(op)
-        op = tx.operations.get(op.id) or op
-    r = _Run(ctx, op, owner, progress)
-    kind = Op(op.kind)
-    armed = {k for k in faults.list_faults(ctx) if k.startswith(f"{kind.value}.")}
+    op: OperationRecord | None = None
+    unit: UnitRecord | None = None
+    armed: set[str] = set()
     try:
-        if not armed and _small(ctx, r, kind):
-            # One transaction for the whole operation: atomic, so a crash leaves nothing to resume mid-way,
-            # and a unit of a few VMs doesn't pay for a dozen commits.
-            with ctx.store.tx() as tx:
-                r.shared = tx
-                try:
-                    _steps(r, kind, armed)
-                finally:
-                    r.shared, r.loaded = None, None
-        else:
-            _steps(r, kind, armed)
-    except _Lost:
+        with ctx.store.tx() as tx:
+            op = operations.find(tx, op_id)  # (the one read of the operation row: the runner keeps its progress)
+            if op.status != IN_PROGRESS or not operations.claim(tx, op.id, owner, op):
+                return operations.view(op)
+            op.lease_owner = owner
+            unit = tx.units.get(op.unit_key)
+            assert unit is not None, op.unit_key
+            kind = Op(op.kind)
+            armed = {k for k in faults.list_faults(ctx) if k.startswith(f"{kind.value}.")}
+            if not armed and _small(tx, op, kind):
+                # One transaction for the whole operation, the one that claimed it: atomic, so a crash leaves
+                # nothing to resume mid-way, and a unit of a few VMs doesn't pay for a dozen commits.
+                now = tx.now = clock.now(tx)
+                tx.operation_id = op.id
+                runner.run_steps(_context(ctx, op, unit, runner.OneTransaction(tx, now), progress), steps.PLAN)
+                op = None  # done
+        if op is not None:
+            runner.run_steps(_context(ctx, op, unit, runner.StepByStep(ctx, owner), progress), steps.PLAN, armed)
+    except runner.Lost:
         pass
     except faults.TransientFault as exc:
-        _fail(r, kind, exc.code, exc.message, 500)
+        _fail(ctx, op_id, exc.code, exc.message, 500)
     except ServiceError as exc:
-        _fail(r, kind, exc.code, exc.message, exc.http_status)
+        _fail(ctx, op_id, exc.code, exc.message, exc.http_status)
     return operations.get(ctx, op_id)
+
+
+def _context(ctx: AppContext, op: OperationRecord, unit: UnitRecord | None, uow: runner.UnitOfWork,
+             progress: Progress | None) -> runner.StepContext:
+    assert unit is not None
+    return runner.StepContext(ctx, op, unit, uow, _ref_from(op.request or {}), progress)
 
 
 SMALL_ROWS = 3000  # units below this run in one transaction
 
 
-def _small(ctx: AppContext, r: _Run, kind: Op) -> bool:
-    with ctx.store.read() as tx:
-        if kind != Op.PREPARE:
-            return len(tx.resources.keys(lock_holder=r.uid)) <= SMALL_ROWS
-        ref = r.ref
-        if ref.kind != UnitKind.VNET:
-            return True
-        deps = [d for d in tx.resources.project(r.sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])
-                if (d["doc_virtual_network_name"] or "").lower() == ref.name.lower()]
-        return len(deps) <= 100
+def _small(tx: Tx, op: OperationRecord, kind: Op) -> bool:
+    if kind != Op.PREPARE:
+        return len(tx.resources.keys(lock_holder=op.unit_key)) <= SMALL_ROWS
+    ref = _ref_from(op.request or {})
+    if ref.kind != UnitKind.VNET:
+        return True
+    deps = [d for d in tx.resources.project(op.subscription_id, [ids.T_DEPLOYMENT], ["virtual_network_name"])
+            if (d["doc_virtual_network_name"] or "").lower() == ref.name.lower()]
+    return len(deps) <= 100
 
 
-def _steps(r: _Run, kind: Op, armed: set[str]) -> None:
-    """Run the remaining steps from the saved progress (each step saves its own advance)."""
-    steps = STEPS[kind]
-    current: OperationRecord | None = r.op  # (in a batch: created a moment ago in this transaction)
-    if r.batch is None:
-        with r.reader() as tx:
-            current = tx.operations.get(r.op_id)
-    if current is None or current.status != IN_PROGRESS:
-        return
-    for index in range(int((current.progress or {}).get("step", 0)), len(steps)):
-        step = steps[index]
-        if f"{kind.value}.{step}" in armed:
-            faults.trip(r.ctx.store, f"{kind.value}.{step}")
-        _STEP_FUNCS[(kind, step)](r, index)
-
-
-def _advance(tx: Tx, r: _Run, index: int, cursor: int = 0, **extra: Any) -> None:
-    if r.shared is not None:
-        return  # one transaction for every step: there is no partial progress to resume from
-    tx.operations.update(r.op_id, progress={"step": index + 1, "cursor": cursor, **extra})
-
-
-def _fail(r: _Run, kind: Op, code: str, message: str, http_status: int) -> None:
-    with r.ctx.store.tx() as tx:
-        unit = tx.units.get(r.uid)
-        tx.operations.update(r.op_id, status=FAILED, http_status=http_status, error_code=code, error_message=message,
-                            lease_owner=None)
-        if unit is not None and kind == Op.PREPARE:
-            locked = bool(tx.resources.keys(lock_holder=r.uid))
+def _fail(ctx: AppContext, op_id: str, code: str, message: str, http_status: int) -> None:
+    with ctx.store.tx() as tx:
+        op = operations.find(tx, op_id)
+        unit = tx.units.get(op.unit_key)
+        tx.operations.update(op.id, status=FAILED, http_status=http_status, error_code=code, error_message=message,
+                             lease_owner=None)
+        if unit is not None and op.kind == Op.PREPARE.value:
+            locked = bool(tx.resources.keys(lock_holder=op.unit_key))
             unit.state = S.PREPARE_FAILED.value if locked else unit.doc.get("state_before")
             tx.units.put(unit)
         # commit and abort failures leave the unit Committing / Aborting: only a retry moves it on
-
-
-def _succeed(tx: Tx, r: _Run, state: str | None) -> None:
-    unit = r.unit(tx)
-    unit.state = state
-    final: dict[str, Any] = {"status": SUCCEEDED, "http_status": 200, "lease_owner": None,
-                             "progress": {"step": len(STEPS[Op(r.op.kind)]), "cursor": 0}}
-    if r.batch is not None:  # its record isn't written yet (see _start_in)
-        tx.operations.insert(replace(r.op, **final))
-    else:
-        tx.operations.update(r.op_id, **final)
-    r.save_unit(tx, unit, final=True)
-
-
-def _load(tx: Tx, r: _Run, now: datetime) -> LoadedUnit:
-    if r.loaded is not None:
-        return r.loaded
-    lu = load_unit(tx, r.sub, r.ref, now, r.source)
-    if lu.root is None:
-        raise _not_found(r.ref)
-    if r.shared is not None:  # nothing else can change the unit inside this transaction
-        r.loaded = lu
-    return lu
-
-
-# ---- prepare
-
-
-def _prepare_validate(r: _Run, index: int) -> None:
-    with r.tx() as tx:
-        now = r.begin(tx)
-        lu = _load(tx, r, now)
-        messages = rules.validate(lu.snapshot, Phase.PREPARE)
-        errors = [m for m in messages if m.category == Category.ERROR]
-        if errors:
-            raise ServiceError("BadRequest", " ".join(m.message for m in errors), 400)
-        _advance(tx, r, index)
-
-
-def _non_vnet_deployment(lu: LoadedUnit) -> bool:
-    return lu.snapshot.ref.kind == UnitKind.DEPLOYMENT and all(
-        not cs.deployment.virtual_network_name for cs in lu.snapshot.services)
-
-
-def _prepare_lock(r: _Run, index: int) -> None:
-    with r.tx() as tx:
-        now = r.begin(tx)
-        lu = _load(tx, r, now)
-        rows = [*lu.members, *lu.kept]
-        # Inside one transaction for every step nobody can see "Preparing": go straight to what finish would set.
-        state = S.PREPARED.value if r.shared is not None else S.PREPARING.value
-        locked = tx.resources.set_columns([m.key for m in rows], rows=rows, lock_holder=r.uid, migration_state=state)
-        if r.shared is not None and locked == len(rows):  # the VMs as they now are, for the data-plane step
-            r.locked_vms = {m.key: replace(m, version=m.version + 1, lock_holder=r.uid, migration_state=state)
-                            for m in lu.members if m.type == ids.T_VM}
-        unit = r.unit(tx)
-        doc = dict(unit.doc)
-        doc["kept"] = [k.key for k in lu.kept]
-        if _non_vnet_deployment(lu) and "power_before" not in doc:  # a retried prepare keeps the original states
-            doc["power_before"] = {m.key: [m.doc.get("instance_status"), m.doc.get("power_state")]
-                                   for m in lu.members if m.type == ids.T_VM}
-        unit.doc = doc
-        r.save_unit(tx, unit)
-        _advance(tx, r, index)
-
-
-def _translated_rows(tx: Tx, r: _Run, now: datetime) -> list[Row]:
-    lu = _load(tx, r, now)
-    result = translate(lu.snapshot)
-    resources = [*result.resource_groups, *result.resources]
-    existing_subnets: dict[str, str] = {}
-    taken: dict[str, set[str]] = {}
-    vnet = lu.snapshot.arm.existing_vnet
-    if vnet is not None:
-        for sn in vnet.properties.get("subnets", []):
-            existing_subnets[str(sn.get("id", "")).lower()] = str(sn.get("properties", {}).get("addressPrefix"))
-        for nic in tx.resources.query(r.sub, types=["Microsoft.Network/networkInterfaces"]):
-            if nic.lock_holder == r.uid:
-                continue
-            for cfg in nic.doc.get("properties", {}).get("ipConfigurations", []):
-                props = cfg.get("properties", {})
-                sid = str((props.get("subnet") or {}).get("id", "")).lower()
-                if props.get("privateIPAddress"):
-                    taken.setdefault(sid, set()).add(props["privateIPAddress"])
-    addressing.allocate(resources, existing_subnets, taken)
-    return [codec.arm_row(res, migration_state=S.PREPARED.value, lock_holder=r.uid) for res in resources]
-
-
-def _prepare_create(r: _Run, index: int) -> None:
-    """Create the ARM side in batches; the cursor is saved with each batch, and upserts make a batch that was
-    running when the process died harmless to repeat."""
-    with r.reader() as tx:
-        rows = _translated_rows(tx, r, r.now or clock.now(tx))
-        op = r.op if r.batch is not None else tx.operations.get(r.op_id)
-        cursor = int(((op.progress if op else None) or {}).get("cursor", 0))
-    total = len(rows)
-    while cursor < total:
-        batch = rows[cursor:cursor + BATCH]
-        with r.tx() as tx:
-            r.begin(tx)
-            # A first attempt has nothing to replace: skip the upsert's look-up.
-            first = r.batch is not None and not r.retry
-            if cursor == 0 and (first or not tx.resources.keys(lock_holder=r.uid, model=ids.ARM)):
-                tx.resources.insert(batch)
-            else:
-                tx.resources.upsert(batch)
-            cursor += len(batch)
-            if r.shared is None:  # (one transaction for every step has no partial progress to save)
-                tx.operations.update(r.op_id, progress={"step": index, "cursor": cursor})
-        r.report("create", cursor, total)
-    with r.tx() as tx:
-        r.begin(tx)
-        _advance(tx, r, index)
-
-
-def _prepare_dataplane(r: _Run, index: int) -> None:
-    """VMs outside a VNet are stopped and deallocated, and restarted on the ARM side (spec §1.1 unit A)."""
-    with r.tx() as tx:
-        now = r.begin(tx)
-        before = r.unit(tx).doc.get("power_before") or {}
-        if r.locked_vms is not None and before.keys() <= r.locked_vms.keys():
-            rows = {k: r.locked_vms[k] for k in before}  # locked a moment ago in this transaction: no need to read
-        else:
-            rows = tx.resources.get_many(before)
-        changed, events = [], []
-        real = datetime.now(UTC)
-        for key, row in rows.items():
-            status, _power = before[key]
-            if row.doc.get("instance_status") == c.InstanceStatus.STOPPED_DEALLOCATED.value:
-                continue
-            changed.append(row)
-            if status not in (c.InstanceStatus.STOPPED_VM.value, c.InstanceStatus.STOPPED_DEALLOCATED.value):
-                # a running VM: one window from the classic stop/deallocate to the start on the ARM side
-                events.append(_event(r, key, "down", now, real, "prepare: stop and deallocate (classic)"))
-                events.append(_event(r, key, "up", now + dataplane.restart_window(), datetime.now(UTC),
-                                     "prepare: started in ARM"))
-        vm_power.change(tx, r.sub, [(row, c.InstanceStatus.STOPPED_DEALLOCATED, c.PowerState.STOPPED)
-                                    for row in changed])
-        tx.timeline.add(events)
-        _advance(tx, r, index)
-
-
-def _event(r: _Run, key: str, event: str, at: datetime, real: datetime, reason: str) -> dict[str, Any]:
-    return {"subscription_id": r.sub, "vm_key": key.lower(), "event": event, "at": at, "real_at": real,
-            "operation_id": r.op_id, "reason": reason}
-
-
-def _prepare_finish(r: _Run, index: int) -> None:
-    with r.tx() as tx:
-        r.begin(tx)
-        if r.shared is None:  # (in a shared transaction, lock already set Prepared)
-            tx.resources.set_columns(tx.resources.keys(lock_holder=r.uid, model=ids.CLASSIC),
-                                     migration_state=S.PREPARED.value)
-        _succeed(tx, r, S.PREPARED.value)
-
-
-# ---- commit
-
-
-def _commit_remove_classic(r: _Run, index: int) -> None:
-    """Remove the classic representation (kept: cloned NSGs/route tables, which are only unlocked), the disks
-    attached to its VMs with them (they hold their VM's lock, see locks.py)."""
-    while True:
-        with r.tx() as tx:
-            r.begin(tx)
-            cloned = set(r.unit(tx).doc.get("kept", []))  # NSGs/route tables cloned, not moved
-            keys = tx.resources.keys(lock_holder=r.uid, model=ids.CLASSIC)
-            kept = [k for k in keys[:BATCH] if k in cloned]
-            gone = [k for k in keys[:BATCH] if k not in cloned]
-            rows = kept + gone
-            tx.resources.set_columns(kept, lock_holder=None, migration_state=None)
-            tx.resources.delete(locks.attached_disks(tx, gone) + gone)
-            done = len(keys) <= BATCH
-            if done:
-                _advance(tx, r, index)
-        r.report("remove classic", len(rows), len(keys))
-        if done:
-            return
-
-
-def _unlock_arm(r: _Run, index: int) -> None:
-    while True:
-        with r.tx() as tx:
-            r.begin(tx)
-            keys = tx.resources.keys(lock_holder=r.uid, model=ids.ARM)
-            tx.resources.set_columns(keys[:BATCH], lock_holder=None, migration_state=None)
-            done = len(keys) <= BATCH
-            if done:
-                _advance(tx, r, index)
-        if done:
-            return
-
-
-def _commit_finish(r: _Run, index: int) -> None:
-    with r.tx() as tx:
-        r.begin(tx)
-        _succeed(tx, r, S.COMMITTED.value)
-
-
-# ---- abort
-
-
-def _abort_remove_arm(r: _Run, index: int) -> None:
-    while True:
-        with r.tx() as tx:
-            r.begin(tx)
-            keys = tx.resources.keys(lock_holder=r.uid, model=ids.ARM)
-            tx.resources.delete(keys[:BATCH])
-            done = len(keys) <= BATCH
-            if done:
-                _advance(tx, r, index)
-        r.report("remove ARM resources", min(BATCH, len(keys)), len(keys))
-        if done:
-            return
-
-
-def _abort_restore(r: _Run, index: int) -> None:
-    """Give VMs that prepare deallocated their power state back (their ARM twin stops, classic restarts)."""
-    with r.tx() as tx:
-        now = r.begin(tx)
-        before = r.unit(tx).doc.get("power_before") or {}
-        rows = tx.resources.get_many(before)
-        changed, events = [], []
-        for key, row in rows.items():
-            status, power = before[key]
-            if row.doc.get("instance_status") == status:
-                continue
-            down_in_arm = status not in (c.InstanceStatus.STOPPED_VM.value, c.InstanceStatus.STOPPED_DEALLOCATED.value)
-            changed.append((row, status, power))
-            if down_in_arm:
-                events.append(_event(r, key, "down", now, datetime.now(UTC), "abort: ARM VM removed"))
-                events.append(_event(r, key, "up", now + dataplane.restart_window(), datetime.now(UTC),
-                                     "abort: restarted (classic)"))
-        vm_power.change(tx, r.sub, changed)
-        tx.timeline.add(events)
-        _advance(tx, r, index)
-
-
-def _abort_finish(r: _Run, index: int) -> None:
-    """Unlock the classic side; the last batch marks the unit Aborted in the same transaction, so classic
-    writes stay refused for as long as the unit says Aborting (spec §2.3)."""
-    while True:
-        with r.tx() as tx:
-            r.begin(tx)
-            keys = tx.resources.keys(lock_holder=r.uid, model=ids.CLASSIC)
-            tx.resources.set_columns(keys[:BATCH], lock_holder=None, migration_state=None)
-            if len(keys) <= BATCH:
-                _succeed(tx, r, S.ABORTED.value)
-                return
-
-
-_STEP_FUNCS: dict[tuple[Op, str], Callable[[_Run, int], None]] = {
-    (Op.PREPARE, "validate"): _prepare_validate, (Op.PREPARE, "lock"): _prepare_lock,
-    (Op.PREPARE, "create"): _prepare_create, (Op.PREPARE, "dataplane"): _prepare_dataplane,
-    (Op.PREPARE, "finish"): _prepare_finish,
-    (Op.COMMIT, "remove_classic"): _commit_remove_classic, (Op.COMMIT, "unlock_arm"): _unlock_arm,
-    (Op.COMMIT, "finish"): _commit_finish,
-    (Op.ABORT, "remove_arm"): _abort_remove_arm, (Op.ABORT, "restore"): _abort_restore,
-    (Op.ABORT, "finish"): _abort_finish,
-}
 
 
 # --------------------------------------------------------------------------- conveniences
@@ -853,11 +467,13 @@ class _Many:
                     view = _start_in(tx, sub_id, self.op, ref, batch)
                     if view.id in batch.started:
                         rec, retry = batch.started.pop(view.id)
-                        r = _Run(self.ctx, rec, self.owner, None, shared=tx, source=src, batch=batch,
-                                 retry=retry, claimed_in=tx, now=now)
-                        _steps(r, self.op, set())
-                        if r.loaded is not None:
-                            touched.update(row.key for row in [*r.loaded.members, *r.loaded.kept])
+                        tx.operation_id = rec.id
+                        sc = runner.StepContext(self.ctx, rec, batch.units[rec.unit_key],
+                                                runner.InBatch(tx, now, batch.put_unit), ref, source=src,
+                                                fresh=not retry)
+                        runner.run_steps(sc, steps.PLAN)
+                        if sc.loaded is not None:
+                            touched.update(row.key for row in [*sc.loaded.members, *sc.loaded.kept])
                 self.views.append(view)
             except ServiceError as exc:  # the savepoint undid the unit's writes; undo what the batch kept of it
                 if before is None:

@@ -124,9 +124,11 @@ def find(tx: Tx, op_id: str) -> OperationRecord:
     return op
 
 
-def claim(tx: Tx, op_id: str, owner: str) -> bool:
+def claim(tx: Tx, op_id: str, owner: str, op: OperationRecord | None = None) -> bool:
+    """Take the operation's lease (`op`: its record, if just read in this transaction)."""
     real_now = datetime.now(UTC)
-    op = tx.operations.get(op_id)
+    if op is None:
+        op = tx.operations.get(op_id)
     if op is None or op.status != IN_PROGRESS:
         return False
     holder = op.lease_owner
@@ -137,6 +139,11 @@ def claim(tx: Tx, op_id: str, owner: str) -> bool:
         # free the dead owner's lease so the conditional update below can take it
         tx.operations.update(op_id, lease_expires=real_now - timedelta(seconds=1))
     return tx.operations.claim(op_id, owner, lease_until(), real_now)
+
+
+def renew(tx: Tx, op_id: str, owner: str) -> bool:
+    """Extend the lease `owner` holds (a step's transaction never runs for a process that lost it)."""
+    return tx.operations.renew(op_id, owner, lease_until(), datetime.now(UTC))
 
 
 def claimable(tx: Tx) -> list[str]:

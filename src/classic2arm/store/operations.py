@@ -118,6 +118,15 @@ class OperationRepo:
             .values(lease_owner=owner, lease_expires=lease_until, attempts=c.attempts + 1, updated_at=real_now))
         return bool(res.rowcount == 1)
 
+    def renew(self, op_id: str, owner: str, lease_until: datetime, real_now: datetime) -> bool:
+        """Extend a lease this owner holds (one statement, nothing read); False when it no longer holds it."""
+        self.tx.sync(operations)
+        c = operations.c
+        res = self.conn.execute(sa.update(operations)
+                                .where(c.id == op_id, c.status == "InProgress", c.lease_owner == owner)
+                                .values(lease_expires=lease_until, updated_at=real_now))
+        return bool(res.rowcount == 1)
+
     def claimable(self, real_now: datetime, limit: int = 10) -> list[str]:
         """In-progress operations nobody holds a live lease on (their process died or never started)."""
         self.tx.sync(operations)

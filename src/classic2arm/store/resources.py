@@ -254,11 +254,13 @@ class ResourceRepo:
              .where(c.model == model).where(c.location == location).group_by(c.type, *extra))
         return [tuple(r) for r in self.conn.execute(q)]
 
-    def keys(self, *, lock_holder: str, model: str | None = None) -> list[str]:
+    def keys(self, *, lock_holder: str, model: str | None = None, migration_state: str | None = None) -> list[str]:
         self.tx.sync_resources()
         q = sa.select(resources.c.key).where(resources.c.lock_holder == lock_holder)
         if model is not None:
             q = q.where(resources.c.model == model)
+        if migration_state is not None:
+            q = q.where(resources.c.migration_state == migration_state)
         return [r.key for r in self.conn.execute(q.order_by(resources.c.key))]
 
     def child_keys(self, parent_keys: Sequence[str], rtype: str) -> list[str]:
