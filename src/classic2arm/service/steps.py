@@ -86,6 +86,7 @@ def prepare_lock(sc: StepContext) -> None:
                          for m in lu.members if m.type == ids.T_VM}
     doc = dict(sc.unit.doc)
     doc["kept"] = [k.key for k in lu.kept]
+    doc["locked_as"] = state  # (what finish still has to move on)
     if _non_vnet_deployment(lu) and "power_before" not in doc:  # a retried prepare keeps the original states
         doc["power_before"] = {m.key: [m.doc.get("instance_status"), m.doc.get("power_state")]
                                for m in lu.members if m.type == ids.T_VM}
@@ -161,11 +162,16 @@ def prepare_dataplane(sc: StepContext) -> None:
 
 
 def prepare_finish(sc: StepContext) -> None:
-    """The classic rows still Preparing become Prepared (none, when the lock step could stamp Prepared)."""
-    tx = sc.tx
-    tx.resources.set_columns(tx.resources.keys(lock_holder=sc.uid, model=ids.CLASSIC,
-                                               migration_state=S.PREPARING.value),
-                             migration_state=S.PREPARED.value)
+    """The classic rows the lock step stamped Preparing become Prepared (nothing to do when it could stamp them
+    Prepared; no query then either, which would write a batch's buffered rows early)."""
+    doc = dict(sc.unit.doc)
+    if doc.pop("locked_as", None) != S.PREPARED.value:
+        tx = sc.tx
+        tx.resources.set_columns(tx.resources.keys(lock_holder=sc.uid, model=ids.CLASSIC,
+                                                   migration_state=S.PREPARING.value),
+                                 migration_state=S.PREPARED.value)
+    sc.unit.doc = doc
+    sc.save_unit()
 
 
 # ---- commit
