@@ -123,8 +123,9 @@ def setup_store(url: str, vms: int, seed: int, min_arm_vms: int) -> Fixture:
                  if not r.has_errors]
         with ctx.store.read() as tx:
             sub = ctx.subscription_id(tx)
-            vm_ids = sorted(r.id for r in tx.query(sub, model=ids.ARM, types=[armt.VM]))
-            all_deps = sorted((str(d.doc["service_name"]), d.name) for d in tx.query(sub, types=[ids.T_DEPLOYMENT]))
+            vm_ids = sorted(r.id for r in tx.resources.query(sub, model=ids.ARM, types=[armt.VM]))
+            all_deps = sorted((str(d.doc["service_name"]), d.name)
+                              for d in tx.resources.query(sub, types=[ids.T_DEPLOYMENT]))
         token, _ = credentials.create_token(ctx, sub, timedelta(hours=6), "bench_http")
     finally:
         ctx.close()

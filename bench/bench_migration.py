@@ -55,7 +55,7 @@ def _raw_insert(rows: list[Row], path: Path, paused: bool) -> float:
         os.sync()  # each timed phase starts with the previous one's writes on disk, not still being written back
         t = time.perf_counter()
         with raw.tx() as tx:
-            tx.insert(rows)
+            tx.resources.insert(rows)
         elapsed = time.perf_counter() - t
     raw.dispose()
     return elapsed
@@ -108,7 +108,7 @@ def measure(n: int, workdir: Path) -> dict[str, float]:
     t_prepare = time.perf_counter() - t
     assert all(v.status == "Succeeded" for v in views), [v for v in views if v.status != "Succeeded"][:3]
     with ctx.store.read() as tx:
-        arm_rows = tx.query(model=ids.ARM)
+        arm_rows = tx.resources.query(model=ids.ARM)
     os.sync()
     t = time.perf_counter()
     views = migration.execute_many(ctx, Op.COMMIT, refs)

@@ -53,7 +53,7 @@ def main() -> None:
 
     def raw_insert() -> None:
         with raw.tx() as tx:
-            tx.insert(rows)
+            tx.resources.insert(rows)
 
     _, t_raw = _timed(raw_insert)
 

@@ -20,10 +20,11 @@ from typing import Any
 from bench_migration import _units
 from classic2arm.domain import generator
 from classic2arm.domain.state_machine import Op
-from classic2arm.service import clock, estate, migration, sources, world_clock
+from classic2arm.service import clock, estate, migration, sources, steps, world_clock
 from classic2arm.service import context as context_mod
 from classic2arm.service.context import AppContext
 from classic2arm.store import repository
+from classic2arm.store.resources import ResourceRepo
 
 spent: Counter[str] = Counter()
 
@@ -39,16 +40,17 @@ def _timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _instrument() -> None:
-    for (op, step), fn in list(migration._STEP_FUNCS.items()):
+    for (op, step), fn in list(steps.PLAN.funcs.items()):
         if op == Op.PREPARE:
-            migration._STEP_FUNCS[(op, step)] = _timed(f"step {step}", fn)
+            steps.PLAN.funcs[(op, step)] = _timed(f"step {step}", fn)
     for name in ("translate", "load_unit"):
-        setattr(migration, name, _timed(name, getattr(migration, name)))
+        setattr(steps, name, _timed(name, getattr(steps, name)))
     migration.rules.validate = _timed("rules", migration.rules.validate)  # type: ignore[assignment]
     migration.codec.arm_row = _timed("rows from resources", migration.codec.arm_row)  # type: ignore[assignment]
     context_mod.IndexSource = _timed("index (read)", sources.IndexSource)  # type: ignore[misc]
-    for name in ("flush", "set_columns", "update_documents"):
-        setattr(repository.Tx, name, _timed(f"Tx.{name}", getattr(repository.Tx, name)))
+    repository.Tx.flush = _timed("Tx.flush", repository.Tx.flush)  # type: ignore[method-assign]
+    for name in ("set_columns", "update_documents"):
+        setattr(ResourceRepo, name, _timed(f"tx.resources.{name}", getattr(ResourceRepo, name)))
 
 
 def main() -> None:

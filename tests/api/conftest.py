@@ -258,7 +258,7 @@ def add_subscription(db_url: str, subscription: str) -> None:
     ctx = AppContext.open(db_url)
     try:
         with ctx.store.tx() as tx:
-            tx.put_subscription(Subscription(id=subscription).model_dump(mode="json"))
+            tx.subscriptions.put(Subscription(id=subscription).model_dump(mode="json"))
     finally:
         ctx.close()
 

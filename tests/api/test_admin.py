@@ -20,7 +20,7 @@ def _counts(db_url: str) -> tuple[int, int, int]:
     ctx = AppContext.open(db_url)
     try:
         with ctx.store.read() as tx:
-            return tx.count(), len(tx.list_subscriptions()), tx.event_count()
+            return tx.resources.count(), len(tx.subscriptions.all()), tx.events.count()
     finally:
         ctx.close()
 
@@ -204,7 +204,7 @@ def test_reset_and_import_on_postgresql(api: Any, pg_cluster: Any) -> None:
         token, _ = credentials.create_token(ctx, api.SAMPLE_SUB)
         admin.reset(ctx)
         with ctx.store.read() as tx:
-            assert (tx.count(), tx.list_subscriptions(), tx.event_count()) == (0, [], 0)
+            assert (tx.resources.count(), tx.subscriptions.all(), tx.events.count()) == (0, [], 0)
         assert credentials.verify_token(ctx, token) is not None
         report = admin.import_document(ctx, api.SAMPLE.read_bytes(), "sample", subscription=api.OTHER_SUB)
         assert report.subscription_id == api.OTHER_SUB and report.created > 10

@@ -17,6 +17,7 @@ from classic2arm.domain.state_machine import Op
 from classic2arm.domain.units import UnitKind, UnitRef
 from classic2arm.service import clock, estate, migration, status, world_clock
 from classic2arm.service.context import AppContext
+from classic2arm.store import OperationRecord
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 from invariants import check_invariants
@@ -50,9 +51,9 @@ def _pid(owner: str | None) -> int | None:
     return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
 
 
-def _ops(ctx: AppContext, ids: list[str]) -> dict[str, dict[str, Any]]:
+def _ops(ctx: AppContext, ids: list[str]) -> dict[str, OperationRecord]:
     with ctx.store.read() as tx:
-        return {i: op for i in ids if (op := tx.get_operation(i)) is not None}
+        return {i: op for i in ids if (op := tx.operations.get(i)) is not None}
 
 
 def _kill_mid_prepare(api: Any, ctx: AppContext, ids: list[str], servers: list[Any]) -> tuple[Any, str]:
@@ -64,8 +65,8 @@ def _kill_mid_prepare(api: Any, ctx: AppContext, ids: list[str], servers: list[A
         ops = _ops(ctx, ids)
         for server in servers:
             for op_id, op in ops.items():
-                step = int((op.get("progress") or {}).get("step", 0))
-                if op["status"] == "InProgress" and _pid(op.get("lease_owner")) == server.pid and step >= 1:
+                step = int((op.progress or {}).get("step", 0))
+                if op.status == "InProgress" and _pid(op.lease_owner) == server.pid and step >= 1:
                     return server, op_id
         return None
 
@@ -73,21 +74,21 @@ def _kill_mid_prepare(api: Any, ctx: AppContext, ids: list[str], servers: list[A
     assert victim.pid in by_pid
     victim.kill()
     op = _ops(ctx, [op_id])[op_id]
-    assert op["status"] == "InProgress", "the operation finished before the kill: make the VNets bigger"
+    assert op.status == "InProgress", "the operation finished before the kill: make the VNets bigger"
     return victim, op_id
 
 
-def _wait_all_done(api: Any, ctx: AppContext, ids: list[str], timeout: float = 180) -> dict[str, dict[str, Any]]:
-    def done() -> dict[str, dict[str, Any]] | None:
+def _wait_all_done(api: Any, ctx: AppContext, ids: list[str], timeout: float = 180) -> dict[str, OperationRecord]:
+    def done() -> dict[str, OperationRecord] | None:
         ops = _ops(ctx, ids)
-        return ops if all(op["status"] != "InProgress" for op in ops.values()) else None
+        return ops if all(op.status != "InProgress" for op in ops.values()) else None
 
-    result: dict[str, dict[str, Any]] = api.wait_for(done, timeout=timeout, interval=0.2, what="all operations")
+    result: dict[str, OperationRecord] = api.wait_for(done, timeout=timeout, interval=0.2, what="all operations")
     return result
 
 
-def _assert_finished(ctx: AppContext, ops: dict[str, dict[str, Any]], vnets: list[str]) -> None:
-    failed = {i: (op["error_code"], op["error_message"]) for i, op in ops.items() if op["status"] != "Succeeded"}
+def _assert_finished(ctx: AppContext, ops: dict[str, OperationRecord], vnets: list[str]) -> None:
+    failed = {i: (op.error_code, op.error_message) for i, op in ops.items() if op.status != "Succeeded"}
     assert not failed, failed
     states = {u.name: u.state for u in status.status(ctx) if u.kind == "vnet"}
     assert all(states[v] == "Prepared" for v in vnets), states

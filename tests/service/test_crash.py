@@ -56,7 +56,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         timings[op] = time.monotonic() - t
     with_arm = _open(prepared)
     with with_arm.store.read() as tx:
-        arm_count = tx.count(model="arm")
+        arm_count = tx.resources.count(model="arm")
     with_arm.close()
     for op in (Op.COMMIT, Op.ABORT):
         scratch = d / f"timing-{op.value}.db"
@@ -96,9 +96,9 @@ def test_sigkill_then_resume(templates: dict[str, object], tmp_path: Path, op: O
             assert migration.execute(ctx, op, ref).status == "Succeeded"
         check_invariants(ctx)
         with ctx.store.read() as tx:
-            arm = tx.count(model="arm")
-            locked = [r for r in tx.query() if r.lock_holder]
-            classic_vnet = tx.query(types=["Microsoft.ClassicNetwork/virtualNetworks"], name=vnet)
+            arm = tx.resources.count(model="arm")
+            locked = [r for r in tx.resources.query() if r.lock_holder]
+            classic_vnet = tx.resources.query(types=["Microsoft.ClassicNetwork/virtualNetworks"], name=vnet)
         if op == Op.PREPARE:
             assert arm == templates["arm"]  # every ARM resource once: no duplicates, none missing
             assert locked and classic_vnet

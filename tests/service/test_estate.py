@@ -23,19 +23,19 @@ SUB = "11111111-2222-3333-4444-555555555555"
 
 def _snapshot(ctx: AppContext) -> list[tuple[str, str, str, object]]:
     with ctx.store.read() as tx:
-        return [(r.id, r.type, r.location or "", r.doc) for r in tx.query()]
+        return [(r.id, r.type, r.location or "", r.doc) for r in tx.resources.query()]
 
 
 def test_sample_import_counts_and_locations(sample_ctx: AppContext) -> None:
     with sample_ctx.store.read() as tx:
-        vms = tx.query(SUB, types=[ids.T_VM])
+        vms = tx.resources.query(SUB, types=[ids.T_VM])
         assert sorted(r.name for r in vms) == ["db1", "jump", "web1", "web2"]
-        vnet = tx.query(SUB, types=[ids.T_VNET])[0]
+        vnet = tx.resources.query(SUB, types=[ids.T_VNET])[0]
         # location came from the affinity group
         assert vnet.doc["location"] == "West US" and vnet.location == "westus"
         assert vnet.arm_id == f"/subscriptions/{SUB}/resourceGroups/Default-Networking/providers/" \
                               "Microsoft.ClassicNetwork/virtualNetworks/contoso-vnet".lower()
-        web1 = tx.get(ids.role_id(SUB, "shop", "shop", "web1"))
+        web1 = tx.resources.get(ids.role_id(SUB, "shop", "shop", "web1"))
         assert web1 is not None and web1.parent_key == ids.deployment_id(SUB, "shop", "shop").lower()
 
 
@@ -103,7 +103,7 @@ def test_inconsistent_input_is_refused_and_nothing_written(sample_ctx: AppContex
                                                            needle: str) -> None:
     before = _snapshot(sample_ctx)
     with sample_ctx.store.read() as tx:
-        events_before = tx.event_count()
+        events_before = tx.events.count()
     bad = Estate(storage_accounts=[c.StorageAccount(name="wouldbewritten", location="West US")])
     bad.merge(estate)
     with pytest.raises(BadInput) as err:
@@ -111,13 +111,13 @@ def test_inconsistent_input_is_refused_and_nothing_written(sample_ctx: AppContex
     assert needle in str(err.value) and str(err.value).startswith("bad.yaml: ")
     assert _snapshot(sample_ctx) == before
     with sample_ctx.store.read() as tx:
-        assert tx.event_count() == events_before
+        assert tx.events.count() == events_before
 
 
 def test_affinity_group_given_on_the_side(ctx: AppContext) -> None:
     import_estate(ctx, _vnet(affinity_group="WestUsAffinityGroup"), affinity_groups={"WestUsAffinityGroup": "westus"})
     with ctx.store.read() as tx:
-        assert tx.query(types=[ids.T_VNET])[0].doc["location"] == "West US"
+        assert tx.resources.query(types=[ids.T_VNET])[0].doc["location"] == "West US"
 
 
 @pytest.mark.parametrize(
@@ -146,5 +146,5 @@ def test_a_role_body_alone_brings_its_parents(ctx: AppContext) -> None:
     assert report.counts == {ids.T_HOSTED_SERVICE: 1, ids.T_DEPLOYMENT: 1, ids.T_VM: 1}
     assert any("hosted service 's' was not in the input" in n for n in report.notes)
     with ctx.store.read() as tx:
-        hs = tx.query(types=[ids.T_HOSTED_SERVICE])[0]
+        hs = tx.resources.query(types=[ids.T_HOSTED_SERVICE])[0]
         assert hs.name == "s" and hs.location is None

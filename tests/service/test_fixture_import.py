@@ -38,13 +38,13 @@ def test_fixture_imports_into_the_store(ctx: AppContext, path: Path) -> None:
     expected = {type(o).__name__ for o in estate.classic_objects()}  # incl. parents a body only names
     assert sum(report.counts.values()) == report.created
     with ctx.store.read() as tx:
-        stored = tx.query(report.subscription_id)
+        stored = tx.resources.query(report.subscription_id)
         assert len(stored) == report.created
         assert {ids.MODEL_BY_TYPE[r.type].__name__ for r in stored} == expected
     again = import_estate(ctx, load_file(path), source=str(path), affinity_groups=AFFINITY_GROUPS)
     assert again.created == 0  # (parents a body only names are now in the store and aren't rewritten)
     with ctx.store.read() as tx:
-        assert [(r.id, r.doc) for r in tx.query(report.subscription_id)] == [(r.id, r.doc) for r in stored]
+        assert [(r.id, r.doc) for r in tx.resources.query(report.subscription_id)] == [(r.id, r.doc) for r in stored]
     ctx.close()
 
 
@@ -64,5 +64,5 @@ def test_netcfg_with_an_undefined_affinity_group_says_how_to_define_it(ctx: AppC
     assert "affinity group 'WestUsAffinityGroup' is not defined" in str(err.value)
     assert "--affinity-group 'WestUsAffinityGroup=<location>'" in str(err.value)
     with ctx.store.read() as tx:
-        assert tx.count() == 0
+        assert tx.resources.count() == 0
     ctx.close()

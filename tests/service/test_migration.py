@@ -60,14 +60,14 @@ def dep_ref(ctx: AppContext) -> UnitRef:
 
 def counts(ctx: AppContext) -> tuple[int, int]:
     with ctx.store.read() as tx:
-        return tx.count(SUB, model="classic"), tx.count(SUB, model="arm")
+        return tx.resources.count(SUB, model="classic"), tx.resources.count(SUB, model="arm")
 
 
 def test_not_registered_refuses_every_call(ctx: AppContext) -> None:
     with ctx.store.tx() as tx:
-        doc = tx.get_subscription(SUB)
+        doc = tx.subscriptions.get(SUB)
         assert doc is not None
-        tx.put_subscription({**doc, "registered_for_migration": False})
+        tx.subscriptions.put({**doc, "registered_for_migration": False})
     ref = vnet_ref(ctx)
     for call in (lambda: migration.validate(ctx, ref), *(lambda o=o: migration.start(ctx, o, ref)
                                                          for o in (Op.PREPARE, Op.COMMIT, Op.ABORT))):
@@ -115,10 +115,10 @@ def test_vnet_unit_full_flow_keeps_vms_running(ctx: AppContext) -> None:
     view = migration.execute(ctx, Op.PREPARE, ref)
     assert view.status == "Succeeded", view
     with ctx.store.read() as tx:
-        vnet_row = tx.get(ids.vnet_id(SUB, ref.name))
+        vnet_row = tx.resources.get(ids.vnet_id(SUB, ref.name))
         assert vnet_row is not None and vnet_row.migration_state == "Prepared" and vnet_row.lock_holder
-        roles = [r for r in tx.query(SUB, types=[ids.T_VM]) if r.lock_holder == vnet_row.lock_holder]
-        arm_rows = tx.query(SUB, model="arm", lock_holder=vnet_row.lock_holder)
+        roles = [r for r in tx.resources.query(SUB, types=[ids.T_VM]) if r.lock_holder == vnet_row.lock_holder]
+        arm_rows = tx.resources.query(SUB, model="arm", lock_holder=vnet_row.lock_holder)
     assert roles and all(r.migration_state == "Prepared" for r in roles)
     assert {r.type for r in arm_rows} >= {armt.RESOURCE_GROUP, armt.VNET, armt.VM, armt.NIC}
     assert counts(ctx)[0] == classic_before
@@ -139,9 +139,9 @@ def test_vnet_unit_full_flow_keeps_vms_running(ctx: AppContext) -> None:
     commit = migration.execute(ctx, Op.COMMIT, ref)
     assert commit.status == "Succeeded"
     with ctx.store.read() as tx:
-        assert tx.get(ids.vnet_id(SUB, ref.name)) is None
-        assert not tx.query(SUB, model="arm", lock_holder=vnet_row.lock_holder)
-        assert tx.get(arm_vm.key) is not None and tx.get(arm_vm.key).lock_holder is None  # type: ignore[union-attr]
+        assert tx.resources.get(ids.vnet_id(SUB, ref.name)) is None
+        assert not tx.resources.query(SUB, model="arm", lock_holder=vnet_row.lock_holder)
+        assert tx.resources.get(arm_vm.key) is not None and tx.resources.get(arm_vm.key).lock_holder is None  # type: ignore[union-attr]
     # VNet migration is metadata only: no VM went down
     assert all(d.windows == 0 for d in status.downtime(ctx, view.id))
     assert migration.execute(ctx, Op.COMMIT, ref).status == "Succeeded"  # idempotent after the end
@@ -153,7 +153,7 @@ def test_vnet_unit_full_flow_keeps_vms_running(ctx: AppContext) -> None:
 def test_deployment_outside_vnet_is_deallocated_and_abort_restores(ctx: AppContext) -> None:
     ref = dep_ref(ctx)
     with ctx.store.read() as tx:
-        roles = tx.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB))
+        roles = tx.resources.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB))
     running = {r.name for r in roles if r.status == "ReadyRole"}
     assert running
     view = migration.execute(ctx, Op.PREPARE, ref)
@@ -162,23 +162,23 @@ def test_deployment_outside_vnet_is_deallocated_and_abort_restores(ctx: AppConte
     assert {n for n, d in down.items() if d.windows == 1} == running
     assert all(not d.open for d in down.values())
     with ctx.store.read() as tx:
-        after = tx.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB))
+        after = tx.resources.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB))
     assert {r.status for r in after} == {"StoppedDeallocated"}
     classic_count, arm_count = counts(ctx)
     assert arm_count > 0
     abort = migration.execute(ctx, Op.ABORT, ref)
     assert abort.status == "Succeeded"
     with ctx.store.read() as tx:
-        restored = {r.name: r.status for r in tx.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB))}
+        restored = {r.name: r.status for r in tx.resources.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB))}
         assert all(r.lock_holder is None and r.migration_state is None
-                   for r in tx.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB)))
+                   for r in tx.resources.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB)))
     assert restored == {r.name: r.status for r in roles}
     assert counts(ctx) == (classic_count, 0)
     # after an abort the unit can be prepared again, and committed
     assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"
     assert migration.execute(ctx, Op.COMMIT, ref).status == "Succeeded"
     with ctx.store.read() as tx:
-        assert tx.get(ref.root_id(SUB)) is None
+        assert tx.resources.get(ref.root_id(SUB)) is None
 
 
 def test_out_of_order_calls(ctx: AppContext) -> None:
@@ -215,8 +215,8 @@ def test_prepare_fault_then_retry_or_abort(ctx: AppContext) -> None:
     assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"
     assert migration.execute(ctx, Op.ABORT, ref).status == "Succeeded"
     with ctx.store.read() as tx:
-        assert tx.count(SUB, model="arm") == 0
-        assert not [r for r in tx.query(SUB) if r.lock_holder or r.migration_state]
+        assert tx.resources.count(SUB, model="arm") == 0
+        assert not [r for r in tx.resources.query(SUB) if r.lock_holder or r.migration_state]
 
 
 def test_validation_errors_block_prepare(tmp_path: Path) -> None:
@@ -233,8 +233,9 @@ def test_validation_errors_block_prepare(tmp_path: Path) -> None:
     view = migration.execute(c, Op.PREPARE, ref)
     assert view.status == "Failed" and "multiple Availabilities Sets" in (view.error_message or "")
     with c.store.read() as tx:
-        assert tx.count(model="arm") == 0 and not tx.query(lock_holder=None, migration_state="Preparing")
-        assert not [r for r in tx.query() if r.lock_holder]
+        assert tx.resources.count(model="arm") == 0
+        assert not tx.resources.query(lock_holder=None, migration_state="Preparing")
+        assert not [r for r in tx.resources.query() if r.lock_holder]
     c.close()
 
 
@@ -276,14 +277,14 @@ def test_many_units_at_once_match_one_at_a_time(tmp_path: Path) -> None:
     assert [(u.kind, u.name, u.state) for u in status.status(one)] == \
            [(u.kind, u.name, u.state) for u in status.status(many)]
     with one.store.read() as t1, many.store.read() as t2:
-        assert [(r.id, r.type, r.doc) for r in t1.query(model="arm")] == \
-               [(r.id, r.type, r.doc) for r in t2.query(model="arm")]
-        assert t1.usage_in(SUB, "westus") == t2.usage_in(SUB, "westus")
+        assert [(r.id, r.type, r.doc) for r in t1.resources.query(model="arm")] == \
+               [(r.id, r.type, r.doc) for r in t2.resources.query(model="arm")]
+        assert t1.usage.in_location(SUB, "westus") == t2.usage.in_location(SUB, "westus")
         # the same writes, as the event log tells (units that failed in a batch left none)
         log = "SELECT resource_key, action, version FROM events"
         assert sorted(map(tuple, t1.conn.exec_driver_sql(log))) == sorted(map(tuple, t2.conn.exec_driver_sql(log)))
         for t in (t1, t2):
-            assert not t.list_operations(status="InProgress")
+            assert not t.operations.all(status="InProgress")
     one.close()
     many.close()
 
@@ -347,12 +348,12 @@ def test_a_detached_index_answers_from_itself_or_says_it_needs_the_database(ctx:
     ref = next(r for r in _all_refs(c) if r.kind == UnitKind.DEPLOYMENT and not migration.validate(c, r).has_errors)
     assert migration.execute(c, Op.PREPARE, ref).status == "Succeeded"  # (ARM usage now counted)
     with c.store.tx() as tx, c.classic_index(tx, SUB) as idx:
-        regions = tx.usage_everywhere(SUB)
+        regions = tx.usage.everywhere(SUB)
         assert regions and any(regions.values())
         idx.ready_for_copies()
         idx.detach()
         for region, used in regions.items():
-            assert idx.usage(region) == used == tx.usage_in(SUB, region)
+            assert idx.usage(region) == used == tx.usage.in_location(SUB, region)
         assert idx.usage("nowhere") == {}
         vnet = next(iter(idx.of_type(ids.T_VNET)))  # (indexed: answered)
         assert idx.get(vnet.key) is not None
@@ -380,7 +381,8 @@ def test_kept_index_follows_every_write(tmp_path: Path) -> None:
     def serves_what_is_stored() -> None:
         """Row by row, the kept index gives what is in the database (documents, versions, locks)."""
         with keeper.store.read() as tx, keeper.classic_index(tx, SUB) as idx:
-            stored = {r.key: r for r in tx.query(SUB, model=ids.CLASSIC) if r.type != ids.T_DISK}  # (not indexed)
+            stored = {r.key: r for r in tx.resources.query(SUB, model=ids.CLASSIC)
+                      if r.type != ids.T_DISK}  # (not indexed)
             served = idx.get_many(set(idx.rows))
             assert served.keys() == stored.keys()
             for key, row in stored.items():
@@ -392,8 +394,8 @@ def test_kept_index_follows_every_write(tmp_path: Path) -> None:
     kept = keeper._index
     assert kept is not None
     with writer.store.read() as tx:
-        vms_ = [r for r in tx.query(SUB, types=[ids.T_VM]) if r.doc["instance_status"] == "ReadyRole"][:3]
-        deps = tx.query(SUB, types=[ids.T_DEPLOYMENT])
+        vms_ = [r for r in tx.resources.query(SUB, types=[ids.T_VM]) if r.doc["instance_status"] == "ReadyRole"][:3]
+        deps = tx.resources.query(SUB, types=[ids.T_DEPLOYMENT])
     for vm in vms_:  # updates: documents change, versions move
         classic_writes.set_power(writer, vm.doc["service_name"], vm.doc["deployment_name"], vm.name, start=False)
     same_as_cold()
@@ -418,7 +420,7 @@ def test_kept_index_follows_every_write(tmp_path: Path) -> None:
     estate.import_estate(writer, generator.generate(vms=20, vnets=1, seed=5, blockers=0.5), source="more")
     same_as_cold()  # created and replaced rows
     with writer.store.tx() as tx:
-        tx.delete_all(SUB)
+        tx.resources.delete_all(SUB)
     estate.import_estate(writer, generator.generate(vms=30, vnets=1, seed=7, blockers=0.3), source="again")
     same_as_cold()  # everything deleted and created again, same keys and versions as before
     assert keeper._index is kept  # learnt, not rebuilt
@@ -445,10 +447,10 @@ def test_attached_disks_hold_their_vms_lock(ctx: AppContext, many: bool) -> None
         return {(s["locked"], s["migrationState"]) for s in (resources.show(ctx, k) for k in keys)}
 
     with ctx.store.read() as tx:
-        before = {k: (r.version, r.doc) for k, r in tx.get_many(keys).items()}
+        before = {k: (r.version, r.doc) for k, r in tx.resources.get_many(keys).items()}
     go(Op.PREPARE)
     with ctx.store.read() as tx:
-        rows = tx.get_many(keys)
+        rows = tx.resources.get_many(keys)
         assert {k: (r.version, r.doc) for k, r in rows.items()} == before  # not rewritten
         assert all(r.lock_holder is None for r in rows.values())
     assert shown() == {(True, "Prepared")}
@@ -460,8 +462,8 @@ def test_attached_disks_hold_their_vms_lock(ctx: AppContext, many: bool) -> None
     go(Op.PREPARE)
     go(Op.COMMIT)
     with ctx.store.read() as tx:
-        assert not tx.get_many(keys)
-        assert tx.count(SUB, types=[ids.T_STORAGE]) > 0  # the accounts holding the VHDs stay
+        assert not tx.resources.get_many(keys)
+        assert tx.resources.count(SUB, types=[ids.T_STORAGE]) > 0  # the accounts holding the VHDs stay
 
 
 @pytest.mark.parametrize("op", [Op.COMMIT, Op.ABORT])
@@ -471,14 +473,14 @@ def test_disks_stamped_by_an_older_prepare_still_commit_and_abort(ctx: AppContex
     ref = dep_ref(ctx)
     assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"
     with ctx.store.tx() as tx:
-        holder = tx.get(ref.root_id(SUB)).lock_holder  # type: ignore[union-attr]
-        vm_keys = [r.key for r in tx.query(SUB, types=[ids.T_VM], lock_holder=holder)]
+        holder = tx.resources.get(ref.root_id(SUB)).lock_holder  # type: ignore[union-attr]
+        vm_keys = [r.key for r in tx.resources.query(SUB, types=[ids.T_VM], lock_holder=holder)]
         disks = locks.attached_disks(tx, vm_keys)
         assert disks
-        tx.set_columns(disks, lock_holder=holder, migration_state="Prepared")
+        tx.resources.set_columns(disks, lock_holder=holder, migration_state="Prepared")
     assert migration.execute(ctx, op, ref).status == "Succeeded"
     with ctx.store.read() as tx:
-        left = tx.get_many(disks)
+        left = tx.resources.get_many(disks)
     if op == Op.COMMIT:
         assert not left
     else:

@@ -37,7 +37,7 @@ def ctx(tmp_path: Path) -> Iterator[AppContext]:
 
 def vms(ctx: AppContext) -> dict[str, Row]:
     with ctx.store.read() as tx:
-        return {r.key: r for r in tx.query(ctx.subscription_id(tx), types=[ids.T_VM])}
+        return {r.key: r for r in tx.resources.query(ctx.subscription_id(tx), types=[ids.T_VM])}
 
 
 def addresses_are_valid(ctx: AppContext) -> None:
@@ -45,10 +45,10 @@ def addresses_are_valid(ctx: AppContext) -> None:
     VNet (or deployment); a deallocated one holds none; a static IP is the address when allocated."""
     with ctx.store.read() as tx:
         sub = ctx.subscription_id(tx)
-        deps = {r.key: r.doc for r in tx.query(sub, types=[ids.T_DEPLOYMENT])}
+        deps = {r.key: r.doc for r in tx.resources.query(sub, types=[ids.T_DEPLOYMENT])}
         prefixes = {(r.name.lower(), s["name"].lower()): s["address_prefix"]
-                    for r in tx.query(sub, types=[ids.T_VNET]) for s in r.doc["subnets"]}
-        rows = tx.query(sub, types=[ids.T_VM])
+                    for r in tx.resources.query(sub, types=[ids.T_VNET]) for s in r.doc["subnets"]}
+        rows = tx.resources.query(sub, types=[ids.T_VM])
     seen: dict[tuple[str, str], str] = {}
     for r in rows:
         doc = r.doc
@@ -76,7 +76,7 @@ def addresses_are_valid(ctx: AppContext) -> None:
 
 def vm_in(ctx: AppContext, vnet: bool, static: bool | None = None, allocated: bool = True) -> Row:
     with ctx.store.read() as tx:
-        deps = {r.key: r.doc for r in tx.query(ctx.subscription_id(tx), types=[ids.T_DEPLOYMENT])}
+        deps = {r.key: r.doc for r in tx.resources.query(ctx.subscription_id(tx), types=[ids.T_DEPLOYMENT])}
     for r in vms(ctx).values():
         if bool(deps[r.parent_key or ""].get("virtual_network_name")) != vnet:
             continue
@@ -133,10 +133,10 @@ def test_a_running_vm_left_without_an_address_gets_one_on_start(ctx: AppContext)
     """What the earlier power path left behind (a running VM with no address) is repaired by a start."""
     vm = vm_in(ctx, vnet=True, static=False)
     with ctx.store.tx() as tx:
-        row = tx.get(vm.key)
+        row = tx.resources.get(vm.key)
         assert row is not None
         row.doc = {**row.doc, "ip_address": None}
-        tx.update(row)
+        tx.resources.update(row)
     assert classic_writes.start_vm(ctx, *where(vm)).ip_address
     addresses_are_valid(ctx)
 

@@ -21,9 +21,9 @@ def _set(ctx: AppContext, when: str) -> int:
 
 def _sub(ctx: AppContext, **changes: object) -> None:
     with ctx.store.tx() as tx:
-        doc = tx.get_subscription(SUB)
+        doc = tx.subscriptions.get(SUB)
         assert doc is not None
-        tx.put_subscription({**doc, **changes})
+        tx.subscriptions.put({**doc, **changes})
 
 
 def test_clock_modes() -> None:
@@ -72,7 +72,7 @@ def _add(ctx: AppContext, role: c.Role) -> c.Role:
     """Add Role, then the role as stored."""
     classic_writes.add_role(ctx, role.service_name, role.deployment_name, role)
     with ctx.store.read() as tx:
-        row = tx.get(ids.role_id(SUB, role.service_name, role.deployment_name, role.name))
+        row = tx.resources.get(ids.role_id(SUB, role.service_name, role.deployment_name, role.name))
     assert row is not None
     return c.Role.model_validate(row.doc)
 
@@ -112,7 +112,7 @@ def test_locked_vm_is_refused(sample_ctx: AppContext) -> None:
 
 
 def _lock(tx: Tx, key: str) -> None:
-    tx.set_columns([key], lock_holder="op1", migration_state="Prepared")
+    tx.resources.set_columns([key], lock_holder="op1", migration_state="Prepared")
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_classic_storage_cutoffs(sample_ctx: AppContext, created: str, when: str
     if code is None:
         classic_writes.create_storage_account(sample_ctx, account)
         with sample_ctx.store.read() as tx:
-            assert tx.get(ids.storage_id(SUB, "newaccount1")) is not None
+            assert tx.resources.get(ids.storage_id(SUB, "newaccount1")) is not None
     else:
         with pytest.raises(ServiceError) as err:
             classic_writes.create_storage_account(sample_ctx, account)

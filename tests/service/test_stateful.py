@@ -211,7 +211,7 @@ class MigrationMachine(RuleBasedStateMachine):
             self.units[(u.kind, u.name, u.service)] = UnitModel(ref)
         self._membership()
         with ctx.store.read() as tx:
-            for row in tx.query(self.sub, types=[ids.T_VM]):
+            for row in tx.resources.query(self.sub, types=[ids.T_VM]):
                 self.power[(row.doc["service_name"], row.doc["deployment_name"], row.name)] = str(row.status)
         self.ran = {vk for vk, st_ in self.power.items() if st_ == "ReadyRole"}
         self.check()
@@ -227,11 +227,11 @@ class MigrationMachine(RuleBasedStateMachine):
         that has any (or in none), and delete the rest through the store, as the spec's ordering advice says."""
         assert self.ctx is not None
         with self.ctx.store.tx() as tx:
-            rows = [r for r in tx.query(self.sub, types=[ids.T_DISK]) if not r.doc.get("role_name")]
-            rows += tx.query(self.sub, types=[ids.T_OS_IMAGE, ids.T_VM_IMAGE])
+            rows = [r for r in tx.resources.query(self.sub, types=[ids.T_DISK]) if not r.doc.get("role_name")]
+            rows += tx.resources.query(self.sub, types=[ids.T_OS_IMAGE, ids.T_VM_IMAGE])
             accounts = sorted({a for r in rows for a in self._accounts_of(r.doc)})
             kept = accounts[:1] if keep else []
-            tx.delete([r.key for r in rows if not set(self._accounts_of(r.doc)) & set(kept)])
+            tx.resources.delete([r.key for r in rows if not set(self._accounts_of(r.doc)) & set(kept)])
         self.orphan_accounts = set(kept)
 
     @staticmethod
@@ -314,13 +314,13 @@ class MigrationMachine(RuleBasedStateMachine):
 
     def rows_snapshot(self) -> tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]:
         with self.app.store.read() as tx:
-            rows = {r.key: (r.version, r.lock_holder, r.migration_state, r.status) for r in tx.query()}
-            units = {u["id"]: (u["state"], u["commit_attempted"], u["operation_id"]) for u in tx.list_units()}
+            rows = {r.key: (r.version, r.lock_holder, r.migration_state, r.status) for r in tx.resources.query()}
+            units = {u.id: (u.state, u.commit_attempted, u.operation_id) for u in tx.units.all()}
         return rows, units
 
     def arm_count(self) -> int:
         with self.app.store.read() as tx:
-            return tx.count(self.sub, model="arm")
+            return tx.resources.count(self.sub, model="arm")
 
     def holders_locked(self, u: UnitModel) -> bool:
         """Is the unit's classic root locked (by itself, or by a unit it moves with / is used by)?"""
@@ -459,7 +459,7 @@ class MigrationMachine(RuleBasedStateMachine):
 
     def _record_arm(self, u: UnitModel) -> None:
         with self.app.store.read() as tx:
-            rows = tx.query(self.sub, model="arm", lock_holder=unit_id(self.sub, u.ref))
+            rows = tx.resources.query(self.sub, model="arm", lock_holder=unit_id(self.sub, u.ref))
         assert rows, f"prepared {u.key} has no ARM resources"
         for r in rows:
             if r.type != armt.RESOURCE_GROUP:
@@ -579,7 +579,7 @@ class MigrationMachine(RuleBasedStateMachine):
             with pytest.raises(Locked) as lk:
                 estate.import_estate(self.app, one, source=SOURCE)
             with self.app.store.read() as tx:
-                row = tx.get(row_id)
+                row = tx.resources.get(row_id)
             assert row is not None
             assert lk.value.message == (f"{SOURCE}: {row.id} is in the process of being migrated and hence cannot be "
                                         "changed")
@@ -617,7 +617,7 @@ class MigrationMachine(RuleBasedStateMachine):
         key = data.draw(st.sampled_from(candidates), label="arm")
         u = self.units[self.arm_owner[key]]
         with self.app.store.read() as tx:
-            row = tx.get(key)
+            row = tx.resources.get(key)
         if key in self.arm_deleted:
             assert row is None
             if delete:
@@ -655,14 +655,14 @@ class MigrationMachine(RuleBasedStateMachine):
                                  if got.get(k) != expected.get(k)}
         with self.ctx.store.read() as tx:
             rows = {(r.doc["service_name"], r.doc["deployment_name"], r.name): r
-                    for r in tx.query(self.sub, types=[ids.T_VM])}
+                    for r in tx.resources.query(self.sub, types=[ids.T_VM])}
         assert {vk: r.status for vk, r in rows.items()} == self.power
         for vk, r in rows.items():
             u = self.units[self.vm_unit[vk]]
             assert bool(r.lock_holder) == u.locked, (vk, r.lock_holder, u.state)
         with self.ctx.store.read() as tx:
             for u in self.units.values():
-                held = tx.query(self.sub, model="arm", lock_holder=unit_id(self.sub, u.ref))
+                held = tx.resources.query(self.sub, model="arm", lock_holder=unit_id(self.sub, u.ref))
                 assert bool(held) == u.arm_locked, (u.key, u.state, len(held))
 
 
@@ -693,7 +693,7 @@ def _state(ctx: AppContext, ref: UnitRef) -> str:
 
 def _vm_status(ctx: AppContext, ref: UnitRef) -> dict[str, str | None]:
     with ctx.store.read() as tx:
-        return {r.name: r.status for r in tx.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB))}
+        return {r.name: r.status for r in tx.resources.query(SUB, types=[ids.T_VM], parent_key=ref.root_id(SUB))}
 
 
 def _refused(call: Callable[[], Any]) -> ServiceError:
@@ -724,7 +724,7 @@ def test_faulted_prepare_abort_and_commit_sequence(small: AppContext) -> None:
     err = _refused(lambda: classic_writes.start_vm(ctx, *vm))
     assert isinstance(err, Locked) and err.message == R51
     with ctx.store.read() as tx:
-        arm_rows = tx.query(SUB, model="arm")
+        arm_rows = tx.resources.query(SUB, model="arm")
     arm_vm = next(r for r in arm_rows if r.type == armt.VM)
     err = _refused(lambda: arm_writes.put(ctx, ArmResource.model_validate(arm_vm.doc)))
     assert (err.code, err.message) == ("OperationNotAllowed", f"The operation cannot be performed on virtual machine "
@@ -733,11 +733,11 @@ def test_faulted_prepare_abort_and_commit_sequence(small: AppContext) -> None:
 
     assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"
     with ctx.store.read() as tx:
-        assert tx.count(SUB, model="arm") == len(arm_rows)
+        assert tx.resources.count(SUB, model="arm") == len(arm_rows)
     assert set(_vm_status(ctx, ref).values()) == {"StoppedDeallocated"}
     assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"  # no-op on Prepared
     with ctx.store.read() as tx:
-        assert tx.count(SUB, model="arm") == len(arm_rows)
+        assert tx.resources.count(SUB, model="arm") == len(arm_rows)
 
     faults.set_fault(ctx, "abort.finish", "R49")
     view = migration.execute(ctx, Op.ABORT, ref)
@@ -752,7 +752,7 @@ def test_faulted_prepare_abort_and_commit_sequence(small: AppContext) -> None:
     assert migration.execute(ctx, Op.ABORT, ref).status == "Succeeded"
     assert _state(ctx, ref) == "Aborted" and _vm_status(ctx, ref) == running
     with ctx.store.read() as tx:
-        assert tx.count(SUB, model="arm") == 0
+        assert tx.resources.count(SUB, model="arm") == 0
     classic_writes.stop_vm(ctx, *vm)  # unlocked again
 
     assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"
@@ -797,7 +797,7 @@ def test_standalone_nsg_commit_removes_the_classic_nsg(tmp_path: Path) -> None:
             assert migration.execute(ctx, Op.PREPARE, ref).status == "Succeeded"
             assert migration.execute(ctx, Op.COMMIT, ref).status == "Succeeded"
         with ctx.store.read() as tx:
-            assert tx.get(nsg.root_id(SUB)) is None
+            assert tx.resources.get(nsg.root_id(SUB)) is None
         check_invariants(ctx)
     finally:
         ctx.close()

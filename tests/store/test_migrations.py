@@ -64,23 +64,23 @@ def test_upgrade_from_0001_keeps_data(store_url: str) -> None:
         assert {c["name"] for c in insp.get_columns("operations")} == set(metadata.tables["operations"].c.keys())
         assert {i["name"] for i in insp.get_indexes("operations")} == {"ix_operations_unit", "ix_operations_status"}
         with store.read() as tx:
-            assert tx.get_subscription("sub-1") == {"id": "sub-1", "displayName": "Old ✓"}
-            row = tx.get(RES_KEY.upper())
+            assert tx.subscriptions.get("sub-1") == {"id": "sub-1", "displayName": "Old ✓"}
+            row = tx.resources.get(RES_KEY.upper())
             assert row is not None
             assert (row.name, row.version, row.migration_state) == ("CS1", 4, "Prepared")
             assert row.doc == {"name": "CS1", "nested": {"ü": [1, 2.5, None]}}
-            assert [r.name for r in tx.query(parent_key=RES_KEY)] == ["x"]
-            assert [(e["action"], e["version"], e["operation_id"]) for e in tx.events_for(RES_KEY)] == [
+            assert [r.name for r in tx.resources.query(parent_key=RES_KEY)] == ["x"]
+            assert [(e["action"], e["version"], e["operation_id"]) for e in tx.events.for_resource(RES_KEY)] == [
                 ("create", 1, "op-old"), ("update", 2, "op-old")]
-            assert tx.get_meta("release") == {"v": "0.0.9"}
+            assert tx.meta.get("release") == {"v": "0.0.9"}
         # the upgraded database is fully usable: new events continue the old sequence, operations accept rows
         with store.tx() as tx:
-            tx.update(row)
+            tx.resources.update(row)
             tx.conn.execute(metadata.tables["operations"].insert().values(
                 id="op-1", subscription_id="sub-1", kind="prepare", unit_key=RES_KEY, status="InProgress",
                 created_at=AT, updated_at=AT, request={"a": 1}))
         with store.read() as tx:
-            evs = tx.events_for(RES_KEY)
+            evs = tx.events.for_resource(RES_KEY)
             assert [e["version"] for e in evs] == [1, 2, 5]
             assert evs[-1]["seq"] > evs[-2]["seq"]
             op = tx.conn.execute(sa.text("SELECT attempts FROM operations WHERE id = 'op-1'")).scalar_one()
@@ -106,7 +106,7 @@ def test_open_creates_schema_on_an_empty_database(store_url: str) -> None:
 def test_opening_a_current_database_is_a_noop(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     store = Store.open(store_url)
     with store.tx() as tx:
-        tx.insert([Row(id="/A", subscription_id="s", model="arm", type="T", name="a", doc={"k": 1})])
+        tx.resources.insert([Row(id="/A", subscription_id="s", model="arm", type="T", name="a", doc={"k": 1})])
     store.dispose()
 
     def fail(*_a: Any, **_kw: Any) -> None:
@@ -118,8 +118,8 @@ def test_opening_a_current_database_is_a_noop(store_url: str, monkeypatch: pytes
         try:
             assert migrate.current_revision(again.engine) == migrate.head_revision()
             with again.read() as tx:
-                assert tx.count() == 1
-                assert tx.event_count() == 1
+                assert tx.resources.count() == 1
+                assert tx.events.count() == 1
                 versions = tx.conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
             assert versions == [migrate.head_revision()]
         finally:

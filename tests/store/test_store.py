@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from classic2arm.store import Conflict, Row, Store
+from classic2arm.store import Conflict, OperationRecord, Row, Store, UnitRecord
 from classic2arm.store import repository as repo
 from classic2arm.store.schema import resources, subscriptions
 
@@ -58,46 +58,46 @@ def assert_same(a: Any, b: Any, path: str = "$") -> None:
 def test_insert_and_get_are_case_insensitive(store: Store) -> None:
     row = mk("MyService", rg="rg-one", location="West Europe", status="Created")
     with store.tx() as tx:
-        tx.insert([row])
+        tx.resources.insert([row])
     assert row.key == row.id.lower()
     with store.read() as tx:
         for k in (row.id, row.id.lower(), row.id.upper()):
-            got = tx.get(k)
+            got = tx.resources.get(k)
             assert got == row, k
-        assert tx.get(row.id + "x") is None
-        assert tx.count() == 1
+        assert tx.resources.get(row.id + "x") is None
+        assert tx.resources.count() == 1
 
 
 def test_insert_of_an_existing_key_fails_in_any_case(store: Store) -> None:
     row = mk("svc")
     with store.tx() as tx:
-        tx.insert([row])
+        tx.resources.insert([row])
     with pytest.raises(sa.exc.IntegrityError), store.tx() as tx:
-        tx.insert([replace(row, id=row.id.upper(), key="")])
+        tx.resources.insert([replace(row, id=row.id.upper(), key="")])
     with store.read() as tx:
-        assert tx.count() == 1
-        assert tx.event_count() == 1
+        assert tx.resources.count() == 1
+        assert tx.events.count() == 1
 
 
 def test_get_many(store: Store) -> None:
     rows = [mk(f"Svc{i}") for i in range(7)]
     with store.tx() as tx:
-        tx.insert(rows)
-        got = tx.get_many([rows[0].id.upper(), rows[3].id, rows[6].key, "/nope"])
+        tx.resources.insert(rows)
+        got = tx.resources.get_many([rows[0].id.upper(), rows[3].id, rows[6].key, "/nope"])
     assert set(got) == {rows[0].key, rows[3].key, rows[6].key}
     assert got[rows[3].key] == rows[3]
     with store.read() as tx:
-        assert tx.get_many([]) == {}
+        assert tx.resources.get_many([]) == {}
 
 
 def test_get_many_beyond_one_chunk(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(repo, "CHUNK", 3)
     rows = [mk(f"s{i:02d}") for i in range(10)]
     with store.tx() as tx:
-        tx.insert(rows)
-        assert set(tx.get_many(r.id for r in rows)) == {r.key for r in rows}
-        assert tx.count() == 10
-        assert tx.event_count() == 10
+        tx.resources.insert(rows)
+        assert set(tx.resources.get_many(r.id for r in rows)) == {r.key for r in rows}
+        assert tx.resources.count() == 10
+        assert tx.events.count() == 10
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def populated(store: Store) -> dict[str, Row]:
     }
     rows["cs"] = replace(cs, arm_id=rows["arm"].id)
     with store.tx(now=NOW) as tx:
-        tx.insert(list(rows.values()))
+        tx.resources.insert(list(rows.values()))
     return rows
 
 
@@ -123,7 +123,7 @@ def test_query_filters(store: Store, populated: dict[str, Row]) -> None:
     p = populated
     with store.read() as tx:
         def q(**kw: Any) -> set[str]:
-            return set(keys(tx.query(**kw)))
+            return set(keys(tx.resources.query(**kw)))
 
         assert q() == {r.key for r in p.values()}
         assert q(subscription_id="sub-a") == {r.key for n, r in p.items() if n != "other"}
@@ -154,24 +154,24 @@ def test_query_filters(store: Store, populated: dict[str, Row]) -> None:
             p["cs"].key, p["role"].key, p["role2"].key, p["arm"].key}
         assert q(key_prefix="/subscriptions/sub-c") == set()
 
-        assert tx.count() == len(p)
-        assert tx.count("sub-a") == len(p) - 1
-        assert tx.count("sub-a", model="classic", types=[VM_TYPE.upper()]) == 2
-        assert tx.count(types=[ARM_VM_TYPE]) == 1
+        assert tx.resources.count() == len(p)
+        assert tx.resources.count("sub-a") == len(p) - 1
+        assert tx.resources.count("sub-a", model="classic", types=[VM_TYPE.upper()]) == 2
+        assert tx.resources.count(types=[ARM_VM_TYPE]) == 1
 
-        got = tx.get_by_arm_id(p["arm"].id.upper())
+        got = tx.resources.get_by_arm_id(p["arm"].id.upper())
         assert got is not None and got.key == p["cs"].key
-        assert tx.get_by_arm_id("/nope") is None
+        assert tx.resources.get_by_arm_id("/nope") is None
 
 
 def test_query_orders_by_key_and_pages(store: Store, populated: dict[str, Row]) -> None:
     with store.read() as tx:
-        all_keys = keys(tx.query())
+        all_keys = keys(tx.resources.query())
         assert all_keys == sorted(all_keys)
         pages: list[str] = []
         after = None
         while True:
-            page = tx.query(limit=2, after_key=after)
+            page = tx.resources.query(limit=2, after_key=after)
             if not page:
                 break
             assert len(page) <= 2
@@ -184,9 +184,9 @@ def test_children_with_mixed_case_parent_key_are_found(store: Store) -> None:
     parent = mk("Parent")
     child = mk("Parent/Child", type=VM_TYPE, parent_key=parent.id)  # the parent's id, not its key
     with store.tx() as tx:
-        tx.insert([parent, child])
+        tx.resources.insert([parent, child])
     with store.read() as tx:
-        assert keys(tx.query(parent_key=parent.id)) == [child.key]
+        assert keys(tx.resources.query(parent_key=parent.id)) == [child.key]
 
 
 def test_child_keys_by_parents_and_type(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,20 +195,20 @@ def test_child_keys_by_parents_and_type(store: Store, monkeypatch: pytest.Monkey
     kids = [mk(f"P{i}/Kid", type=VM_TYPE, parent_key=p.id) for i, p in enumerate(parents)]
     other = mk("P0/Other", parent_key=parents[0].id)  # another type under the same parent
     with store.tx() as tx:
-        tx.insert([*parents, *kids, other])
-        assert tx.child_keys([p.id for p in parents[:4]], VM_TYPE.upper()) == sorted(k.key for k in kids[:4])
-        assert tx.child_keys([], VM_TYPE) == []
+        tx.resources.insert([*parents, *kids, other])
+        assert tx.resources.child_keys([p.id for p in parents[:4]], VM_TYPE.upper()) == sorted(k.key for k in kids[:4])
+        assert tx.resources.child_keys([], VM_TYPE) == []
 
 
 def test_text_docs_are_parsed_on_first_use_and_equal_plain_rows(store: Store) -> None:
     rows = [mk(f"svc{i}", doc={"name": f"svc{i}", "n": i, "nested": {"list": [1, 2.5, None, True]}})
             for i in range(3)]
     with store.tx() as tx:
-        tx.insert(rows)
+        tx.resources.insert(rows)
     with store.read() as tx:
-        plain, lazy = tx.query(), tx.query(text_docs=True)
-        by_parent = tx.query(parent_keys=[], text_docs=True)
-        unordered = tx.query(ordered=False)
+        plain, lazy = tx.resources.query(), tx.resources.query(text_docs=True)
+        by_parent = tx.resources.query(parent_keys=[], text_docs=True)
+        unordered = tx.resources.query(ordered=False)
     assert sorted(unordered, key=lambda r: r.key) == plain
     assert by_parent == []
     first = lazy[0]
@@ -231,113 +231,115 @@ def test_text_docs_are_parsed_on_first_use_and_equal_plain_rows(store: Store) ->
 def test_upsert_is_idempotent_and_bumps_versions(store: Store) -> None:
     rows = [mk(f"svc{i}") for i in range(5)]
     with store.tx() as tx:
-        tx.upsert(rows)
+        tx.resources.upsert(rows)
     with store.tx() as tx:
-        tx.upsert(rows)
+        tx.resources.upsert(rows)
     with store.read() as tx:
-        assert tx.count() == 5
-        assert {r.version for r in tx.query()} == {2}
+        assert tx.resources.count() == 5
+        assert {r.version for r in tx.resources.query()} == {2}
     changed = [replace(rows[0], doc={"changed": True}, status="Running"), mk("svc-new")]
     with store.tx() as tx:
-        tx.upsert(changed)
+        tx.resources.upsert(changed)
     with store.read() as tx:
-        assert tx.count() == 6
-        got = tx.get(rows[0].key)
+        assert tx.resources.count() == 6
+        got = tx.resources.get(rows[0].key)
         assert got is not None
         assert (got.version, got.doc, got.status) == (3, {"changed": True}, "Running")
-        new = tx.get(changed[1].id)
+        new = tx.resources.get(changed[1].id)
         assert new is not None and new.version == 1
-        assert [(e["action"], e["version"]) for e in tx.events_for(rows[0].key)] == [
+        assert [(e["action"], e["version"]) for e in tx.events.for_resource(rows[0].key)] == [
             ("create", 1), ("update", 2), ("update", 3)]
-        assert tx.event_count() == 5 + 5 + 2
+        assert tx.events.count() == 5 + 5 + 2
 
 
 def test_update_optimistic_concurrency(store: Store) -> None:
     with store.tx() as tx:
-        tx.insert([mk("svc")])
+        tx.resources.insert([mk("svc")])
     key = mk("svc").key
     with store.read() as tx:
-        first = tx.get(key)
-        stale = tx.get(key)
+        first = tx.resources.get(key)
+        stale = tx.resources.get(key)
     assert first is not None and stale is not None
     with store.tx() as tx:
-        new = tx.update(replace(first, doc={"v": 2}, status="Updated"))
+        new = tx.resources.update(replace(first, doc={"v": 2}, status="Updated"))
     assert new.version == 2
     with pytest.raises(Conflict), store.tx() as tx:
-        tx.update(replace(stale, doc={"v": "lost"}))
+        tx.resources.update(replace(stale, doc={"v": "lost"}))
     with store.read() as tx:
-        got = tx.get(key)
+        got = tx.resources.get(key)
         assert got is not None
         assert (got.version, got.doc, got.status) == (2, {"v": 2}, "Updated")
-        assert [e["version"] for e in tx.events_for(key)] == [1, 2]
+        assert [e["version"] for e in tx.events.for_resource(key)] == [1, 2]
     with store.tx() as tx:
-        tx.delete([key])
+        tx.resources.delete([key])
     with pytest.raises(Conflict), store.tx() as tx:
-        tx.update(new)
+        tx.resources.update(new)
 
 
 def test_set_columns(store: Store) -> None:
     rows = [mk(f"svc{i}") for i in range(4)]
     with store.tx() as tx:
-        tx.insert(rows)
+        tx.resources.insert(rows)
     with store.tx() as tx:
-        n = tx.set_columns([rows[0].id.upper(), rows[1].key, "/missing"], lock_holder="op-9",
+        n = tx.resources.set_columns([rows[0].id.upper(), rows[1].key, "/missing"], lock_holder="op-9",
                            migration_state="Preparing")
         assert n == 2
-        assert tx.set_columns([], lock_holder="x") == 0
+        assert tx.resources.set_columns([], lock_holder="x") == 0
     with store.read() as tx:
-        assert set(keys(tx.query(lock_holder="op-9"))) == {rows[0].key, rows[1].key}
-        assert set(keys(tx.query(migration_state="Preparing"))) == {rows[0].key, rows[1].key}
-        got = tx.get(rows[0].key)
+        assert set(keys(tx.resources.query(lock_holder="op-9"))) == {rows[0].key, rows[1].key}
+        assert set(keys(tx.resources.query(migration_state="Preparing"))) == {rows[0].key, rows[1].key}
+        got = tx.resources.get(rows[0].key)
         assert got is not None and got.version == 2 and got.doc == rows[0].doc
-        assert tx.get(rows[2].key).version == 1  # type: ignore[union-attr]
-        assert [(e["action"], e["version"]) for e in tx.events_for(rows[1].key)] == [("create", 1), ("update", 2)]
-        assert tx.events_for("/missing") == []
+        assert tx.resources.get(rows[2].key).version == 1  # type: ignore[union-attr]
+        assert [(e["action"], e["version"]) for e in tx.events.for_resource(rows[1].key)] == [("create", 1),
+                                                                                              ("update", 2)]
+        assert tx.events.for_resource("/missing") == []
     with store.tx() as tx:
-        tx.set_columns([rows[0].key], lock_holder=None)
+        tx.resources.set_columns([rows[0].key], lock_holder=None)
     with store.read() as tx:
-        assert keys(tx.query(lock_holder="op-9")) == [rows[1].key]
+        assert keys(tx.resources.query(lock_holder="op-9")) == [rows[1].key]
 
 
 def test_delete(store: Store) -> None:
     rows = [mk(f"svc{i}") for i in range(3)]
     with store.tx() as tx:
-        tx.insert(rows)
+        tx.resources.insert(rows)
     with store.tx() as tx:
-        assert tx.delete([rows[0].id.upper(), "/missing"]) == 1
-        assert tx.delete([]) == 0
+        assert tx.resources.delete([rows[0].id.upper(), "/missing"]) == 1
+        assert tx.resources.delete([]) == 0
     with store.read() as tx:
-        assert tx.get(rows[0].key) is None
-        assert tx.count() == 2
-        assert [(e["action"], e["version"]) for e in tx.events_for(rows[0].key)] == [("create", 1), ("delete", 2)]
+        assert tx.resources.get(rows[0].key) is None
+        assert tx.resources.count() == 2
+        assert [(e["action"], e["version"]) for e in tx.events.for_resource(rows[0].key)] == [("create", 1),
+                                                                                              ("delete", 2)]
     with store.tx() as tx:
-        assert tx.delete([rows[0].key]) == 0
-        tx.delete_all("sub-other")
-        assert tx.count() == 2
-        tx.delete_all("sub-a")
-        assert tx.count() == 0
+        assert tx.resources.delete([rows[0].key]) == 0
+        tx.resources.delete_all("sub-other")
+        assert tx.resources.count() == 2
+        tx.resources.delete_all("sub-a")
+        assert tx.resources.count() == 0
 
 
 def test_event_log_records_every_write_in_order(store: Store) -> None:
     row = mk("Svc")
     with store.tx(now=NOW) as tx:
         tx.operation_id = "op-42"
-        tx.insert([row])
+        tx.resources.insert([row])
     with store.tx() as tx:
-        tx.upsert([row])
+        tx.resources.upsert([row])
     with store.tx() as tx:
-        current = tx.get(row.key)
+        current = tx.resources.get(row.key)
         assert current is not None
-        tx.update(current)
+        tx.resources.update(current)
     with store.tx() as tx:
-        tx.set_columns([row.key], lock_holder="op-1")
+        tx.resources.set_columns([row.key], lock_holder="op-1")
     with store.tx() as tx:
-        tx.replace_all([replace(row, version=10, doc={"replaced": True})])
+        tx.resources.replace_all([replace(row, version=10, doc={"replaced": True})])
     with store.tx() as tx:
-        tx.delete([row.key])
+        tx.resources.delete([row.key])
     with store.read() as tx:
-        evs = tx.events_for(row.id.upper())
-        assert tx.event_count() == 6
+        evs = tx.events.for_resource(row.id.upper())
+        assert tx.events.count() == 6
     assert [(e["action"], e["version"]) for e in evs] == [
         ("create", 1), ("update", 2), ("update", 3), ("update", 4), ("update", 10), ("delete", 11)]
     seqs = [e["seq"] for e in evs]
@@ -351,11 +353,11 @@ def test_event_log_records_every_write_in_order(store: Store) -> None:
 def test_event_log_order_of_a_bulk_write(store: Store) -> None:
     rows = [mk(f"svc{i}") for i in (5, 1, 4, 2, 3)]
     with store.tx() as tx:
-        before = tx.event_count()
-        tx.insert(rows)
-        tx.delete([rows[2].key, rows[0].key])
+        before = tx.events.count()
+        tx.resources.insert(rows)
+        tx.resources.delete([rows[2].key, rows[0].key])
     with store.read() as tx:
-        assert tx.event_count() == before + 7
+        assert tx.events.count() == before + 7
         log = tx.conn.execute(sa.text("SELECT resource_key, action FROM events ORDER BY seq")).all()
     assert [tuple(r) for r in log[:5]] == [(r.key, "create") for r in rows]
     assert sorted(tuple(r) for r in log[5:]) == sorted([(rows[0].key, "delete"), (rows[2].key, "delete")])
@@ -366,12 +368,12 @@ def test_event_timestamp_is_the_transaction_time(store: Store, backend: str, kin
                                                  request: pytest.FixtureRequest) -> None:
     row = mk("svc")
     with store.tx(now=NOW) as tx:
-        tx.insert([row])
+        tx.resources.insert([row])
     if kind == "update":
         with store.tx(now=NOW.replace(year=2025)) as tx:
-            tx.upsert([row])
+            tx.resources.upsert([row])
     with store.read() as tx:
-        at = tx.events_for(row.key)[-1]["at"]
+        at = tx.events.for_resource(row.key)[-1]["at"]
     assert at.tzinfo is not None
     assert at == (NOW if kind == "insert" else NOW.replace(year=2025))
 
@@ -379,19 +381,19 @@ def test_event_timestamp_is_the_transaction_time(store: Store, backend: str, kin
 # ---------------------------------------------------------------------------------------------- subscriptions, meta
 def test_subscriptions(store: Store) -> None:
     with store.read() as tx:
-        assert tx.get_subscription("sub-a") is None
-        assert tx.list_subscriptions() == []
+        assert tx.subscriptions.get("sub-a") is None
+        assert tx.subscriptions.all() == []
     doc_b = {"id": "sub-b", "displayName": "Zweite Subskription ✓", "state": "Enabled", "quota": {"cores": 20}}
     doc_a = {"id": "sub-a", "displayName": "first", "state": "Enabled"}
     with store.tx() as tx:
-        tx.put_subscription(doc_b)
-        tx.put_subscription(doc_a)
+        tx.subscriptions.put(doc_b)
+        tx.subscriptions.put(doc_a)
     with store.tx() as tx:
-        tx.put_subscription({**doc_a, "state": "Disabled"})
+        tx.subscriptions.put({**doc_a, "state": "Disabled"})
     with store.read() as tx:
-        assert tx.get_subscription("sub-b") == doc_b
-        assert tx.get_subscription("sub-a") == {**doc_a, "state": "Disabled"}
-        assert tx.list_subscriptions() == [{**doc_a, "state": "Disabled"}, doc_b]
+        assert tx.subscriptions.get("sub-b") == doc_b
+        assert tx.subscriptions.get("sub-a") == {**doc_a, "state": "Disabled"}
+        assert tx.subscriptions.all() == [{**doc_a, "state": "Disabled"}, doc_b]
         versions = dict(tx.conn.execute(sa.select(subscriptions.c.id, subscriptions.c.version)).all())
     assert versions == {"sub-a": 2, "sub-b": 1}
 
@@ -399,71 +401,72 @@ def test_subscriptions(store: Store) -> None:
 def test_meta(store: Store) -> None:
     values: list[Any] = [{"a": [1, 2, {"b": None}]}, [1, "two", 3.5], "text ✓", "42", True, False, None]
     with store.read() as tx:
-        assert tx.get_meta("k0") is None
+        assert tx.meta.get("k0") is None
     with store.tx() as tx:
         for i, v in enumerate(values):
-            tx.set_meta(f"k{i}", v)
+            tx.meta.set(f"k{i}", v)
     with store.read() as tx:
         for i, v in enumerate(values):
-            assert_same(tx.get_meta(f"k{i}"), v)
+            assert_same(tx.meta.get(f"k{i}"), v)
     with store.tx() as tx:
-        tx.set_meta("k0", {"replaced": 1})
+        tx.meta.set("k0", {"replaced": 1})
     with store.read() as tx:
-        assert tx.get_meta("k0") == {"replaced": 1}
+        assert tx.meta.get("k0") == {"replaced": 1}
 
 
 @pytest.mark.parametrize("value", [42, -1, 3.5, 0])
 def test_meta_numeric_scalars(store: Store, backend: str, value: Any, request: pytest.FixtureRequest) -> None:
     with store.tx() as tx:
-        tx.set_meta("n", value)
+        tx.meta.set("n", value)
     with store.read() as tx:
-        assert_same(tx.get_meta("n"), value)
+        assert_same(tx.meta.get("n"), value)
 
 
 # ---------------------------------------------------------------------------------------------- transactions
 def test_transaction_rolls_back_on_exception(store: Store) -> None:
     base = [mk(f"svc{i}") for i in range(3)]
     with store.tx() as tx:
-        tx.insert(base)
-        tx.put_subscription({"id": "sub-a", "n": 1})
-        tx.set_meta("k", "before")
+        tx.resources.insert(base)
+        tx.subscriptions.put({"id": "sub-a", "n": 1})
+        tx.meta.set("k", "before")
 
     def snapshot() -> tuple[Any, ...]:
         with store.read() as tx:
-            return (tx.count(), tx.event_count(), [(r.key, r.version, r.doc, r.lock_holder) for r in tx.query()],
-                    tx.get_subscription("sub-a"), tx.get_meta("k"), tx.list_subscriptions())
+            return (tx.resources.count(), tx.events.count(),
+                    [(r.key, r.version, r.doc, r.lock_holder) for r in tx.resources.query()],
+                    tx.subscriptions.get("sub-a"), tx.meta.get("k"), tx.subscriptions.all())
 
     before = snapshot()
     with pytest.raises(RuntimeError, match="boom"), store.tx() as tx:
-        tx.insert([mk(f"new{i}") for i in range(50)])
-        tx.upsert([replace(base[0], doc={"half": "written"})])
-        tx.set_columns([base[1].key], lock_holder="op-x")
-        tx.delete([base[2].key])
-        tx.put_subscription({"id": "sub-a", "n": 2})
-        tx.put_subscription({"id": "sub-new"})
-        tx.set_meta("k", "after")
-        tx.set_meta("k2", "new")
-        assert tx.count() == 52
+        tx.resources.insert([mk(f"new{i}") for i in range(50)])
+        tx.resources.upsert([replace(base[0], doc={"half": "written"})])
+        tx.resources.set_columns([base[1].key], lock_holder="op-x")
+        tx.resources.delete([base[2].key])
+        tx.subscriptions.put({"id": "sub-a", "n": 2})
+        tx.subscriptions.put({"id": "sub-new"})
+        tx.meta.set("k", "after")
+        tx.meta.set("k2", "new")
+        assert tx.resources.count() == 52
         raise RuntimeError("boom")
     assert snapshot() == before
     with store.read() as tx:
-        assert tx.get_meta("k2") is None
+        assert tx.meta.get("k2") is None
 
 
 def test_conflict_rolls_back_earlier_writes_of_the_transaction(store: Store) -> None:
     with store.tx() as tx:
-        tx.insert([mk("svc")])
+        tx.resources.insert([mk("svc")])
     with store.read() as tx:
-        stale = tx.get(mk("svc").key)
+        stale = tx.resources.get(mk("svc").key)
     assert stale is not None
     with store.tx() as tx:
-        tx.update(stale)
+        tx.resources.update(stale)
     with pytest.raises(Conflict), store.tx() as tx:
-        tx.insert([mk("other")])
-        tx.update(stale)
+        tx.resources.insert([mk("other")])
+        tx.resources.update(stale)
     with store.read() as tx:
-        assert tx.count() == 1
-        assert tx.event_count() == 2
+        assert tx.resources.count() == 1
+        assert tx.events.count() == 2
 
 
 # ---------------------------------------------------------------------------------------------- bulk and JSON
@@ -479,28 +482,28 @@ def test_bulk_20000_rows_in_chunks(store: Store) -> None:
     sa.event.listen(store.engine, "before_execute", record)
     try:
         with store.tx() as tx:
-            tx.insert(rows)
+            tx.resources.insert(rows)
     finally:
         sa.event.remove(store.engine, "before_execute", record)
     assert batches == [repo.CHUNK] * (n // repo.CHUNK)
     with store.read() as tx:
-        assert tx.count() == n
-        assert tx.event_count() == n
-        got = tx.get_many(r.id for r in rows)
+        assert tx.resources.count() == n
+        assert tx.events.count() == n
+        got = tx.resources.get_many(r.id for r in rows)
         assert len(got) == n
         assert got[rows[12345].key].doc == {"i": 12345, "tags": {"k": "v12345"}}
-        assert len(tx.query(key_prefix=rid("sub-a", "rg-one", VM_TYPE, "vm1"))) == 10_000
+        assert len(tx.resources.query(key_prefix=rid("sub-a", "rg-one", VM_TYPE, "vm1"))) == 10_000
     with store.tx() as tx:
-        assert tx.set_columns([r.key for r in rows], migration_state="Prepared") == n
-        tx.upsert(rows[:5000])
+        assert tx.resources.set_columns([r.key for r in rows], migration_state="Prepared") == n
+        tx.resources.upsert(rows[:5000])
     with store.read() as tx:
-        assert len(tx.query(migration_state="Prepared")) == n - 5000  # upsert rewrote the indexed columns
-        assert tx.event_count() == 3 * n - 15_000
+        assert len(tx.resources.query(migration_state="Prepared")) == n - 5000  # upsert rewrote the indexed columns
+        assert tx.events.count() == 3 * n - 15_000
     with store.tx() as tx:
-        assert tx.delete([r.key for r in rows]) == n
+        assert tx.resources.delete([r.key for r in rows]) == n
     with store.read() as tx:
-        assert tx.count() == 0
-        assert tx.event_count() == 4 * n - 15_000
+        assert tx.resources.count() == 0
+        assert tx.events.count() == 4 * n - 15_000
 
 
 DOC: dict[str, Any] = {
@@ -525,32 +528,32 @@ DOC: dict[str, Any] = {
 def test_json_documents_round_trip_exactly(store: Store) -> None:
     row = mk("DocHolder", doc=DOC)
     with store.tx() as tx:
-        tx.insert([row])
-        tx.set_meta("doc", DOC)
-        tx.put_subscription({"id": "sub-a", "doc": DOC})
+        tx.resources.insert([row])
+        tx.meta.set("doc", DOC)
+        tx.subscriptions.put({"id": "sub-a", "doc": DOC})
     with store.read() as tx:
-        got = tx.get(row.key)
+        got = tx.resources.get(row.key)
         assert got is not None
         assert_same(got.doc, DOC)
-        assert_same(tx.query(name="dOcHoLdEr"), [got])
-        assert_same(tx.get_many([row.id])[row.key].doc, DOC)
-        assert_same(tx.get_meta("doc"), DOC)
-        assert_same(tx.get_subscription("sub-a"), {"id": "sub-a", "doc": DOC})
+        assert_same(tx.resources.query(name="dOcHoLdEr"), [got])
+        assert_same(tx.resources.get_many([row.id])[row.key].doc, DOC)
+        assert_same(tx.meta.get("doc"), DOC)
+        assert_same(tx.subscriptions.get("sub-a"), {"id": "sub-a", "doc": DOC})
     with store.tx() as tx:
-        tx.update(replace(got, doc={**DOC, "v": 2}))
+        tx.resources.update(replace(got, doc={**DOC, "v": 2}))
     with store.read() as tx:
-        assert_same(tx.get(row.key).doc, {**DOC, "v": 2})  # type: ignore[union-attr]
+        assert_same(tx.resources.get(row.key).doc, {**DOC, "v": 2})  # type: ignore[union-attr]
 
 
 def test_unicode_in_index_columns(store: Store) -> None:
     row = mk("Dienst-Ä☁", rg="gruppe-Ü", location="Zürich", status="Läuft")
     with store.tx() as tx:
-        tx.insert([row])
+        tx.resources.insert([row])
     with store.read() as tx:
-        assert keys(tx.query(name="DIENST-Ä☁")) == [row.key]
-        assert keys(tx.query(resource_group="GRUPPE-Ü")) == [row.key]
-        assert keys(tx.query(key_prefix=row.id[:-3].upper())) == [row.key]
-        got = tx.get(row.id.upper())
+        assert keys(tx.resources.query(name="DIENST-Ä☁")) == [row.key]
+        assert keys(tx.resources.query(resource_group="GRUPPE-Ü")) == [row.key]
+        assert keys(tx.resources.query(key_prefix=row.id[:-3].upper())) == [row.key]
+        got = tx.resources.get(row.id.upper())
         assert got is not None and (got.location, got.status, got.name) == ("Zürich", "Läuft", "Dienst-Ä☁")
 
 
@@ -560,10 +563,10 @@ def _race_update(store: Store, key: str, name: str, round_: int, barrier: thread
     """Read the row, wait until the rival has read it too, then write it back."""
     try:
         with store.tx() as tx:
-            current = tx.get(key)
+            current = tx.resources.get(key)
             assert current is not None
             barrier.wait()
-            tx.update(replace(current, doc={"by": name, "round": round_}))
+            tx.resources.update(replace(current, doc={"by": name, "round": round_}))
         results[name] = "won"
     except Conflict:
         results[name] = "conflict"
@@ -578,18 +581,18 @@ def test_concurrent_updates_one_wins_on_postgresql(pg_cluster: Any) -> None:
     try:
         row = mk("contended")
         with a.tx() as tx:
-            tx.insert([row])
+            tx.resources.insert([row])
 
         # interleaved: both read version 1, A commits first, B's write is stale
         with b.tx() as tb:
-            rb = tb.get(row.key)
+            rb = tb.resources.get(row.key)
             with a.tx() as ta:  # A reads the same version and commits first
-                ra = ta.get(row.key)
+                ra = ta.resources.get(row.key)
                 assert ra is not None
-                ta.update(replace(ra, doc={"by": "a"}))
+                ta.resources.update(replace(ra, doc={"by": "a"}))
             assert rb is not None
             with pytest.raises(Conflict):
-                tb.update(replace(rb, doc={"by": "b"}))
+                tb.resources.update(replace(rb, doc={"by": "b"}))
 
         # racing: both read, then both update at once; the loser blocks on the row lock, then sees 0 rows
         for round_ in range(5):
@@ -605,12 +608,12 @@ def test_concurrent_updates_one_wins_on_postgresql(pg_cluster: Any) -> None:
             assert sorted(results.values()) == ["conflict", "won"], results
             winner = next(n for n, r in results.items() if r == "won")
             with a.read() as tx:
-                got = tx.get(row.key)
+                got = tx.resources.get(row.key)
                 assert got is not None
                 assert got.doc == {"by": winner, "round": round_}
                 assert got.version == 3 + round_
         with a.read() as tx:
-            assert [e["version"] for e in tx.events_for(row.key)] == list(range(1, 8))
+            assert [e["version"] for e in tx.events.for_resource(row.key)] == list(range(1, 8))
     finally:
         a.dispose()
         b.dispose()
@@ -622,40 +625,38 @@ def test_write_behind_reads_see_pending_inserts(store: Store) -> None:
     rows = [mk(f"svc{i}") for i in range(3)]
     other = mk("other")
     with store.tx() as tx:
-        tx.insert([other])
+        tx.resources.insert([other])
         tx.write_behind = True
-        tx.insert(rows[:2])
-        assert tx.get(other.key) is not None  # a key not pending: no write needed
-        assert tx.get(rows[0].key.upper()) is not None
-        tx.insert(rows[2:])
-        assert set(tx.get_many([r.key for r in rows])) == {r.key for r in rows}
-        tx.insert_operation({"id": "op1", "subscription_id": "sub-a", "kind": "Prepare", "unit_key": "u",
-                             "status": "InProgress"})
-        assert tx.get_operation("op1") is not None
-        tx.put_unit({"id": "u1", "subscription_id": "sub-a", "kind": "vnet", "root_key": rows[0].key,
-                     "name": "svc0", "state": "Preparing", "doc": {}}, exists=False)
-        assert tx.get_unit("u1") is not None
-        tx.add_timeline([{"subscription_id": "sub-a", "vm_key": "vm", "event": "down", "at": NOW,
+        tx.resources.insert(rows[:2])
+        assert tx.resources.get(other.key) is not None  # a key not pending: no write needed
+        assert tx.resources.get(rows[0].key.upper()) is not None
+        tx.resources.insert(rows[2:])
+        assert set(tx.resources.get_many([r.key for r in rows])) == {r.key for r in rows}
+        tx.operations.insert(OperationRecord("op1", "sub-a", "Prepare", "u", "InProgress"))
+        assert tx.operations.get("op1") is not None
+        tx.units.put(UnitRecord("u1", "sub-a", "vnet", rows[0].key, "svc0", state="Preparing"), exists=False)
+        assert tx.units.get("u1") is not None
+        tx.timeline.add([{"subscription_id": "sub-a", "vm_key": "vm", "event": "down", "at": NOW,
                           "real_at": NOW, "operation_id": "op1", "reason": "test"}])
-        assert len(tx.timeline(operation_id="op1")) == 1
-        tx.insert([mk("late")])
-        assert tx.count() == 5  # a query syncs everything pending
+        assert len(tx.timeline.all(operation_id="op1")) == 1
+        tx.resources.insert([mk("late")])
+        assert tx.resources.count() == 5  # a query syncs everything pending
     with store.read() as tx:
-        assert tx.count() == 5
-        assert tx.event_count() == 5
+        assert tx.resources.count() == 5
+        assert tx.events.count() == 5
 
 
 def test_write_behind_set_columns_on_a_pending_row(store: Store) -> None:
     row = mk("svc")
     with store.tx() as tx:
         tx.write_behind = True
-        tx.insert([row])
-        assert tx.set_columns([row.key], lock_holder="unit-1") == 1
-        tx.insert([mk("svc2")])
-        assert tx.delete([row.key]) == 1
+        tx.resources.insert([row])
+        assert tx.resources.set_columns([row.key], lock_holder="unit-1") == 1
+        tx.resources.insert([mk("svc2")])
+        assert tx.resources.delete([row.key]) == 1
     with store.read() as tx:
-        assert tx.get(row.key) is None
-        assert [e["action"] for e in tx.events_for(row.key)] == ["create", "update", "delete"]
+        assert tx.resources.get(row.key) is None
+        assert [e["action"] for e in tx.events.for_resource(row.key)] == ["create", "update", "delete"]
 
 
 @pytest.mark.parametrize("write_behind", [False, True])
@@ -665,24 +666,22 @@ def test_savepoint_rollback_drops_what_was_buffered_inside(store: Store, write_b
     kept, dropped = mk("kept"), mk("dropped")
     with store.tx() as tx:
         tx.write_behind = write_behind
-        tx.insert([kept])
-        tx.insert_operation({"id": "op-kept", "subscription_id": "sub-a", "kind": "Prepare", "unit_key": "u",
-                             "status": "Succeeded"})
+        tx.resources.insert([kept])
+        tx.operations.insert(OperationRecord("op-kept", "sub-a", "Prepare", "u", "Succeeded"))
         with pytest.raises(RuntimeError), tx.savepoint():
-            tx.insert([dropped])
-            assert tx.count() == 2  # syncs `kept` (deferred before) inside the savepoint
-            tx.insert_operation({"id": "op-dropped", "subscription_id": "sub-a", "kind": "Prepare",
-                                 "unit_key": "u", "status": "Succeeded"})
+            tx.resources.insert([dropped])
+            assert tx.resources.count() == 2  # syncs `kept` (deferred before) inside the savepoint
+            tx.operations.insert(OperationRecord("op-dropped", "sub-a", "Prepare", "u", "Succeeded"))
             raise RuntimeError("unit failed")
         assert tx.writes == 1  # the resource rows this transaction wrote: the dropped one no longer counts
         with tx.savepoint():
-            tx.insert([mk("after"), mk("after2")])
+            tx.resources.insert([mk("after"), mk("after2")])
         assert tx.writes == 3
     with store.read() as tx:
-        assert {r.name for r in tx.query()} == {"kept", "after", "after2"}
-        assert tx.get_operation("op-kept") is not None and tx.get_operation("op-dropped") is None
-        assert not tx.events_for(dropped.key)
-        assert [e["action"] for e in tx.events_for(kept.key)] == ["create"]
+        assert {r.name for r in tx.resources.query()} == {"kept", "after", "after2"}
+        assert tx.operations.get("op-kept") is not None and tx.operations.get("op-dropped") is None
+        assert not tx.events.for_resource(dropped.key)
+        assert [e["action"] for e in tx.events.for_resource(kept.key)] == ["create"]
 
 
 def test_savepoint_rollback_restores_usage_deltas(store_url: str) -> None:
@@ -691,14 +690,14 @@ def test_savepoint_rollback_restores_usage_deltas(store_url: str) -> None:
         vm = mk("vm1", type=ARM_VM_TYPE, model="arm", location="westus")
         with s.tx() as tx:
             tx.write_behind = True
-            tx.insert([vm])
+            tx.resources.insert([vm])
             with pytest.raises(RuntimeError), tx.savepoint():
-                tx.insert([mk("vm2", type=ARM_VM_TYPE, model="arm", location="westus")])
-                assert tx.usage_in("sub-a", "westus") == {"vms": 2}
+                tx.resources.insert([mk("vm2", type=ARM_VM_TYPE, model="arm", location="westus")])
+                assert tx.usage.in_location("sub-a", "westus") == {"vms": 2}
                 raise RuntimeError
-            assert tx.usage_in("sub-a", "westus") == {"vms": 1}
+            assert tx.usage.in_location("sub-a", "westus") == {"vms": 1}
         with s.read() as tx:
-            assert tx.usage_in("sub-a", "westus") == {"vms": 1}
+            assert tx.usage.in_location("sub-a", "westus") == {"vms": 1}
     finally:
         s.dispose()
 
@@ -706,16 +705,35 @@ def test_savepoint_rollback_restores_usage_deltas(store_url: str) -> None:
 def test_update_documents_leaves_index_columns_alone(store: Store) -> None:
     row = mk("vm1", type=VM_TYPE, status="ReadyRole")
     with store.tx() as tx:
-        tx.insert([row])
-        tx.set_columns([row.key], lock_holder="unit-1", migration_state="Prepared")
+        tx.resources.insert([row])
+        tx.resources.set_columns([row.key], lock_holder="unit-1", migration_state="Prepared")
     with store.tx() as tx:
-        current = tx.get(row.key)
+        current = tx.resources.get(row.key)
         assert current is not None and current.version == 2
-        tx.update_documents([replace(current, doc={"power": "Stopped"}, status="StoppedDeallocated", version=3)])
+        tx.resources.update_documents([replace(current, doc={"power": "Stopped"}, status="StoppedDeallocated",
+                                               version=3)])
     with store.read() as tx:
-        got = tx.get(row.key)
+        got = tx.resources.get(row.key)
         assert got is not None
         assert (got.doc, got.status, got.version) == ({"power": "Stopped"}, "StoppedDeallocated", 3)
         assert (got.lock_holder, got.migration_state, got.name, got.type) == ("unit-1", "Prepared", "vm1", VM_TYPE)
-        assert [(e["action"], e["version"]) for e in tx.events_for(row.key)] == [
+        assert [(e["action"], e["version"]) for e in tx.events.for_resource(row.key)] == [
             ("create", 1), ("update", 2), ("update", 3)]
+
+
+def test_query_honours_every_filter_or_refuses(store: Store) -> None:
+    """A list filter combines with the others (it used to drop them); mixes it cannot answer raise."""
+    rows = [mk(f"svc{i}", location="westus" if i % 2 else "eastus") for i in range(6)]
+    with store.tx() as tx:
+        tx.resources.insert(rows)
+    with store.read() as tx:
+        names = [r.name for r in rows]
+        west = tx.resources.query(names=names, location="westus")
+        assert [r.name for r in west] == ["svc1", "svc3", "svc5"]
+        assert [r.name for r in tx.resources.query(names=names, location="westus", limit=2)] == ["svc1", "svc3"]
+        assert [r.name for r in tx.resources.query(names=names, after_key=west[0].key)] == ["svc2", "svc3", "svc4",
+                                                                                             "svc5"]
+        for bad in ({"names": names, "parent_keys": ["x"]}, {"names": names, "name": "svc1"},
+                    {"parent_keys": ["x"], "parent_key": "x"}):
+            with pytest.raises(ValueError):
+                tx.resources.query(**bad)  # type: ignore[arg-type]

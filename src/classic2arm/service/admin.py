@@ -39,16 +39,16 @@ def register_certificate(ctx: AppContext, subscription_id: str, cert_pem: bytes,
     pem = cert.public_bytes(serialization.Encoding.PEM)
     thumb = credentials.register_certificate(ctx, subscription_id, pem, description)
     with ctx.store.tx() as tx:
-        known = dict(tx.get_meta(CERTS_META_KEY) or {})
+        known = dict(tx.meta.get(CERTS_META_KEY) or {})
         known[thumb] = pem.decode()
-        tx.set_meta(CERTS_META_KEY, known)
+        tx.meta.set(CERTS_META_KEY, known)
     return thumb
 
 
 def management_certificates(ctx: AppContext) -> dict[str, str]:
     """Every registered management certificate's PEM, by thumbprint."""
     with ctx.store.read() as tx:
-        return dict(tx.get_meta(CERTS_META_KEY) or {})
+        return dict(tx.meta.get(CERTS_META_KEY) or {})
 
 
 # --------------------------------------------------------------------------- reset and import

@@ -62,7 +62,7 @@ def put_group(ctx: AppContext, sub: str, rg: str, body: dict[str, Any]) -> tuple
     check_name(rg, "resource group")
     location, tags = _location(body.get("location")), _tags(body.get("tags"))
     with ctx.store.tx() as tx:
-        existing = tx.get(ids.resource_group_id(sub, rg))
+        existing = tx.resources.get(ids.resource_group_id(sub, rg))
         name = existing.name if existing else rg
         res = armt.resource_group(sub, name, location, tags)
         if existing is not None:
@@ -87,10 +87,10 @@ def patch_group(ctx: AppContext, sub: str, rg: str, body: dict[str, Any]) -> dic
 def delete_group(ctx: AppContext, sub: str, rg: str) -> str:
     """Delete a resource group and everything in it; returns its location (for the operation URL)."""
     with ctx.store.tx() as tx:
-        row = tx.get(ids.resource_group_id(sub, rg))
+        row = tx.resources.get(ids.resource_group_id(sub, rg))
         if row is None:
             raise arm_reads.group_missing(rg)
-        if tx.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1):
+        if tx.resources.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1):
             raise ServiceError("OperationNotAllowed", f"Resource group '{row.name}' holds classic resources, which "
                                                       "are read-only through Azure Resource Manager.", 409)
         arm_writes.delete_in(tx, row.id)
@@ -165,7 +165,7 @@ def put_resource(ctx: AppContext, addr: ResourceAddress, body: dict[str, Any]) -
 
 
 def _put_in(tx: Tx, addr: ResourceAddress, rtype: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    group = tx.get(ids.resource_group_id(addr.subscription, addr.resource_group))
+    group = tx.resources.get(ids.resource_group_id(addr.subscription, addr.resource_group))
     if group is None:
         raise arm_reads.group_missing(addr.resource_group)
     old_row = arm_reads.row_of(tx, addr.resource_id())
@@ -250,7 +250,7 @@ def _sync_subnets(tx: Tx, vnet: ArmResource) -> None:
     """Subnets given inline with a VNet PUT become child rows (and ones left out are removed), each checked
     against the VNet and the subnets before it as it is written: a bad one fails the whole PUT."""
     vnet_json = vnet.to_json()
-    have = tx.query(vnet.subscription_id, model=ids.ARM, key_prefix=vnet.id.lower() + "/subnets/")
+    have = tx.resources.query(vnet.subscription_id, model=ids.ARM, key_prefix=vnet.id.lower() + "/subnets/")
     items = [i for i in vnet.properties.get("subnets") or [] if isinstance(i, dict) and isinstance(i.get("name"), str)]
     wanted = {f"{vnet.id}/subnets/{i['name']}".lower() for i in items}
     for row in have:

@@ -170,7 +170,7 @@ def arm_view(tx: Tx, row: Row) -> ArmResource:
     obj = codec.classic_object(row)
     location = display_name(row.location) if row.location else None
     if isinstance(obj, c.Role) and obj.is_vm:
-        dep_row = tx.get(row.parent_key or "")
+        dep_row = tx.resources.get(row.parent_key or "")
         dep = c.Deployment.model_validate(dep_row.doc) if dep_row else None
         return vm_view(row.subscription_id, obj, dep, location, row.resource_group or obj.service_name,
                        row.migration_state)
@@ -193,7 +193,7 @@ def _has_view(row: Row) -> bool:
 
 def row_of(tx: Tx, arm_id: str) -> Row | None:
     """The row behind an ARM id: an ARM resource, or a classic one by its view's id."""
-    row = tx.get(arm_id) or tx.get_by_arm_id(arm_id)
+    row = tx.resources.get(arm_id) or tx.resources.get_by_arm_id(arm_id)
     if row is not None and row.model == ids.CLASSIC and row.arm_id is None:
         return None
     return row
@@ -217,7 +217,7 @@ def list_resources(ctx: AppContext, sub: str | None = None, *, types: Iterable[s
     with ctx.store.read() as tx:
         sub = sub or ctx.subscription_id(tx)
         while True:
-            batch = tx.query(sub, model=None if classic else ids.ARM, types=type_list,
+            batch = tx.resources.query(sub, model=None if classic else ids.ARM, types=type_list,
                              resource_group=resource_group, key_prefix=key_prefix,
                              limit=None if limit is None else limit + 1, after_key=after)
             for r in batch:
@@ -306,9 +306,9 @@ def inline_items_or_empty(parent: dict[str, Any], collection: str) -> tuple[str,
 
 
 def _group_exists(tx: Tx, sub: str, rg: str) -> bool:
-    if tx.get(ids.resource_group_id(sub, rg)) is not None:
+    if tx.resources.get(ids.resource_group_id(sub, rg)) is not None:
         return True
-    return bool(tx.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1))
+    return bool(tx.resources.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1))
 
 
 def resource_in(tx: Tx, addr: ResourceAddress) -> dict[str, Any]:
@@ -354,13 +354,13 @@ def group_missing(rg: str) -> NotFound:
 def _classic_groups(tx: Tx, sub: str) -> dict[str, dict[str, Any]]:
     """Resource groups that hold classic resources only as ARM shows them (Default-Networking, cs…)."""
     found: dict[str, dict[str, Any]] = {}
-    for r in tx.project(sub, list(_CLASSIC_VIEW_TYPES), []):
+    for r in tx.resources.project(sub, list(_CLASSIC_VIEW_TYPES), []):
         if not r["arm_key"]:
             continue
         rg_lc = r["arm_key"].split("/")[4]
         if rg_lc in found:
             continue
-        row = tx.get(r["key"])
+        row = tx.resources.get(r["key"])
         if row is None:
             continue
         view = arm_view(tx, row)
@@ -371,7 +371,7 @@ def _classic_groups(tx: Tx, sub: str) -> dict[str, dict[str, Any]]:
 
 def list_groups(ctx: AppContext, sub: str) -> list[dict[str, Any]]:
     with ctx.store.read() as tx:
-        rows = tx.query(sub, model=ids.ARM, types=[armt.RESOURCE_GROUP])
+        rows = tx.resources.query(sub, model=ids.ARM, types=[armt.RESOURCE_GROUP])
         out = {r.key.split("/")[-1]: arm_json(tx, r) for r in rows}
         for key, doc in _classic_groups(tx, sub).items():
             out.setdefault(key, doc)
@@ -380,7 +380,7 @@ def list_groups(ctx: AppContext, sub: str) -> list[dict[str, Any]]:
 
 def group_in(tx: Tx, sub: str, rg: str) -> dict[str, Any]:
     """A resource group as `get_group` answers it, read in the caller's transaction."""
-    row = tx.get(ids.resource_group_id(sub, rg))
+    row = tx.resources.get(ids.resource_group_id(sub, rg))
     if row is not None:
         return arm_json(tx, row)
     classic = _classic_groups(tx, sub).get(rg.lower())
@@ -399,7 +399,7 @@ def get_group(ctx: AppContext, sub: str, rg: str) -> dict[str, Any]:
 
 def subscription_json(ctx: AppContext, sub: str) -> dict[str, Any]:
     with ctx.store.read() as tx:
-        doc = tx.get_subscription(sub)
+        doc = tx.subscriptions.get(sub)
     if doc is None:
         raise NotFound(f"The subscription '{sub}' could not be found.", code="SubscriptionNotFound")
     model = c.Subscription.model_validate(doc)
@@ -422,7 +422,7 @@ def _graph_row(view: dict[str, Any], sub: str) -> dict[str, Any]:
 def graph_tables(ctx: AppContext, sub: str) -> dict[str, list[dict[str, Any]]]:
     """The `resources` and `resourcecontainers` tables of Resource Graph for one subscription."""
     with ctx.store.read() as tx:
-        rows = [r for r in tx.query(sub) if _has_view(r)]
+        rows = [r for r in tx.resources.query(sub) if _has_view(r)]
         views = [arm_json(tx, r) for r in rows]
     resources_rows = [_graph_row(v, sub) for v in views]
     containers = [_graph_row({**g, "type": "microsoft.resources/subscriptions/resourcegroups"}, sub)

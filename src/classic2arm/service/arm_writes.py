@@ -29,7 +29,7 @@ def _refuse_if_prepared(row: Row) -> None:
 
 
 def _existing(tx: Tx, arm_id: str) -> Row | None:
-    return tx.get(arm_id) or tx.get_by_arm_id(arm_id)
+    return tx.resources.get(arm_id) or tx.resources.get_by_arm_id(arm_id)
 
 
 def put_in(tx: Tx, resource: ArmResource) -> None:
@@ -40,10 +40,10 @@ def put_in(tx: Tx, resource: ArmResource) -> None:
         _refuse_if_prepared(row)
     rg = resource.resource_group
     if resource.type != armt.RESOURCE_GROUP and rg is not None:
-        rg_row = tx.get(ids.resource_group_id(resource.subscription_id, rg))
+        rg_row = tx.resources.get(ids.resource_group_id(resource.subscription_id, rg))
         if rg_row is None:
             raise NotFound(f"Resource group '{rg}' could not be found.", code="ResourceGroupNotFound")
-    tx.upsert([codec.arm_row(resource)])
+    tx.resources.upsert([codec.arm_row(resource)])
 
 
 def delete_in(tx: Tx, arm_id: str) -> None:
@@ -54,13 +54,13 @@ def delete_in(tx: Tx, arm_id: str) -> None:
         raise NotFound(f"The Resource '{arm_id}' was not found.")
     _refuse_if_prepared(row)
     if row.type == armt.RESOURCE_GROUP:
-        inside = tx.query(row.subscription_id, model=ids.ARM, resource_group=row.name)
+        inside = tx.resources.query(row.subscription_id, model=ids.ARM, resource_group=row.name)
         for r in inside:
             _refuse_if_prepared(r)
-        tx.delete([r.key for r in inside] + [row.key])
+        tx.resources.delete([r.key for r in inside] + [row.key])
         return
-    children = tx.query(row.subscription_id, model=ids.ARM, key_prefix=row.key + "/")
-    tx.delete([c.key for c in children] + [row.key])
+    children = tx.resources.query(row.subscription_id, model=ids.ARM, key_prefix=row.key + "/")
+    tx.resources.delete([c.key for c in children] + [row.key])
 
 
 def put(ctx: AppContext, resource: ArmResource) -> ArmResource:

@@ -90,11 +90,11 @@ def check(ctx: AppContext, ref: UnitRef, before: dict[str, Any]) -> list[Finding
         raise ServiceError("BadRequest", f"not a classic2arm snapshot (format {before.get('format')!r})")
     with ctx.store.read() as tx:
         sub = ctx.subscription_id(tx)
-        unit = tx.get_unit(unit_id(sub, ref))
-        if unit is None or unit["state"] != S.PREPARED.value:
+        unit = tx.units.get(unit_id(sub, ref))
+        if unit is None or unit.state != S.PREPARED.value:
             raise ServiceError("BadRequest", f"{ref.describe()} is not Prepared; check compares the prepared ARM "
                                              "resources with the snapshot")
-        arm = [codec.arm_object(r) for r in tx.query(sub, model=ids.ARM, lock_holder=unit["id"])]
+        arm = [codec.arm_object(r) for r in tx.resources.query(sub, model=ids.ARM, lock_holder=unit.id)]
     by_type: dict[str, dict[str, armt.ArmResource]] = {}
     for res in arm:
         by_type.setdefault(res.type, {})[res.name.lower()] = res

@@ -103,11 +103,11 @@ class NameAvailability:
 
 
 def _models(tx: Tx, sub: str, rtype: str, model: type[M]) -> list[M]:
-    return [model.model_validate(r.doc) for r in tx.query(sub, types=[rtype])]
+    return [model.model_validate(r.doc) for r in tx.resources.query(sub, types=[rtype])]
 
 
 def _one(tx: Tx, key: str, rtype: str, model: type[M], missing: str) -> tuple[Row, M]:
-    row = tx.get(key)
+    row = tx.resources.get(key)
     if row is None or row.type != rtype:
         raise NotFound(missing)
     return row, model.model_validate(row.doc)
@@ -125,7 +125,7 @@ def _single(ctx: AppContext, key: str, rtype: str, model: type[M], missing: str)
 
 def _deployment_view(tx: Tx, row: Row) -> DeploymentView:
     roles = [RoleView(c.Role.model_validate(r.doc), r.migration_state)
-             for r in tx.query(row.subscription_id, types=list(ROLE_TYPES), parent_key=row.key)]
+             for r in tx.resources.query(row.subscription_id, types=list(ROLE_TYPES), parent_key=row.key)]
     return DeploymentView(c.Deployment.model_validate(row.doc), roles)
 
 
@@ -134,13 +134,13 @@ def _service(tx: Tx, sub: str, svc: str, embed: bool) -> ServiceView:
                    f"The hosted service '{svc}' does not exist.")
     view = ServiceView(sub, hs)
     if embed:
-        view.deployments = [_deployment_view(tx, d) for d in tx.query(sub, types=[ids.T_DEPLOYMENT],
+        view.deployments = [_deployment_view(tx, d) for d in tx.resources.query(sub, types=[ids.T_DEPLOYMENT],
                                                                       parent_key=row.key)]
     return view
 
 
 def _deployment(tx: Tx, sub: str, svc: str, name: str) -> DeploymentView:
-    row = tx.get(ids.deployment_id(sub, svc, name))
+    row = tx.resources.get(ids.deployment_id(sub, svc, name))
     if row is None or row.type != ids.T_DEPLOYMENT:
         raise NotFound(msg.R02_DEPLOYMENT_NOT_FOUND.text(dep=name))
     return _deployment_view(tx, row)
@@ -148,7 +148,7 @@ def _deployment(tx: Tx, sub: str, svc: str, name: str) -> DeploymentView:
 
 def _role(tx: Tx, sub: str, svc: str, dep: str, name: str) -> tuple[RoleView, c.Deployment]:
     dv = _deployment(tx, sub, svc, dep)
-    row = tx.get(ids.role_id(sub, svc, dep, name))
+    row = tx.resources.get(ids.role_id(sub, svc, dep, name))
     if row is None or row.type not in ROLE_TYPES:
         raise NotFound(f"The role '{name}' does not exist in deployment '{dep}'.")
     return RoleView(c.Role.model_validate(row.doc), row.migration_state), dv.deployment
@@ -167,12 +167,12 @@ def subscription(ctx: AppContext, sub: str) -> SubscriptionFacts:
     """Get Subscription: usage counted from the store; cores of every VM not deallocated. The limits are
     generous and grow with the estate, so an imported estate is never over its own quota."""
     with ctx.store.read() as tx:
-        model = c.Subscription.model_validate(tx.get_subscription(sub) or {"id": sub})
-        cores = sum(sizes.cores_of(r.doc.get("size")) for r in tx.query(sub, types=[ids.T_VM])
+        model = c.Subscription.model_validate(tx.subscriptions.get(sub) or {"id": sub})
+        cores = sum(sizes.cores_of(r.doc.get("size")) for r in tx.resources.query(sub, types=[ids.T_VM])
                     if r.status != "StoppedDeallocated")
-        hosted = tx.count(sub, types=[ids.T_HOSTED_SERVICE])
-        storage = tx.count(sub, types=[ids.T_STORAGE])
-        vnets = tx.count(sub, types=[ids.T_VNET])
+        hosted = tx.resources.count(sub, types=[ids.T_HOSTED_SERVICE])
+        storage = tx.resources.count(sub, types=[ids.T_STORAGE])
+        vnets = tx.resources.count(sub, types=[ids.T_VNET])
     return SubscriptionFacts(
         id=model.id, name=model.name, created=model.created, admin=(model.co_administrators or [DEFAULT_ADMIN])[0],
         cores=cores, hosted_services=hosted, storage_accounts=storage, vnets=vnets, max_cores=max(20, 2 * cores),
@@ -198,14 +198,14 @@ def operation(ctx: AppContext, sub: str, op_id: str) -> operations.OperationView
     InProgress for a few polls or seconds: tests, demos). Another subscription's operation is not found."""
     with ctx.store.read() as tx:
         op = operations.find(tx, op_id)
-    if str(op["subscription_id"]).lower() != sub.lower():
+    if op.subscription_id.lower() != sub.lower():
         raise NotFound(f"The operation '{op_id[:64]}' was not found.")
     return pacing.observed_view(ctx, operations.view(op))
 
 
 def operations_of(ctx: AppContext, sub: str) -> list[operations.OperationView]:
     with ctx.store.read() as tx:
-        return [operations.view(op) for op in tx.list_operations(sub)]
+        return [operations.view(op) for op in tx.operations.all(sub)]
 
 
 # --------------------------------------------------------------------------- compute
@@ -229,7 +229,7 @@ def deployment(ctx: AppContext, sub: str, svc: str, name: str) -> DeploymentView
 def deployment_in_slot(ctx: AppContext, sub: str, svc: str, slot: str) -> DeploymentView:
     with ctx.store.read() as tx:
         _service(tx, sub, svc, embed=False)
-        for row in tx.query(sub, types=[ids.T_DEPLOYMENT], parent_key=ids.hosted_service_id(sub, svc)):
+        for row in tx.resources.query(sub, types=[ids.T_DEPLOYMENT], parent_key=ids.hosted_service_id(sub, svc)):
             if str(row.doc.get("slot", "")).lower() == slot.lower():
                 return _deployment_view(tx, row)
     raise NotFound(f"No deployments were found in the {slot[:40]} slot of hosted service '{svc}'.")
@@ -283,10 +283,10 @@ def vnet_sites(ctx: AppContext, sub: str) -> list[VNetView]:
     """The VNets with their local network sites and whether a deployment uses them."""
     with ctx.store.read() as tx:
         used = {str(d["doc_virtual_network_name"] or "").lower()
-                for d in tx.project(sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])}
+                for d in tx.resources.project(sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])}
         sites = {s.name.lower(): s for s in _models(tx, sub, ids.T_LOCAL_SITE, c.LocalNetworkSite)}
         return [VNetView(c.VirtualNetworkSite.model_validate(r.doc), sites, r.name.lower() in used,
-                         r.migration_state) for r in tx.query(sub, types=[ids.T_VNET])]
+                         r.migration_state) for r in tx.resources.query(sub, types=[ids.T_VNET])]
 
 
 def network_configuration(ctx: AppContext, sub: str) -> tuple[list[c.VirtualNetworkSite], list[c.LocalNetworkSite]]:
@@ -332,7 +332,7 @@ def route_table(ctx: AppContext, sub: str, name: str) -> c.RouteTable:
 def storage_accounts(ctx: AppContext, sub: str) -> list[StorageView]:
     with ctx.store.read() as tx:
         return [StorageView(sub, c.StorageAccount.model_validate(r.doc), r.migration_state)
-                for r in tx.query(sub, types=[ids.T_STORAGE])]
+                for r in tx.resources.query(sub, types=[ids.T_STORAGE])]
 
 
 def storage_account(ctx: AppContext, sub: str, name: str) -> StorageView:
@@ -344,7 +344,7 @@ def storage_name_availability(ctx: AppContext, name: str) -> NameAvailability:
     """Check Storage Account Name Availability: storage names are global, so any subscription's account takes
     the name; the name rule is the one Create Storage Account applies."""
     with ctx.store.read() as tx:
-        taken = bool(tx.query(types=[ids.T_STORAGE], name=name))
+        taken = bool(tx.resources.query(types=[ids.T_STORAGE], name=name))
     valid = classic_writes.valid_storage_name(name)
     reason = None if valid and not taken else (
         "The storage account name is already taken." if taken else

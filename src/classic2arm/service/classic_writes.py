@@ -23,7 +23,7 @@ from ..domain import identity as ids
 from ..domain import media, retirement
 from ..domain.locations import UnknownLocation, display_name
 from ..domain.units import UnitKind
-from ..store import Row, Tx
+from ..store import OperationRecord, Row, Tx
 from . import addressing, clock, codec, operations, power, subscriptions
 from .context import AppContext
 from .errors import Locked, NotFound, ServiceError
@@ -47,9 +47,8 @@ class _W:
 
     def record(self, kind: str, target: str) -> str:
         op_id = operations.new_id()
-        self.tx.insert_operation({"id": op_id, "subscription_id": self.sub, "kind": kind[:32], "unit_key": target,
-                                  "status": operations.SUCCEEDED, "http_status": 200,
-                                  "request": {"describe": target}})
+        self.tx.operations.insert(OperationRecord(op_id, self.sub, kind[:32], target, operations.SUCCEEDED,
+                                                  http_status=200, request={"describe": target}))
         return op_id
 
 
@@ -95,7 +94,7 @@ def _place(w: _W, location: str | None, affinity_group: str | None, what: str) -
     if location:
         return _location(location, what)
     if affinity_group:
-        row = w.tx.get(ids.affinity_group_id(w.sub, affinity_group))
+        row = w.tx.resources.get(ids.affinity_group_id(w.sub, affinity_group))
         if row is None:
             raise _bad(f"The affinity group '{affinity_group[:80]}' of the {what} does not exist.")
         return str(row.doc["location"])
@@ -106,14 +105,14 @@ def _place(w: _W, location: str | None, affinity_group: str | None, what: str) -
 
 
 def _service(w: _W, svc: str) -> tuple[Row, c.HostedService]:
-    row = w.tx.get(ids.hosted_service_id(w.sub, svc))
+    row = w.tx.resources.get(ids.hosted_service_id(w.sub, svc))
     if row is None:
         raise NotFound(f"The hosted service '{svc}' does not exist.")
     return row, c.HostedService.model_validate(row.doc)
 
 
 def _deployment(w: _W, svc: str, dep: str) -> tuple[Row, c.Deployment]:
-    row = w.tx.get(ids.deployment_id(w.sub, svc, dep))
+    row = w.tx.resources.get(ids.deployment_id(w.sub, svc, dep))
     if row is None:
         raise NotFound(msg.R02_DEPLOYMENT_NOT_FOUND.text(dep=dep))
     if _locked(row):
@@ -122,7 +121,7 @@ def _deployment(w: _W, svc: str, dep: str) -> tuple[Row, c.Deployment]:
 
 
 def _vm(w: _W, svc: str, dep: str, name: str) -> tuple[Row, c.Role]:
-    row = w.tx.get(ids.role_id(w.sub, svc, dep, name))
+    row = w.tx.resources.get(ids.role_id(w.sub, svc, dep, name))
     if row is None or row.type != ids.T_VM:
         raise NotFound(f"The virtual machine '{name}' does not exist in deployment '{dep}' of hosted service "
                        f"'{svc}'.")
@@ -153,8 +152,8 @@ def _public_address(w: _W, seed: str, taken: set[str]) -> str:
 
 
 def _public_taken(w: _W) -> set[str]:
-    out = {str(r.doc.get("address")) for r in w.tx.query(w.sub, types=[ids.T_RESERVED_IP])}
-    for r in w.tx.query(w.sub, types=[ids.T_DEPLOYMENT]):
+    out = {str(r.doc.get("address")) for r in w.tx.resources.query(w.sub, types=[ids.T_RESERVED_IP])}
+    for r in w.tx.resources.query(w.sub, types=[ids.T_DEPLOYMENT]):
         out.update(str(v.get("address")) for v in r.doc.get("virtual_ips", []))
     return out
 
@@ -170,7 +169,7 @@ def _place_role(w: _W, role: c.Role, dep: c.Deployment, taken: set[str]) -> None
         role.ip_address = addressing.platform_dip(f"{dep.service_name}/{dep.name}/{role.name}", taken)
         taken.add(role.ip_address)
         return
-    row = w.tx.get(ids.vnet_id(w.sub, dep.virtual_network_name))
+    row = w.tx.resources.get(ids.vnet_id(w.sub, dep.virtual_network_name))
     if row is None:
         raise _bad(f"The virtual network name '{dep.virtual_network_name}' is not valid.")
     vnet = c.VirtualNetworkSite.model_validate(row.doc)
@@ -202,7 +201,7 @@ def _disk_rows(w: _W, role: c.Role, hs: c.HostedService) -> list[Row]:
                        o.source_image_name))
     wanted.extend((d.disk_name, d.media_link, d.logical_size_gb, None, None) for d in role.data_disks)
     for name, link, size, os_, image in wanted:
-        existing = w.tx.get(ids.disk_id(w.sub, name))
+        existing = w.tx.resources.get(ids.disk_id(w.sub, name))
         if existing is not None and existing.doc.get("role_name"):
             raise _conflict(f"The disk '{name}' is already attached to virtual machine "
                             f"'{existing.doc.get('role_name')}'.")
@@ -224,12 +223,12 @@ def create_hosted_service(ctx: AppContext, hs: c.HostedService) -> str:
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
         _check_name(hs.name, _SERVICE_NAME, "hosted service")
-        if tx.query(types=[ids.T_HOSTED_SERVICE], name=hs.name):
+        if tx.resources.query(types=[ids.T_HOSTED_SERVICE], name=hs.name):
             raise _conflict(f"The specified DNS name '{hs.name}' is already taken.")
         hs.location = _place(w, hs.location, hs.affinity_group, "hosted service")
         hs.created = hs.last_modified = w.now
         hs.status = "Created"
-        tx.insert([codec.classic_row(w.sub, hs)])
+        tx.resources.insert([codec.classic_row(w.sub, hs)])
         return w.record("CreateHostedService", ids.hosted_service_id(w.sub, hs.name))
 
 
@@ -238,13 +237,13 @@ def delete_hosted_service(ctx: AppContext, svc: str, complete: bool) -> str:
         w = _begin(ctx, tx)
         row, _hs = _service(w, svc)
         _unlocked(row, "HostedService")
-        deps = tx.query(w.sub, types=[ids.T_DEPLOYMENT], parent_key=row.key)
+        deps = tx.resources.query(w.sub, types=[ids.T_DEPLOYMENT], parent_key=row.key)
         if deps and not complete:
             raise _conflict(f"The hosted service '{svc}' has deployments; delete them first (or delete with "
                             f"comp=media).")
         for d in deps:
             _delete_deployment(w, svc, d.name, delete_media=True)
-        tx.delete([row.key])
+        tx.resources.delete([row.key])
         return w.record("DeleteHostedService", row.id)
 
 
@@ -260,7 +259,7 @@ def create_deployment(ctx: AppContext, dep: c.Deployment, roles: list[c.Role]) -
         _check_name(dep.name, _RESOURCE_NAME, "deployment")
         if any(r.is_vm for r in roles):
             subscriptions.refuse(retirement.may_create_classic_vm(w.subscription, w.now))
-        for other in tx.query(w.sub, types=[ids.T_DEPLOYMENT], parent_key=hs_row.key):
+        for other in tx.resources.query(w.sub, types=[ids.T_DEPLOYMENT], parent_key=hs_row.key):
             if other.name.lower() == dep.name.lower():
                 raise _conflict(f"A deployment named '{dep.name}' already exists in hosted service "
                                 f"'{hs.name}'.")
@@ -268,7 +267,7 @@ def create_deployment(ctx: AppContext, dep: c.Deployment, roles: list[c.Role]) -
                 raise _conflict(f"The {dep.slot.value} slot of hosted service '{hs.name}' is already occupied "
                                 f"by deployment '{other.name}'.")
         if dep.virtual_network_name:
-            vnet_row = tx.get(ids.vnet_id(w.sub, dep.virtual_network_name))
+            vnet_row = tx.resources.get(ids.vnet_id(w.sub, dep.virtual_network_name))
             if vnet_row is None:
                 raise _bad(f"The virtual network name '{dep.virtual_network_name}' is not valid.")
             _unlocked(vnet_row, UnitKind.VNET.word)
@@ -298,8 +297,8 @@ def create_deployment(ctx: AppContext, dep: c.Deployment, roles: list[c.Role]) -
             _place_role(w, role, dep, taken)
             rows.append(_role_row(w, role, hs))
             rows.extend(_disk_rows(w, role, hs))
-        tx.upsert(rows)
-        tx.upsert(changed)
+        tx.resources.upsert(rows)
+        tx.resources.upsert(changed)
         return w.record("CreateDeployment", ids.deployment_id(w.sub, hs.name, dep.name))
 
 
@@ -310,11 +309,11 @@ def add_role(ctx: AppContext, svc: str, dep_name: str, role: c.Role) -> str:
         _hs_row, hs = _service(w, svc)
         _dep_row, dep = _deployment(w, svc, dep_name)
         _check_name(role.name, _RESOURCE_NAME, "role")
-        if tx.get(ids.role_id(w.sub, svc, dep.name, role.name)) is not None:
+        if tx.resources.get(ids.role_id(w.sub, svc, dep.name, role.name)) is not None:
             raise _conflict(f"A role named '{role.name}' already exists in deployment '{dep.name}'.")
         role.service_name, role.deployment_name = hs.name, dep.name
         _place_role(w, role, dep, power.taken(tx, w.sub, _dep_row.key, dep.virtual_network_name))
-        tx.upsert([_role_row(w, role, hs), *_disk_rows(w, role, hs)])
+        tx.resources.upsert([_role_row(w, role, hs), *_disk_rows(w, role, hs)])
         return w.record("AddRole", ids.role_id(w.sub, svc, dep.name, role.name))
 
 
@@ -334,7 +333,7 @@ def update_role(ctx: AppContext, svc: str, dep_name: str, name: str, changes: di
         new_disks = {d.disk_name.lower() for d in new.data_disks}
         _sync_data_disks(w, new, hs, added=new_disks - old_disks, removed=old_disks - new_disks)
         row.doc = new.model_dump(mode="json")
-        tx.update(row)
+        tx.resources.update(row)
         return w.record("UpdateRole", row.id)
 
 
@@ -355,21 +354,21 @@ def _sync_data_disks(w: _W, role: c.Role, hs: c.HostedService, added: set[str], 
     if len(luns) != len(set(luns)):
         raise _bad(f"Two data disks of virtual machine '{role.name}' use the same LUN.")
     fresh = [d for d in role.data_disks if d.disk_name.lower() in added]
-    w.tx.upsert(_disk_rows(w, role.model_copy(update={"os_disk": None, "data_disks": fresh}), hs))
+    w.tx.resources.upsert(_disk_rows(w, role.model_copy(update={"os_disk": None, "data_disks": fresh}), hs))
     _detach(w, [ids.disk_id(w.sub, n) for n in removed], delete=False)
 
 
 def _detach(w: _W, disk_ids: Iterable[str], delete: bool) -> None:
-    rows = list(w.tx.get_many(disk_ids).values())
+    rows = list(w.tx.resources.get_many(disk_ids).values())
     if delete:
-        w.tx.delete([r.key for r in rows])
+        w.tx.resources.delete([r.key for r in rows])
         return
     changed = []
     for r in rows:
         disk = c.Disk.model_validate(r.doc)
         disk.hosted_service_name = disk.deployment_name = disk.role_name = None
         changed.append(codec.classic_row(w.sub, disk, disk.location))
-    w.tx.upsert(changed)
+    w.tx.resources.upsert(changed)
 
 
 def _role_disk_ids(w: _W, role: c.Role) -> list[str]:
@@ -382,7 +381,7 @@ def delete_role(ctx: AppContext, svc: str, dep_name: str, name: str, delete_medi
         w = _begin(ctx, tx)
         _deployment(w, svc, dep_name)
         row, role = _vm(w, svc, dep_name, name)
-        tx.delete([row.key])
+        tx.resources.delete([row.key])
         _detach(w, _role_disk_ids(w, role), delete=delete_media)
         return w.record("DeleteRole", row.id)
 
@@ -399,7 +398,7 @@ def add_data_disk(ctx: AppContext, svc: str, dep_name: str, name: str, disk: c.D
         role.data_disks.append(disk)
         _sync_data_disks(w, role, hs, added={disk.disk_name.lower()}, removed=set())
         row.doc = role.model_dump(mode="json")
-        tx.update(row)
+        tx.resources.update(row)
         return w.record("AddDataDisk", f"{row.id}/DataDisks/{disk.lun}")
 
 
@@ -443,7 +442,7 @@ def stop_vm(ctx: AppContext, svc: str, dep: str, name: str, deallocate: bool = T
 
 def _delete_deployment(w: _W, svc: str, dep_name: str, delete_media: bool) -> Row:
     row, dep = _deployment(w, svc, dep_name)
-    roles = w.tx.query(w.sub, parent_key=row.key)
+    roles = w.tx.resources.query(w.sub, parent_key=row.key)
     for r in roles:
         if _locked(r):
             raise Locked(msg.R51_VM_LOCKED.text())
@@ -451,14 +450,14 @@ def _delete_deployment(w: _W, svc: str, dep_name: str, delete_media: bool) -> Ro
     for r in roles:
         if r.type in (ids.T_VM, ids.T_PAAS_ROLE):
             disk_ids.extend(_role_disk_ids(w, c.Role.model_validate(r.doc)))
-    w.tx.delete([r.key for r in roles] + [row.key])
+    w.tx.resources.delete([r.key for r in roles] + [row.key])
     _detach(w, disk_ids, delete=delete_media)
     if dep.reserved_ip_name:
-        rip_row = w.tx.get(ids.reserved_ip_id(w.sub, dep.reserved_ip_name))
+        rip_row = w.tx.resources.get(ids.reserved_ip_id(w.sub, dep.reserved_ip_name))
         if rip_row is not None:
             rip = c.ReservedIP.model_validate(rip_row.doc)
             rip.service_name = rip.deployment_name = rip.virtual_ip_name = None
-            w.tx.upsert([codec.classic_row(w.sub, rip)])
+            w.tx.resources.upsert([codec.classic_row(w.sub, rip)])
     return row
 
 
@@ -477,7 +476,7 @@ def create_storage_account(ctx: AppContext, account: c.StorageAccount) -> str:
         w = _begin(ctx, tx)
         subscriptions.refuse(retirement.may_create_classic_storage(w.subscription, w.now))
         _check_name(account.name, _STORAGE_NAME, "storage account")
-        if tx.query(types=[ids.T_STORAGE], name=account.name):
+        if tx.resources.query(types=[ids.T_STORAGE], name=account.name):
             raise _conflict(f"The storage account named '{account.name}' is already taken.")
         account.location = _place(w, account.location, account.affinity_group, "storage account")
         account.created, account.status = w.now, "Created"
@@ -486,25 +485,25 @@ def create_storage_account(ctx: AppContext, account: c.StorageAccount) -> str:
         account.extended_properties = {**account.extended_properties,
                                        "ResourceGroup": ids.default_storage_rg(account.location),
                                        "ResourceLocation": account.location}
-        tx.insert([codec.classic_row(w.sub, account)])
+        tx.resources.insert([codec.classic_row(w.sub, account)])
         return w.record("CreateStorageService", ids.storage_id(w.sub, account.name))
 
 
 def delete_storage_account(ctx: AppContext, name: str) -> str:
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
-        row = tx.get(ids.storage_id(w.sub, name))
+        row = tx.resources.get(ids.storage_id(w.sub, name))
         if row is None:
             raise NotFound(msg.R02_STORAGE_NOT_FOUND.text(name=name))
         _unlocked(row, UnitKind.STORAGE.word)
         subscriptions.refuse(retirement.may_manage_classic_storage(w.now))
-        in_use = [d.name for d in tx.query(w.sub, types=[ids.T_DISK])
+        in_use = [d.name for d in tx.resources.query(w.sub, types=[ids.T_DISK])
                   if d.doc.get("role_name") and media.blob_in(str(d.doc.get("media_link", "")), row.name)]
         if in_use:
             raise _conflict(f"Storage account {row.name} has some active image(s) and/or disk(s), e.g. "
                             f"{in_use[0]}. Ensure these image(s) and/or disk(s) are removed before deleting "
                             f"this storage account.")
-        tx.delete([row.key])
+        tx.resources.delete([row.key])
         return w.record("DeleteStorageService", row.id)
 
 
@@ -512,7 +511,7 @@ def delete_storage_account(ctx: AppContext, name: str) -> str:
 
 
 def _reserved_ip(w: _W, name: str) -> tuple[Row, c.ReservedIP]:
-    row = w.tx.get(ids.reserved_ip_id(w.sub, name))
+    row = w.tx.resources.get(ids.reserved_ip_id(w.sub, name))
     if row is None:
         raise NotFound(msg.R02_RESERVED_IP_NOT_FOUND.text(name=name))
     _unlocked(row, UnitKind.RESERVED_IP.word)
@@ -531,13 +530,13 @@ def create_reserved_ip(ctx: AppContext, rip: c.ReservedIP) -> str:
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
         _check_name(rip.name, _RESOURCE_NAME, "reserved IP")
-        if tx.get(ids.reserved_ip_id(w.sub, rip.name)) is not None:
+        if tx.resources.get(ids.reserved_ip_id(w.sub, rip.name)) is not None:
             raise _conflict(f"A reserved IP named '{rip.name}' already exists.")
         rip.location = _location(rip.location, "reserved IP")
         rip.address = _public_address(w, f"rip/{rip.name}", _public_taken(w))
         rip.id, rip.state = str(uuid.uuid4()), "Created"
         rip.service_name = rip.deployment_name = rip.virtual_ip_name = None
-        tx.insert([codec.classic_row(w.sub, rip)])
+        tx.resources.insert([codec.classic_row(w.sub, rip)])
         return w.record("CreateReservedIP", ids.reserved_ip_id(w.sub, rip.name))
 
 
@@ -545,7 +544,7 @@ def delete_reserved_ip(ctx: AppContext, name: str) -> str:
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
         row, _rip = _free_reserved_ip(w, name)
-        tx.delete([row.key])
+        tx.resources.delete([row.key])
         return w.record("DeleteReservedIP", row.id)
 
 
@@ -566,8 +565,8 @@ def associate_reserved_ip(ctx: AppContext, name: str, svc: str, dep_name: str, v
             target = dep.virtual_ips[-1]
         target.address, target.is_reserved, target.reserved_ip_name = rip.address, True, rip.name
         dep_row.doc = dep.model_dump(mode="json")
-        tx.update(dep_row)
-        tx.upsert([codec.classic_row(w.sub, rip)])
+        tx.resources.update(dep_row)
+        tx.resources.upsert([codec.classic_row(w.sub, rip)])
         return w.record("AssociateReservedIP", rip_row.id)
 
 
@@ -585,8 +584,8 @@ def disassociate_reserved_ip(ctx: AppContext, name: str, svc: str, dep_name: str
             if v.reserved_ip_name and v.reserved_ip_name.lower() == name.lower():
                 v.address, v.is_reserved, v.reserved_ip_name = _public_address(w, f"{svc}/{v.name}", taken), False, None
         dep_row.doc = dep.model_dump(mode="json")
-        tx.update(dep_row)
-        tx.upsert([codec.classic_row(w.sub, rip)])
+        tx.resources.update(dep_row)
+        tx.resources.upsert([codec.classic_row(w.sub, rip)])
         return w.record("DisassociateReservedIP", rip_row.id)
 
 
@@ -626,9 +625,9 @@ def set_network_configuration(ctx: AppContext, vnets: list[c.VirtualNetworkSite]
         names = [v.name.lower() for v in vnets]
         if len(names) != len(set(names)):
             raise _bad("The network configuration names a virtual network twice.")
-        existing = {r.name.lower(): r for r in tx.query(w.sub, types=[ids.T_VNET])}
+        existing = {r.name.lower(): r for r in tx.resources.query(w.sub, types=[ids.T_VNET])}
         in_use = {str(d.doc.get("virtual_network_name") or "").lower(): d.name
-                  for d in tx.query(w.sub, types=[ids.T_DEPLOYMENT])}
+                  for d in tx.resources.query(w.sub, types=[ids.T_DEPLOYMENT])}
         rows: list[Row] = []
         for vnet in vnets:
             _check_name(vnet.name, _RESOURCE_NAME, "virtual network")
@@ -650,10 +649,10 @@ def set_network_configuration(ctx: AppContext, vnets: list[c.VirtualNetworkSite]
             if r.name.lower() in in_use:
                 raise _bad(f"Virtual network {r.name} is in use by deployment '{in_use[r.name.lower()]}' and "
                            f"cannot be removed.")
-        tx.upsert(rows)
-        tx.delete([r.key for r in gone])
-        old_sites = {r.name.lower(): r for r in tx.query(w.sub, types=[ids.T_LOCAL_SITE])}
+        tx.resources.upsert(rows)
+        tx.resources.delete([r.key for r in gone])
+        old_sites = {r.name.lower(): r for r in tx.resources.query(w.sub, types=[ids.T_LOCAL_SITE])}
         new_sites = {s.name.lower() for s in local_sites}
-        tx.upsert([codec.classic_row(w.sub, s) for s in local_sites])
-        tx.delete([r.key for n, r in old_sites.items() if n not in new_sites])
+        tx.resources.upsert([codec.classic_row(w.sub, s) for s in local_sites])
+        tx.resources.delete([r.key for n, r in old_sites.items() if n not in new_sites])
         return w.record("SetNetworkConfiguration", f"/{w.sub}/services/networking/media")

@@ -46,7 +46,7 @@ class ClockSetting:
 
 
 def read(tx: Tx) -> ClockSetting:
-    return ClockSetting.from_json(tx.get_meta(META_KEY))
+    return ClockSetting.from_json(tx.meta.get(META_KEY))
 
 
 def now(tx: Tx) -> datetime:
@@ -63,7 +63,7 @@ def parse_when(text: str) -> datetime:
 
 
 def write(tx: Tx, setting: ClockSetting) -> None:
-    tx.set_meta(META_KEY, setting.to_json())
+    tx.meta.set(META_KEY, setting.to_json())
 
 
 def fixed(at: datetime) -> ClockSetting:

@@ -65,7 +65,7 @@ class AppContext:
         if self.subscription:
             subscriptions.require(tx, self.subscription)
             return self.subscription
-        subs = tx.list_subscriptions()
+        subs = tx.subscriptions.all()
         if not subs:
             raise ServiceError("SubscriptionNotFound",
                                "the store holds no subscription yet: import or generate an estate first", 404)

@@ -48,7 +48,7 @@ def create_token(ctx: AppContext, subscription_id: str, ttl: timedelta | None = 
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + ttl if ttl is not None else None
     with ctx.store.tx() as tx:
-        tx.add_credential(_hash(token), subscription_id, "token", expires, description)
+        tx.credentials.add(_hash(token), subscription_id, "token", expires, description)
     return token, expires
 
 
@@ -57,7 +57,7 @@ def verify_token(ctx: AppContext, token: str) -> Principal | None:
     if not token or len(token) > 512:
         return None
     with ctx.store.read() as tx:
-        return _live(tx.get_credential(_hash(token)), "token")
+        return _live(tx.credentials.get(_hash(token)), "token")
 
 
 def register_certificate(ctx: AppContext, subscription_id: str, cert_pem: bytes, description: str = "") -> str:
@@ -65,14 +65,14 @@ def register_certificate(ctx: AppContext, subscription_id: str, cert_pem: bytes,
     cert = x509.load_pem_x509_certificate(cert_pem)
     thumb = thumbprint(cert.public_bytes(serialization.Encoding.DER))
     with ctx.store.tx() as tx:
-        if tx.get_credential(thumb) is None:
-            tx.add_credential(thumb, subscription_id, "certificate", cert.not_valid_after_utc, description)
+        if tx.credentials.get(thumb) is None:
+            tx.credentials.add(thumb, subscription_id, "certificate", cert.not_valid_after_utc, description)
     return thumb
 
 
 def verify_certificate(ctx: AppContext, cert_der: bytes) -> Principal | None:
     with ctx.store.read() as tx:
-        return _live(tx.get_credential(thumbprint(cert_der)), "certificate")
+        return _live(tx.credentials.get(thumbprint(cert_der)), "certificate")
 
 
 def _live(cred: dict[str, Any] | None, kind: str) -> Principal | None:

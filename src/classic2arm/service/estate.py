@@ -39,7 +39,7 @@ class _Resolver:
     def __init__(self, tx: Tx, sub: str, source: str, estate: Estate, extra_ags: dict[str, str]) -> None:
         self.tx, self.sub, self.source = tx, sub, source
         self.ags: dict[str, str] = {}
-        for row in tx.query(sub, types=[ids.T_AFFINITY_GROUP]):
+        for row in tx.resources.query(sub, types=[ids.T_AFFINITY_GROUP]):
             self.ags[row.name.lower()] = str(row.doc["location"])
         for ag in estate.affinity_groups:
             self.ags[ag.name.lower()] = self.location(ag.location, f"AffinityGroup '{ag.name}'")
@@ -71,11 +71,11 @@ def _subscription_for(tx: Tx, ctx: AppContext, estate: Estate) -> c.Subscription
         sub_id = ctx.subscription
     elif estate.subscription is not None:
         sub_id = estate.subscription.id
-    elif not tx.list_subscriptions():
+    elif not tx.subscriptions.all():
         sub_id = DEFAULT_SUBSCRIPTION
     else:
         sub_id = ctx.subscription_id(tx)  # the only one, or an error asking for --subscription
-    doc = tx.get_subscription(sub_id)
+    doc = tx.subscriptions.get(sub_id)
     if estate.subscription is not None:
         sub = estate.subscription.model_copy(update={"id": sub_id})
     elif doc is not None:
@@ -106,10 +106,10 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
 
     _add_implicit_parents(tx, sub, estate)
     vnet_locations = {v.name.lower(): v.location for v in estate.virtual_networks}
-    for row in tx.query(sub, types=[ids.T_VNET]):
+    for row in tx.resources.query(sub, types=[ids.T_VNET]):
         vnet_locations.setdefault(row.name.lower(), row.doc.get("location"))
     services: dict[str, tuple[str | None, str]] = {}  # name -> (location, resource group)
-    for row in tx.query(sub, types=[ids.T_HOSTED_SERVICE]):
+    for row in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE]):
         services[row.name.lower()] = (row.doc.get("location"), row.resource_group or row.name)
     for hs in estate.hosted_services:
         if hs.location or hs.affinity_group:
@@ -160,9 +160,10 @@ def _add_implicit_parents(tx: Tx, sub: str, estate: Estate) -> None:
     describing them: when the store doesn't have them either, they are added with what the body tells, and a
     note says so (their location stays unknown unless a VNet tells it)."""
     known_hs = {h.name.lower() for h in estate.hosted_services}
-    known_hs |= {r.name.lower() for r in tx.query(sub, types=[ids.T_HOSTED_SERVICE])}
+    known_hs |= {r.name.lower() for r in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE])}
     known_dep = {(d.service_name.lower(), d.name.lower()) for d in estate.deployments}
-    known_dep |= {(r.doc["service_name"].lower(), r.name.lower()) for r in tx.query(sub, types=[ids.T_DEPLOYMENT])}
+    known_dep |= {(r.doc["service_name"].lower(), r.name.lower())
+                  for r in tx.resources.query(sub, types=[ids.T_DEPLOYMENT])}
     for role in estate.roles:
         if (role.service_name.lower(), role.deployment_name.lower()) not in known_dep:
             estate.deployments.append(c.Deployment(name=role.deployment_name, service_name=role.service_name))
@@ -199,18 +200,18 @@ class EstateCounts:
 
 def counts(ctx: AppContext) -> EstateCounts:
     with ctx.store.read() as tx:
-        return EstateCounts(classic_vms=tx.count(model=ids.CLASSIC, types=[ids.T_VM]),
-                            classic_vnets=tx.count(model=ids.CLASSIC, types=[ids.T_VNET]),
-                            classic_storage_accounts=tx.count(model=ids.CLASSIC, types=[ids.T_STORAGE]),
-                            arm_resource_groups=tx.count(model=ids.ARM, types=[armt.RESOURCE_GROUP]),
-                            arm_vms=tx.count(model=ids.ARM, types=[armt.VM]),
-                            arm_resources=tx.count(model=ids.ARM))
+        return EstateCounts(classic_vms=tx.resources.count(model=ids.CLASSIC, types=[ids.T_VM]),
+                            classic_vnets=tx.resources.count(model=ids.CLASSIC, types=[ids.T_VNET]),
+                            classic_storage_accounts=tx.resources.count(model=ids.CLASSIC, types=[ids.T_STORAGE]),
+                            arm_resource_groups=tx.resources.count(model=ids.ARM, types=[armt.RESOURCE_GROUP]),
+                            arm_vms=tx.resources.count(model=ids.ARM, types=[armt.VM]),
+                            arm_resources=tx.resources.count(model=ids.ARM))
 
 
 def clear(ctx: AppContext) -> None:
     """Remove every resource of every subscription (and their usage totals): a demo starts from nothing."""
     with ctx.store.tx() as tx:
-        tx.delete_all()
+        tx.resources.delete_all()
 
 
 @gc_paused()
@@ -221,9 +222,9 @@ def import_estate(ctx: AppContext, estate: Estate, source: str = "<estate>",
         now = clock.now(tx)
         tx.now = now
         sub = _subscription_for(tx, ctx, estate)
-        tx.put_subscription(sub.model_dump(mode="json"))
+        tx.subscriptions.put(sub.model_dump(mode="json"))
         rows, retired = build_rows(tx, sub.id, estate, source, affinity_groups or {}, now)
-        existing = tx.get_many(r.key for r in rows)
+        existing = tx.resources.get_many(r.key for r in rows)
         states = locks.lock_states(tx, list(existing.values()))
         locked = [e for e in existing.values() if states[e.key].locked]
         if locked:
@@ -231,10 +232,10 @@ def import_estate(ctx: AppContext, estate: Estate, source: str = "<estate>",
                          f"changed")
         fresh = [r for r in rows if r.key not in existing]
         stale = [r for r in rows if r.key in existing]
-        tx.insert(fresh)
-        tx.upsert(stale)
+        tx.resources.insert(fresh)
+        tx.resources.upsert(stale)
         if len(rows) > 1000:
-            tx.analyze()
+            tx.resources.analyze()
         report = ImportReport(sub.id, created=len(fresh), updated=len(stale), deallocated_for_retirement=retired,
                               notes=list(estate.notes))
         for r in rows:
@@ -256,9 +257,9 @@ def export_estate(ctx: AppContext) -> Estate:
     }
     with ctx.store.read() as tx:
         sub_id = ctx.subscription_id(tx)
-        sub_doc = tx.get_subscription(sub_id)
+        sub_doc = tx.subscriptions.get(sub_id)
         estate = Estate(subscription=c.Subscription.model_validate(sub_doc) if sub_doc else None)
-        for row in tx.query(sub_id):
+        for row in tx.resources.query(sub_id):
             if row.model == ids.ARM:
                 estate.arm_resources.append(codec.arm_object(row))
             else:

@@ -37,30 +37,30 @@ def set_fault(ctx: AppContext, step: str, error: str = "R47", times: int = 1) ->
     if times < 0:
         raise ServiceError("InvalidFault", "times must be 0 or more")
     with ctx.store.tx() as tx:
-        faults = dict(tx.get_meta(META_KEY) or {})
+        faults = dict(tx.meta.get(META_KEY) or {})
         if times == 0:
             faults.pop(step, None)
         else:
             faults[step] = {"error": error, "times": times}
-        tx.set_meta(META_KEY, faults)
+        tx.meta.set(META_KEY, faults)
         return faults
 
 
 def clear(ctx: AppContext) -> None:
     with ctx.store.tx() as tx:
-        tx.set_meta(META_KEY, {})
+        tx.meta.set(META_KEY, {})
 
 
 def list_faults(ctx: AppContext) -> dict[str, Any]:
     with ctx.store.read() as tx:
-        return dict(tx.get_meta(META_KEY) or {})
+        return dict(tx.meta.get(META_KEY) or {})
 
 
 def trip(store: Store, step: str) -> None:
     """Raise the configured fault for `step`, consuming one of its times in a transaction of its own
     (committed before the raise, so the failed step's rollback does not give the fault back)."""
     with store.tx() as tx:
-        faults = tx.get_meta(META_KEY)
+        faults = tx.meta.get(META_KEY)
         if not faults or step not in faults:
             return
         entry = dict(faults[step])
@@ -70,7 +70,7 @@ def trip(store: Store, step: str) -> None:
             new.pop(step)
         else:
             new[step] = entry
-        tx.set_meta(META_KEY, new)
+        tx.meta.set(META_KEY, new)
     code, message = TEXTS[entry["error"]].render(template=f"{step.replace('.', '-')}-template",
                                                  guid=str(uuid.uuid4()), detail=f"step {step} failed")
     raise TransientFault(code, message)

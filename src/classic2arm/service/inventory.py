@@ -50,10 +50,10 @@ def inventory(ctx: AppContext, type_filter: str | None = None) -> list[Inventory
     types = resolve_types(type_filter)
     with ctx.store.read() as tx:
         sub = ctx.subscription_id(tx)
-        rows = tx.project(sub, types, ["service_name", "power_state"])
+        rows = tx.resources.project(sub, types, ["service_name", "power_state"])
         vnet_of: dict[str, str | None] = {}
         if any(r["type"] in (ids.T_VM, ids.T_PAAS_ROLE, ids.T_DEPLOYMENT) for r in rows):
-            for d in tx.project(sub, [ids.T_DEPLOYMENT], ["virtual_network_name"]):
+            for d in tx.resources.project(sub, [ids.T_DEPLOYMENT], ["virtual_network_name"]):
                 vnet_of[d["key"]] = d["doc_virtual_network_name"]
     return [_item(r, vnet_of) for r in rows]
 

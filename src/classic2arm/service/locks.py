@@ -42,7 +42,7 @@ def lock_states(tx: Tx, rows: Sequence[Row]) -> dict[str, LockState]:
         given = {r.key: r for r in rows}
         wanted = {r.parent_key.lower() for r in heirs if r.parent_key}
         parents = {k: given[k] for k in wanted & given.keys()}
-        parents.update(tx.get_many(wanted - given.keys()))
+        parents.update(tx.resources.get_many(wanted - given.keys()))
         for r in heirs:
             parent = parents.get((r.parent_key or "").lower())
             if parent is not None:
@@ -56,4 +56,4 @@ def lock_state(tx: Tx, row: Row) -> LockState:
 
 def attached_disks(tx: Tx, vm_keys: Sequence[str]) -> list[str]:
     """Keys of the disks attached to these VMs (they go when their VM goes)."""
-    return tx.child_keys(vm_keys, ids.T_DISK) if vm_keys else []
+    return tx.resources.child_keys(vm_keys, ids.T_DISK) if vm_keys else []

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..store import Tx
+from ..store import OperationRecord, Tx
 from .context import AppContext
 from .errors import NotFound
 
@@ -90,12 +90,12 @@ class OperationView:
         return out
 
 
-def view(op: dict[str, Any]) -> OperationView:
-    request = op.get("request") or {}
-    return OperationView(id=op["id"], kind=op["kind"], unit=str(request.get("describe", op["unit_key"])),
-                         status=op["status"], http_status=op.get("http_status"), error_code=op.get("error_code"),
-                         error_message=op.get("error_message"), created_at=utc(op["created_at"]) or datetime.now(UTC),
-                         updated_at=utc(op["updated_at"]) or datetime.now(UTC), attempts=op.get("attempts") or 0)
+def view(op: OperationRecord) -> OperationView:
+    request = op.request or {}
+    return OperationView(id=op.id, kind=op.kind, unit=str(request.get("describe", op.unit_key)), status=op.status,
+                         http_status=op.http_status, error_code=op.error_code, error_message=op.error_message,
+                         created_at=utc(op.created_at) or datetime.now(UTC),
+                         updated_at=utc(op.updated_at) or datetime.now(UTC), attempts=op.attempts or 0)
 
 
 def lease_until() -> datetime:
@@ -105,7 +105,7 @@ def lease_until() -> datetime:
 def get_many(ctx: AppContext, op_ids: list[str]) -> list[OperationView]:
     """The views of several operations, in the order asked, read in one go."""
     with ctx.store.read() as tx:
-        found = tx.get_operations(op_ids)
+        found = tx.operations.get_many(op_ids)
     return [view(found[i]) for i in op_ids]
 
 
@@ -115,36 +115,43 @@ def get(ctx: AppContext, op_id: str) -> OperationView:
     return view(op)
 
 
-def find(tx: Tx, op_id: str) -> dict[str, Any]:
+def find(tx: Tx, op_id: str) -> OperationRecord:
     """By 32-hex id or dashed GUID form (Get Operation Status accepts either)."""
     normalized = op_id.replace("-", "").lower()
-    op = tx.get_operation(normalized)
+    op = tx.operations.get(normalized)
     if op is None:
         raise NotFound(f"The operation '{op_id}' was not found.", code="ResourceNotFound")
     return op
 
 
-def claim(tx: Tx, op_id: str, owner: str) -> bool:
+def claim(tx: Tx, op_id: str, owner: str, op: OperationRecord | None = None) -> bool:
+    """Take the operation's lease (`op`: its record, if just read in this transaction)."""
     real_now = datetime.now(UTC)
-    op = tx.get_operation(op_id)
-    if op is None or op["status"] != IN_PROGRESS:
+    if op is None:
+        op = tx.operations.get(op_id)
+    if op is None or op.status != IN_PROGRESS:
         return False
-    holder = op.get("lease_owner")
-    expires = utc(op.get("lease_expires"))
+    holder = op.lease_owner
+    expires = utc(op.lease_expires)
     if holder and holder != owner and expires and expires > real_now and owner_alive(holder):
         return False
     if holder and holder != owner and not owner_alive(holder):
         # free the dead owner's lease so the conditional update below can take it
-        tx.update_operation(op_id, lease_expires=real_now - timedelta(seconds=1))
-    return tx.claim_operation(op_id, owner, lease_until(), real_now)
+        tx.operations.update(op_id, lease_expires=real_now - timedelta(seconds=1))
+    return tx.operations.claim(op_id, owner, lease_until(), real_now)
+
+
+def renew(tx: Tx, op_id: str, owner: str) -> bool:
+    """Extend the lease `owner` holds (a step's transaction never runs for a process that lost it)."""
+    return tx.operations.renew(op_id, owner, lease_until(), datetime.now(UTC))
 
 
 def claimable(tx: Tx) -> list[str]:
     real_now = datetime.now(UTC)
-    ids = set(tx.claimable_operations(real_now, limit=50))
-    for op in tx.list_operations(status=IN_PROGRESS):
-        if not owner_alive(op.get("lease_owner")):
-            ids.add(op["id"])
+    ids = set(tx.operations.claimable(real_now, limit=50))
+    for op in tx.operations.all(status=IN_PROGRESS):
+        if not owner_alive(op.lease_owner):
+            ids.add(op.id)
     return sorted(ids)
 
 

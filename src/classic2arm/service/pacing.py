@@ -70,7 +70,7 @@ def parse(body: Any) -> Pacing:
 
 
 def _read(tx: Tx) -> Pacing:
-    data = tx.get_meta(META_KEY) or {}
+    data = tx.meta.get(META_KEY) or {}
     return Pacing(str(data.get("mode", "immediate")), int(data.get("polls", 0)), float(data.get("seconds", 0.0)))
 
 
@@ -81,7 +81,7 @@ def get(ctx: AppContext) -> Pacing:
 
 def set_pacing(ctx: AppContext, pacing: Pacing) -> Pacing:
     with ctx.store.tx() as tx:
-        tx.set_meta(META_KEY, pacing.to_json())
+        tx.meta.set(META_KEY, pacing.to_json())
     return pacing
 
 
@@ -103,8 +103,8 @@ def observed_status(ctx: AppContext, op: OperationView, real_now: datetime | Non
         pacing = _read(tx)
         if pacing.mode == "polls":
             key = COUNTER_PREFIX + op.id
-            seen = int(tx.get_meta(key) or 0) + 1
-            tx.set_meta(key, seen)
+            seen = int(tx.meta.get(key) or 0) + 1
+            tx.meta.set(key, seen)
             if seen <= pacing.polls:
                 return IN_PROGRESS
         elif pacing.mode == "seconds":

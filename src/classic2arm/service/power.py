@@ -42,7 +42,7 @@ def change(tx: Tx, sub: str, changes: Sequence[Change]) -> list[Row]:
     if placing:
         _place(tx, sub, placing, {row.key: doc for row, doc in pending})
     written = [_written(row, doc) for row, doc in pending if doc != row.doc]
-    tx.update_documents(written)
+    tx.resources.update_documents(written)
     return written
 
 
@@ -81,7 +81,7 @@ class _Scope:
 
 def _place(tx: Tx, sub: str, placing: list[tuple[Row, dict[str, Any]]], changed: dict[str, dict[str, Any]]) -> None:
     """Read what the VMs' deployments, VNets and neighbours hold (batched), then place each VM in turn."""
-    dep_rows = tx.get_many({row.parent_key for row, _ in placing if row.parent_key})
+    dep_rows = tx.resources.get_many({row.parent_key for row, _ in placing if row.parent_key})
     vnet_of = {k: str(d.doc.get("virtual_network_name") or "") for k, d in dep_rows.items()}
     scopes: dict[str, _Scope] = {}  # key: "vnet:<name>" or the deployment key
     members: dict[str, str] = {}  # deployment key -> scope key
@@ -91,18 +91,18 @@ def _place(tx: Tx, sub: str, placing: list[tuple[Row, dict[str, Any]]], changed:
             scopes[k] = _Scope(None)
             members[k] = k
     if vnet_names:
-        vnet_rows = tx.get_many(ids.vnet_id(sub, name) for name in vnet_names)
+        vnet_rows = tx.resources.get_many(ids.vnet_id(sub, name) for name in vnet_names)
         for vrow in vnet_rows.values():
             subnets = vrow.doc.get("subnets") or []
             scopes[f"vnet:{vrow.name.lower()}"] = _Scope(
                 {str(s["name"]).lower(): str(s["address_prefix"]) for s in subnets},
                 str(subnets[0]["name"]).lower() if subnets else None)
-        for d in tx.project(sub, [ids.T_DEPLOYMENT], ["virtual_network_name"]):
+        for d in tx.resources.project(sub, [ids.T_DEPLOYMENT], ["virtual_network_name"]):
             name = (d["doc_virtual_network_name"] or "").lower()
             if name in vnet_names:
                 members[d["key"]] = f"vnet:{name}"
     placing_keys = {row.key for row, _ in placing}
-    for r in tx.query(sub, types=[ids.T_VM, ids.T_PAAS_ROLE], parent_keys=sorted(members)):
+    for r in tx.resources.query(sub, types=[ids.T_VM, ids.T_PAAS_ROLE], parent_keys=sorted(members)):
         scope = scopes.get(members.get(r.parent_key or "", ""))
         if scope is not None and r.key not in placing_keys:
             scope.taken.update(_addresses(changed.get(r.key, r.doc)))
@@ -163,9 +163,9 @@ def taken(tx: Tx, sub: str, deployment_key: str, vnet: str | None) -> set[str]:
     deployments, or of the deployment itself outside a VNet."""
     keys = [deployment_key.lower()]
     if vnet:
-        keys = [d["key"] for d in tx.project(sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])
+        keys = [d["key"] for d in tx.resources.project(sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])
                 if (d["doc_virtual_network_name"] or "").lower() == vnet.lower()] or keys
     out: set[str] = set()
-    for r in tx.query(sub, types=[ids.T_VM, ids.T_PAAS_ROLE], parent_keys=keys):
+    for r in tx.resources.query(sub, types=[ids.T_VM, ids.T_PAAS_ROLE], parent_keys=keys):
         out.update(_addresses(r.doc))
     return out

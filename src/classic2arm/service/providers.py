@@ -42,5 +42,5 @@ def register(ctx: AppContext, namespace: str, registered: bool) -> dict[str, Any
         sub = subscriptions.load(tx, ctx.subscription_id(tx))
         if ns == MIGRATION_PROVIDER:
             sub.registered_for_migration = registered
-            tx.put_subscription(sub.model_dump(mode="json"))
+            tx.subscriptions.put(sub.model_dump(mode="json"))
     return _view(sub, ns)

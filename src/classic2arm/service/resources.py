@@ -19,15 +19,15 @@ def _by_reference(tx: Tx, sub: str, ref: str) -> Row | None:
     ref = ref.strip()
     if not ref.startswith("/"):
         return None
-    row = tx.get(ref) or tx.get_by_arm_id(ref)
+    row = tx.resources.get(ref) or tx.resources.get_by_arm_id(ref)
     if row is None and not ref.lower().startswith(("/subscriptions/", f"/{sub.lower()}/")):
-        row = tx.get(f"/{sub}{ref}")
+        row = tx.resources.get(f"/{sub}{ref}")
     return row
 
 
 def _named(tx: Tx, sub: str, name: str) -> Row:
     """The one resource of the subscription with this name (case-insensitive, either model)."""
-    rows = tx.query(sub, name=name)
+    rows = tx.resources.query(sub, name=name)
     if not rows:
         raise NotFound(f"no resource '{name}' in subscription {sub}")
     if len(rows) > 1:

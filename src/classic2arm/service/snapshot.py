@@ -99,8 +99,9 @@ def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime, src: Source | None 
         dest = ref.destination
         if dest is not None and dest.normalized == "existing" and dest.vnet:
             vnet_id = ids.arm_resource_id(sub, dest.resource_group, armt.VNET, dest.vnet)
-            row = tx.get(vnet_id)
-            snap.arm.resource_group_exists = tx.get(ids.resource_group_id(sub, dest.resource_group)) is not None
+            row = tx.resources.get(vnet_id)
+            rg_id = ids.resource_group_id(sub, dest.resource_group)
+            snap.arm.resource_group_exists = tx.resources.get(rg_id) is not None
             if row is not None and row.model == ids.ARM:
                 snap.arm.existing_vnet = codec.arm_object(row)
                 snap.arm.existing_vnet_location = row.location

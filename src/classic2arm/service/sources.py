@@ -34,31 +34,31 @@ class DbSource:
         self._models: dict[tuple[str, int], Any] = {}
 
     def subscription(self) -> c.Subscription:
-        doc = self.tx.get_subscription(self.sub)
+        doc = self.tx.subscriptions.get(self.sub)
         return c.Subscription.model_validate(doc) if doc else c.Subscription(id=self.sub)
 
     def get(self, key: str) -> Row | None:
-        return self.tx.get(key)
+        return self.tx.resources.get(key)
 
     def get_many(self, keys: set[str]) -> dict[str, Row]:
-        return self.tx.get_many(keys)
+        return self.tx.resources.get_many(keys)
 
     def children(self, parent_keys: list[str], rtype: str) -> list[Row]:
-        return self.tx.query(self.sub, types=[rtype], parent_keys=parent_keys) if parent_keys else []
+        return self.tx.resources.query(self.sub, types=[rtype], parent_keys=parent_keys) if parent_keys else []
 
     def by_names(self, rtype: str, names: set[str]) -> list[Row]:
-        return self.tx.query(self.sub, types=[rtype], names=sorted(names)) if names else []
+        return self.tx.resources.query(self.sub, types=[rtype], names=sorted(names)) if names else []
 
     def of_type(self, rtype: str) -> list[Row]:
-        return self.tx.query(self.sub, types=[rtype])
+        return self.tx.resources.query(self.sub, types=[rtype])
 
     def deployments_in_vnet(self, vnet: str) -> list[Row]:
-        keys = [d["key"] for d in self.tx.project(self.sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])
+        keys = [d["key"] for d in self.tx.resources.project(self.sub, [ids.T_DEPLOYMENT], ["virtual_network_name"])
                 if (d["doc_virtual_network_name"] or "").lower() == vnet.lower()]
-        return sorted(self.tx.get_many(keys).values(), key=lambda r: r.key)
+        return sorted(self.tx.resources.get_many(keys).values(), key=lambda r: r.key)
 
     def usage(self, region: str) -> dict[str, int]:
-        return self.tx.usage_in(self.sub, region)
+        return self.tx.usage.in_location(self.sub, region)
 
     def model(self, cls: type[M], row: Row) -> M:
         found = self._models.get((row.key, row.version))
@@ -105,7 +105,7 @@ class IndexSource(DbSource):
 
     def __init__(self, tx: Tx, sub: str) -> None:
         super().__init__(tx, sub)
-        self.seq = tx.last_event_seq()  # read before the rows: a write in between is seen again, not missed
+        self.seq = tx.events.last_seq()  # read before the rows: a write in between is seen again, not missed
         self._sub = super().subscription()
         self.rows: dict[str, Row] = {}
         self._children: dict[tuple[str, str], dict[str, Row]] = {}
@@ -114,7 +114,7 @@ class IndexSource(DbSource):
         self._vnet_deps: dict[str, dict[str, Row]] = {}
         self._stale: set[str] = set()
         self._held_usage: dict[str, dict[str, int]] | None = None  # (see ready_for_copies)
-        for row in tx.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED), text_docs=True, ordered=False):
+        for row in tx.resources.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED), text_docs=True, ordered=False):
             self._add(row)
 
     def ready_for_copies(self) -> None:
@@ -123,7 +123,7 @@ class IndexSource(DbSource):
         made for a validation, whose transaction holds the write lock until they are done and writes only its
         operation records.)"""
         self._reload(set(self._stale))
-        self._held_usage = self.tx.usage_everywhere(self.sub)
+        self._held_usage = self.tx.usage.everywhere(self.sub)
 
     def detach(self) -> None:
         """In a forked worker: the connection is the parent process's, not this one's to use. From now on a
@@ -177,7 +177,7 @@ class IndexSource(DbSource):
         self.tx = tx
         self._sub = super().subscription()
         fetch: set[str] = set()
-        for seq, key, rtype, action in tx.events_after(self.sub, self.seq):
+        for seq, key, rtype, action in tx.events.after(self.sub, self.seq):
             self.seq = max(self.seq, seq)
             if rtype not in _INDEXED:
                 continue
@@ -199,7 +199,7 @@ class IndexSource(DbSource):
     def _reload(self, keys: set[str]) -> None:
         if not keys:
             return
-        found = self.tx.get_many(keys)
+        found = self.tx.resources.get_many(keys)
         for key in keys:
             row = found.get(key)
             if row is None:
@@ -247,4 +247,4 @@ class IndexSource(DbSource):
     def usage(self, region: str) -> dict[str, int]:
         if self.tx is NO_DATABASE and self._held_usage is not None:
             return dict(self._held_usage.get(region, {}))
-        return self.tx.usage_in(self.sub, region)  # changes as units are prepared: always current
+        return self.tx.usage.in_location(self.sub, region)  # changes as units are prepared: always current

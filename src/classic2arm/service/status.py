@@ -32,35 +32,34 @@ class UnitStatus:
 def status(ctx: AppContext) -> list[UnitStatus]:
     with ctx.store.read() as tx:
         sub = ctx.subscription_id(tx)
-        units = {u["id"]: u for u in tx.list_units(sub)}
+        units = {u.id: u for u in tx.units.all(sub)}
         vms_per_dep: dict[str, int] = {}
-        for row in tx.query(sub, types=[ids.T_VM]):
+        for row in tx.resources.query(sub, types=[ids.T_VM]):
             vms_per_dep[row.parent_key or ""] = vms_per_dep.get(row.parent_key or "", 0) + 1
         refs: list[tuple[UnitRef, int]] = []
         vnet_vms: dict[str, int] = {}
-        for d in tx.query(sub, types=[ids.T_DEPLOYMENT]):
+        for d in tx.resources.query(sub, types=[ids.T_DEPLOYMENT]):
             vnet = d.doc.get("virtual_network_name")
             if vnet:
                 vnet_vms[vnet.lower()] = vnet_vms.get(vnet.lower(), 0) + vms_per_dep.get(d.key, 0)
             else:
                 refs.append((UnitRef(UnitKind.DEPLOYMENT, d.name, d.doc["service_name"]), vms_per_dep.get(d.key, 0)))
-        for row in tx.query(sub, types=[ids.T_VNET]):
+        for row in tx.resources.query(sub, types=[ids.T_VNET]):
             refs.append((UnitRef(UnitKind.VNET, row.name), vnet_vms.get(row.name.lower(), 0)))
         for rtype, kind in ((ids.T_STORAGE, UnitKind.STORAGE), (ids.T_RESERVED_IP, UnitKind.RESERVED_IP),
                             (ids.T_NSG, UnitKind.NSG), (ids.T_ROUTE_TABLE, UnitKind.ROUTE_TABLE)):
-            refs.extend((UnitRef(kind, row.name), 0) for row in tx.query(sub, types=[rtype]))
+            refs.extend((UnitRef(kind, row.name), 0) for row in tx.resources.query(sub, types=[rtype]))
         seen: set[str] = set()
         out: list[UnitStatus] = []
         for ref, vms in refs:
             uid = unit_id(sub, ref)
             seen.add(uid)
             u = units.get(uid)
-            out.append(UnitStatus(ref.kind.value, ref.name, ref.service, (u or {}).get("state") or NOT_PREPARED,
-                                  (u or {}).get("operation_id"), vms))
+            out.append(UnitStatus(ref.kind.value, ref.name, ref.service, (u.state if u else None) or NOT_PREPARED,
+                                  u.operation_id if u else None, vms))
         for uid, u in units.items():  # committed units whose classic side is gone
             if uid not in seen:
-                out.append(UnitStatus(u["kind"], u["name"], u.get("service"), u.get("state") or NOT_PREPARED,
-                                      u.get("operation_id"), 0))
+                out.append(UnitStatus(u.kind, u.name, u.service, u.state or NOT_PREPARED, u.operation_id, 0))
     return out
 
 
@@ -81,7 +80,7 @@ def downtime(ctx: AppContext, operation_id: str | None = None) -> list[Downtime]
     """Per VM: how many stop/deallocate windows, and for how long, from the recorded data-plane timeline."""
     with ctx.store.read() as tx:
         sub = ctx.subscription_id(tx)
-        events = tx.timeline(sub, operation_id=operation_id.replace("-", "").lower() if operation_id else None)
+        events = tx.timeline.all(sub, operation_id=operation_id.replace("-", "").lower() if operation_id else None)
     per_vm: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         per_vm.setdefault(e["vm_key"], []).append(e)

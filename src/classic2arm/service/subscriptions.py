@@ -21,7 +21,7 @@ def require(tx: Tx, sub_id: str) -> None:
 
 
 def _doc(tx: Tx, sub_id: str) -> dict[str, Any]:
-    doc = tx.get_subscription(sub_id)
+    doc = tx.subscriptions.get(sub_id)
     if doc is None:
         raise NotFound(f"subscription '{sub_id}' is not in the store", code="SubscriptionNotFound")
     return doc

@@ -17,7 +17,7 @@ def enforce_retirement(tx: Tx, now: datetime) -> int:
     if not retirement.classic_vms_must_be_deallocated(now):
         return 0
     changes: list[power.Change] = []
-    for row in tx.query(types=[ids.T_VM]):
+    for row in tx.resources.query(types=[ids.T_VM]):
         if row.status != c.InstanceStatus.STOPPED_DEALLOCATED.value:
             changes.append((row, c.InstanceStatus.STOPPED_DEALLOCATED, c.PowerState.STOPPED))
     # (VMs of every subscription: no address is placed when deallocating, so the subscription goes unused)

@@ -1,5 +1,9 @@
-"""Persistence: schema, Alembic migrations, the repository and the event log (SQLite | PostgreSQL)."""
+"""Persistence: schema, Alembic migrations, the repositories and the event log (SQLite | PostgreSQL)."""
 
-from .repository import Conflict, Row, Store, TextRow, Tx
+from .base import Conflict
+from .operations import OperationRecord
+from .repository import Store, Tx
+from .resources import Row, TextRow
+from .units import UnitRecord
 
-__all__ = ["Conflict", "Row", "Store", "TextRow", "Tx"]
+__all__ = ["Conflict", "OperationRecord", "Row", "Store", "TextRow", "Tx", "UnitRecord"]

@@ -62,7 +62,7 @@ def vnet_body(*subnets: dict[str, Any]) -> dict[str, Any]:
 
 def rows_under(env: Env, arm_id: str) -> dict[str, tuple[int, str]]:
     with env.ctx.store.read() as tx:
-        rows = tx.query(SUB, model="arm", key_prefix=arm_id)
+        rows = tx.resources.query(SUB, model="arm", key_prefix=arm_id)
     return {r.key: (r.version, str(r.doc)) for r in rows}
 
 

@@ -70,7 +70,7 @@ def expired(arm: Env) -> str:
 @pytest.fixture(scope="module")
 def snapshot(arm: Env) -> list[tuple[str, int]]:
     with arm.ctx.store.read() as tx:
-        return [(r.key, r.version) for r in tx.query()]
+        return [(r.key, r.version) for r in tx.resources.query()]
 
 
 @pytest.mark.parametrize(("method", "path", "body"), FAMILIES, ids=IDS)
@@ -111,7 +111,7 @@ def test_other_subscription_403_reveals_nothing(arm: Env, snapshot: list[tuple[s
         assert asked not in resp.text and asked.lower() not in resp.text.lower()
         assert error_of(resp).get("code", "AuthorizationFailed") == "AuthorizationFailed"
     with arm.ctx.store.read() as tx:
-        assert [(r.key, r.version) for r in tx.query()] == snapshot
+        assert [(r.key, r.version) for r in tx.resources.query()] == snapshot
 
 
 def test_tenant_level_calls_use_the_callers_subscription(arm: Env) -> None:

@@ -26,8 +26,8 @@ WRITE_EXAMPLES = 4
 
 def store_state(env: Env) -> list[tuple[Any, ...]]:
     with env.ctx.store.read() as tx:
-        rows = [(r.key, r.version, r.lock_holder, r.migration_state) for r in tx.query()]
-        subs = [tuple(sorted(s.items())) for s in tx.list_subscriptions()]
+        rows = [(r.key, r.version, r.lock_holder, r.migration_state) for r in tx.resources.query()]
+        subs = [tuple(sorted(s.items())) for s in tx.subscriptions.all()]
     return [*rows, *map(tuple, subs)]
 
 

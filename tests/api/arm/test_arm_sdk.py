@@ -50,7 +50,7 @@ def tls() -> bool:
 
 def arm_rows(env: Env, rtype: str) -> list[dict[str, Any]]:
     with env.ctx.store.read() as tx:
-        return [r.doc for r in tx.query(SUB, model=ids.ARM, types=[rtype])]
+        return [r.doc for r in tx.resources.query(SUB, model=ids.ARM, types=[rtype])]
 
 
 def rg_of(resource_id: str) -> str:
@@ -219,7 +219,7 @@ def test_resource_graph_returns_classic_vms(arm: Env) -> None:
     query = 'resources | where type == "microsoft.classiccompute/virtualmachines"'
     result = client.resources(QueryRequest(subscriptions=[SUB], query=query))
     with arm.ctx.store.read() as tx:
-        expected = {r.name for r in tx.query(SUB, types=[ids.T_VM])}
+        expected = {r.name for r in tx.resources.query(SUB, types=[ids.T_VM])}
     assert result.total_records == result.count == len(expected) > 0
     assert {row["name"] for row in result.data} == expected
     row = result.data[0]

@@ -95,7 +95,7 @@ class Names:
     def of(cls, live: LiveServer, sub: str) -> Names:
         scoped = AppContext(live.ctx.store, sub)
         with live.ctx.store.read() as tx:
-            rows = tx.query(sub)
+            rows = tx.resources.query(sub)
         by_type: dict[str, list[Any]] = {}
         for row in sorted(rows, key=lambda r: r.name):
             by_type.setdefault(row.type, []).append(row)

@@ -56,7 +56,7 @@ def _vm(live: LiveServer) -> tuple[str, str, str]:
     from classic2arm.domain import identity as ids
 
     with live.ctx.store.read() as tx:
-        row = tx.query(SUB, types=[ids.T_VM])[0]
+        row = tx.resources.query(SUB, types=[ids.T_VM])[0]
     return row.doc["service_name"], row.doc["deployment_name"], row.name
 
 

@@ -46,9 +46,11 @@ def refused(resp: requests.Response, text: str) -> None:
 
 def test_writes_refused_while_prepared(http: requests.Session, live: LiveServer) -> None:
     with live.ctx.store.read() as tx:
-        dep_row = next(d for d in tx.query(SUB, types=[ids.T_DEPLOYMENT]) if d.doc.get("virtual_network_name"))
-        vm_row = tx.query(SUB, types=[ids.T_VM], parent_key=dep_row.key)[0]
-        spare = next(r.name for r in tx.query(SUB, types=[ids.T_RESERVED_IP]) if not r.doc.get("service_name"))
+        dep_row = next(d for d in tx.resources.query(SUB, types=[ids.T_DEPLOYMENT])
+                       if d.doc.get("virtual_network_name"))
+        vm_row = tx.resources.query(SUB, types=[ids.T_VM], parent_key=dep_row.key)[0]
+        spare = next(r.name for r in tx.resources.query(SUB, types=[ids.T_RESERVED_IP])
+                     if not r.doc.get("service_name"))
     dep = c.Deployment.model_validate(dep_row.doc)
     vnet, svc, vm = dep.virtual_network_name or "", dep.service_name, vm_row.name
     base = f"{live.base_url}/{SUB}/services/hostedservices/{svc}/deployments/{dep.name}"
@@ -93,7 +95,7 @@ def test_writes_refused_while_prepared(http: requests.Session, live: LiveServer)
     else:
         assert resp.status_code == 202, resp.text
     with live.ctx.store.read() as tx:
-        assert tx.get(ids.role_id(SUB, svc, dep.name, vm)) is not None
+        assert tx.resources.get(ids.role_id(SUB, svc, dep.name, vm)) is not None
 
     migrate(http, live, f"/services/networking/virtualnetwork/{vnet}", "abort")
     resp = http.post(f"{base}/roleinstances/{vm}/Operations", headers=XML,

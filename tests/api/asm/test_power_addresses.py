@@ -69,8 +69,8 @@ def instances(http: requests.Session, live: LiveServer, svc: str, dep: str) -> d
 def deployments(live: LiveServer, vnet: bool) -> list[tuple[str, str, str]]:
     """(service, deployment, VNet name) of the deployments with VMs, in or outside a VNet."""
     with live.ctx.store.read() as tx:
-        deps = [d for d in tx.query(SUB, types=[ids.T_DEPLOYMENT])
-                if bool(d.doc.get("virtual_network_name")) == vnet and tx.query(SUB, types=[ids.T_VM],
+        deps = [d for d in tx.resources.query(SUB, types=[ids.T_DEPLOYMENT])
+                if bool(d.doc.get("virtual_network_name")) == vnet and tx.resources.query(SUB, types=[ids.T_VM],
                                                                                parent_key=d.key)]
     return [(d.doc["service_name"], d.name, d.doc.get("virtual_network_name") or "") for d in deps]
 
@@ -80,9 +80,9 @@ def check(http: requests.Session, live: LiveServer, vnet: bool) -> int:
     valid address no other VM of its VNet or deployment holds; returns how many running VMs were checked."""
     with live.ctx.store.read() as tx:
         prefixes = {(r.name.lower(), s["name"].lower()): s["address_prefix"]
-                    for r in tx.query(SUB, types=[ids.T_VNET]) for s in r.doc["subnets"]}
+                    for r in tx.resources.query(SUB, types=[ids.T_VNET]) for s in r.doc["subnets"]}
         stored = {(r.doc["service_name"], r.doc["deployment_name"], r.name): r.doc
-                  for r in tx.query(SUB, types=[ids.T_VM])}
+                  for r in tx.resources.query(SUB, types=[ids.T_VM])}
     held: dict[tuple[str, str], str] = {}
     running = 0
     for svc, dep, vnet_name in deployments(live, vnet):
@@ -140,7 +140,7 @@ def test_deployment_abort(http: requests.Session, live: LiveServer) -> None:
 def test_vnet_abort(http: requests.Session, live: LiveServer) -> None:
     svc, dep, vnet = deployments(live, True)[0]
     with live.ctx.store.read() as tx:
-        statics = {r.name: r.doc["static_ip"] for r in tx.query(SUB, types=[ids.T_VM])
+        statics = {r.name: r.doc["static_ip"] for r in tx.resources.query(SUB, types=[ids.T_VM])
                    if r.doc.get("static_ip") and r.doc["deployment_name"] == dep}
     migrate(http, live, f"/services/networking/virtualnetwork/{vnet}", "prepare")
     migrate(http, live, f"/services/networking/virtualnetwork/{vnet}", "abort")

@@ -42,8 +42,8 @@ def test_registered_management_certificate_reads_and_validates(live: LiveServer,
     assert cert.thumbprint is not None and len(cert.thumbprint) == 40
     client = native_client(live, cert.both, monkeypatch)
     with live.ctx.store.read() as tx:
-        services = {r.name for r in tx.query(SUB, types=[ids.T_HOSTED_SERVICE])}
-        vnet = sorted(r.name for r in tx.query(SUB, types=[ids.T_VNET]))[0]
+        services = {r.name for r in tx.resources.query(SUB, types=[ids.T_HOSTED_SERVICE])}
+        vnet = sorted(r.name for r in tx.resources.query(SUB, types=[ids.T_VNET]))[0]
     assert {hs.service_name for hs in client.list_hosted_services()} == services
     sub = client.get_subscription()
     assert sub.subscription_id == SUB and sub.subscription_status == "Active"

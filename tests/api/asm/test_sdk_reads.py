@@ -21,7 +21,7 @@ def sms(live: LiveServer) -> Any:
 
 def _rows(live: LiveServer, rtype: str) -> list[Any]:
     with live.ctx.store.read() as tx:
-        return tx.query(SUB, types=[rtype])
+        return tx.resources.query(SUB, types=[rtype])
 
 
 def _vm_service(live: LiveServer) -> tuple[str, str, c.Role]:
@@ -202,7 +202,7 @@ def test_subscription_level(sms: Any, live: LiveServer) -> None:
 
 def _hs_doc(live: LiveServer, svc: str) -> dict[str, Any]:
     with live.ctx.store.read() as tx:
-        row = tx.get(ids.hosted_service_id(SUB, svc))
+        row = tx.resources.get(ids.hosted_service_id(SUB, svc))
     assert row is not None
     return row.doc
 

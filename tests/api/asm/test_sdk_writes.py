@@ -30,7 +30,7 @@ def wait(sms: Any, result: Any) -> None:
 
 def _vnet(live: LiveServer) -> tuple[str, str]:
     with live.ctx.store.read() as tx:
-        row = sorted(tx.query(SUB, types=[ids.T_VNET]), key=lambda r: r.name)[0]
+        row = sorted(tx.resources.query(SUB, types=[ids.T_VNET]), key=lambda r: r.name)[0]
     return row.name, row.doc["subnets"][0]["name"]
 
 
