@@ -130,8 +130,7 @@ def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime, src: Source | None 
         snap.storage_accounts[account.name.lower()] = account
         lu.members.append(root)
         name = account.name.lower()
-        snap.disks = [src.model(c.Disk, r) for r in src.of_type(ids.T_DISK)
-                      if account_of(r.doc["media_link"])[0] == name]
+        snap.disks = [src.model(c.Disk, r) for r in src.disks_in_account(name)]
         snap.os_images = [src.model(c.OSImage, r) for r in src.of_type(ids.T_OS_IMAGE)
                           if r.doc.get("media_link") and account_of(r.doc["media_link"])[0] == name]
         snap.vm_images = [src.model(c.VMImage, r) for r in src.of_type(ids.T_VM_IMAGE)

@@ -24,6 +24,7 @@ class Source(Protocol):
     def by_names(self, rtype: str, names: set[str]) -> list[Row]: ...
     def of_type(self, rtype: str) -> list[Row]: ...
     def deployments_in_vnet(self, vnet: str) -> list[Row]: ...
+    def disks_in_account(self, account: str) -> list[Row]: ...
     def usage(self, region: str) -> dict[str, int]: ...
     def model(self, cls: type[M], row: Row) -> M: ...
 
@@ -57,6 +58,11 @@ class DbSource:
                 if (d["doc_virtual_network_name"] or "").lower() == vnet.lower()]
         return sorted(self.tx.get_many(keys).values(), key=lambda r: r.key)
 
+    def disks_in_account(self, account: str) -> list[Row]:
+        """The classic disks whose VHD is in storage account `account`, in key order."""
+        keys = disk_accounts(self.tx, self.sub).get(account.lower(), ())
+        return sorted(self.tx.get_many(keys).values(), key=lambda r: r.key)
+
     def usage(self, region: str) -> dict[str, int]:
         return self.tx.usage_in(self.sub, region)
 
@@ -68,6 +74,17 @@ class DbSource:
             self._models[(row.key, row.version)] = found
         assert isinstance(found, cls)
         return found
+
+
+def disk_accounts(tx: Tx, sub: str) -> dict[str, list[str]]:
+    """The keys of the subscription's classic disks by the storage account of their VHD (one query of two
+    columns: no document parsed)."""
+    from .snapshot import account_of  # (snapshot reads through this module)
+
+    out: dict[str, list[str]] = {}
+    for d in tx.project(sub, [ids.T_DISK], ["media_link"]):
+        out.setdefault(account_of(d["doc_media_link"] or "")[0], []).append(d["key"])
+    return out
 
 
 class NeedsDatabase(Exception):
@@ -114,6 +131,9 @@ class IndexSource(DbSource):
         self._vnet_deps: dict[str, dict[str, Row]] = {}
         self._stale: set[str] = set()
         self._held_usage: dict[str, dict[str, int]] | None = None  # (see ready_for_copies)
+        # Disk keys by storage account, read when a storage unit first asks and dropped whenever a disk is
+        # written (the rows themselves are read from the database each time: they are not indexed).
+        self._disk_accounts: dict[str, list[str]] | None = None
         for row in tx.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED), text_docs=True, ordered=False):
             self._add(row)
 
@@ -179,6 +199,8 @@ class IndexSource(DbSource):
         fetch: set[str] = set()
         for seq, key, rtype, action in tx.events_after(self.sub, self.seq):
             self.seq = max(self.seq, seq)
+            if rtype == ids.T_DISK:
+                self._disk_accounts = None
             if rtype not in _INDEXED:
                 continue
             if action == "delete":
@@ -194,6 +216,7 @@ class IndexSource(DbSource):
         """The caller has written these rows and nothing else of the subscription's classic rows, up to event
         `seq`, in a transaction nobody else wrote in (a SQLite writer's): mark them stale, skip those events."""
         self._stale.update(k for k in keys if k in self.rows)
+        self._disk_accounts = None  # (the events skipped may include disks')
         self.seq = max(self.seq, seq)
 
     def _reload(self, keys: set[str]) -> None:
@@ -243,6 +266,12 @@ class IndexSource(DbSource):
 
     def deployments_in_vnet(self, vnet: str) -> list[Row]:
         return self._fresh(sorted(self._vnet_deps.get(vnet.lower(), {}).values(), key=lambda r: r.key))
+
+    def disks_in_account(self, account: str) -> list[Row]:
+        if self._disk_accounts is None:
+            self._disk_accounts = disk_accounts(self.tx, self.sub)
+        keys = self._disk_accounts.get(account.lower(), ())
+        return sorted(self.tx.get_many(keys).values(), key=lambda r: r.key)
 
     def usage(self, region: str) -> dict[str, int]:
         if self.tx is NO_DATABASE and self._held_usage is not None:
