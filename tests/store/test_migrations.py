@@ -173,4 +173,4 @@ def test_concurrent_open_of_a_fresh_database(pg_cluster: Any, tmp_path: Path) ->
 
 def test_head_constant_is_alembics_head() -> None:
     """`Store.open` compares the database with `migrate.HEAD` without importing Alembic: it must be the head."""
-    assert migrate.HEAD == migrate.head_revision()
+    assert migrate.head_revision() == migrate.HEAD

@@ -15,7 +15,6 @@ from .operations import utc
 from .snapshot import unit_id
 
 
-
 @dataclass(frozen=True, slots=True)
 class UnitStatus:
     kind: str
