@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain import identity as ids
 from ..domain.state_machine import Op
 from ..domain.units import UnitKind
-from . import migration
+from . import clock, estate, inventory, migration, world_clock
 from .context import AppContext
 from .errors import ServiceError
 from .migration import Progress, ValidationResult
@@ -52,3 +53,29 @@ def execute_all(ctx: AppContext, op: Op, units: list[UnitStatus],
                 progress: Progress | None = None) -> list[OperationView]:
     """Prepare, commit or abort these units, several per transaction (each still its own operation)."""
     return migration.execute_many(ctx, op, [u.ref for u in units], progress) if units else []
+
+
+def fresh_generated_estate(ctx: AppContext, as_of: str, **generate: Any) -> None:
+    """Empty the store, set the world clock and store a generated estate (the demo's start)."""
+    from ..domain import generator
+
+    with ctx.store.tx() as tx:
+        tx.delete_all()
+    world_clock.set_clock(ctx, clock.fixed(clock.parse_when(as_of)))
+    estate.import_estate(ctx, generator.generate(**generate), source="generator")
+
+
+def vm_summary(ctx: AppContext) -> dict[str, Any]:
+    """The inventory's counts of classic VMs."""
+    return inventory.summary(inventory.inventory(ctx))
+
+
+def estate_counts(ctx: AppContext) -> dict[str, int]:
+    """How many of the main classic and ARM resources the subscription holds."""
+    with ctx.store.read() as tx:
+        return {"classic VMs": tx.count(model=ids.CLASSIC, types=[ids.T_VM]),
+                "classic VNets": tx.count(model=ids.CLASSIC, types=[ids.T_VNET]),
+                "classic storage accounts": tx.count(model=ids.CLASSIC, types=[ids.T_STORAGE]),
+                "ARM resource groups": tx.count(model=ids.ARM, types=["Microsoft.Resources/resourceGroups"]),
+                "ARM VMs": tx.count(model=ids.ARM, types=["Microsoft.Compute/virtualMachines"]),
+                "ARM resources in all": tx.count(model=ids.ARM)}

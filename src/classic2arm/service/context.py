@@ -21,6 +21,16 @@ def db_url_from_env(explicit: str | None = None) -> str:
     return explicit or os.environ.get("CLASSIC2ARM_DB") or DEFAULT_DB_URL
 
 
+def database_error(exc: BaseException) -> str | None:
+    """What went wrong, when `exc` is the database refusing to open or answer (a bad path, a server that
+    is down); None for any other exception."""
+    import sqlalchemy.exc
+
+    if isinstance(exc, sqlalchemy.exc.OperationalError):
+        return str(exc.orig) if exc.orig is not None else str(exc)
+    return None
+
+
 @dataclass
 class AppContext:
     store: Store
