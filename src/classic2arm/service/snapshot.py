@@ -171,7 +171,4 @@ def _load_standalone_network(src: Source, ref: UnitRef, root: Row, lu: LoadedUni
             if (subnet.get(field_name) or "").lower() == name:
                 snap.used_by.append(f"Subnet {subnet['name']} of Virtual Network {row.name}")
     if ref.kind == UnitKind.NSG:
-        for row in src.of_type(ids.T_VM):
-            nics = [n.get("network_security_group") for n in row.doc.get("secondary_nics", [])]
-            if name in {(x or "").lower() for x in [row.doc.get("network_security_group"), *nics]}:
-                snap.used_by.append(f"VM {row.name}")
+        snap.used_by.extend(f"VM {row.name}" for row in src.vms_using_nsg(name))

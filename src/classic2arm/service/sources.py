@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
+import orjson
 from pydantic import BaseModel
 
 from ..domain import classic as c
@@ -25,6 +26,7 @@ class Source(Protocol):
     def of_type(self, rtype: str) -> list[Row]: ...
     def deployments_in_vnet(self, vnet: str) -> list[Row]: ...
     def disks_in_account(self, account: str) -> list[Row]: ...
+    def vms_using_nsg(self, nsg: str) -> list[Row]: ...
     def usage(self, region: str) -> dict[str, int]: ...
     def model(self, cls: type[M], row: Row) -> M: ...
 
@@ -63,6 +65,11 @@ class DbSource:
         keys = disk_accounts(self.tx, self.sub).get(account.lower(), ())
         return sorted(self.tx.get_many(keys).values(), key=lambda r: r.key)
 
+    def vms_using_nsg(self, nsg: str) -> list[Row]:
+        """The classic VMs whose NIC (primary or secondary) names NSG `nsg`, in key order."""
+        keys = nsg_users(self.tx, self.sub).get(nsg.lower(), [])
+        return sorted(self.tx.get_many(keys).values(), key=lambda r: r.key)
+
     def usage(self, region: str) -> dict[str, int]:
         return self.tx.usage_in(self.sub, region)
 
@@ -84,6 +91,19 @@ def disk_accounts(tx: Tx, sub: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for d in tx.project(sub, [ids.T_DISK], ["media_link"]):
         out.setdefault(account_of(d["doc_media_link"] or "")[0], []).append(d["key"])
+    return out
+
+
+def nsg_users(tx: Tx, sub: str) -> dict[str, list[str]]:
+    """The keys of the subscription's classic VMs (in key order) by the lower-case names of the NSGs their
+    NICs name: two fields extracted by the database, no VM document parsed."""
+    out: dict[str, list[str]] = {}
+    for d in tx.project(sub, [ids.T_VM], ["network_security_group", "secondary_nics"]):
+        names = {d["doc_network_security_group"] or ""}
+        if d["doc_secondary_nics"]:
+            names |= {n.get("network_security_group") or "" for n in orjson.loads(d["doc_secondary_nics"])}
+        for name in names - {""}:
+            out.setdefault(name.lower(), []).append(d["key"])
     return out
 
 
@@ -131,9 +151,11 @@ class IndexSource(DbSource):
         self._vnet_deps: dict[str, dict[str, Row]] = {}
         self._stale: set[str] = set()
         self._held_usage: dict[str, dict[str, int]] | None = None  # (see ready_for_copies)
-        # Disk keys by storage account, read when a storage unit first asks and dropped whenever a disk is
-        # written (the rows themselves are read from the database each time: they are not indexed).
-        self._disk_accounts: dict[str, list[str]] | None = None
+        # Disk rows by storage account, read when a storage unit first asks and dropped whenever a disk is
+        # written (disks are not indexed otherwise).
+        self._disks: dict[str, list[Row]] | None = None
+        # VM keys by the NSGs they name (for NSG units), built when first asked and dropped on any change.
+        self._nsg_users: dict[str, list[str]] | None = None
         for row in tx.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED), text_docs=True, ordered=False):
             self._add(row)
 
@@ -165,6 +187,7 @@ class IndexSource(DbSource):
         return self.tx.conn.dialect.name == "sqlite"
 
     def _add(self, row: Row) -> None:
+        self._nsg_users = None
         self.rows[row.key] = row
         self._types.setdefault(row.type, {})[row.key] = row
         if row.type in _BY_NAME:
@@ -175,6 +198,7 @@ class IndexSource(DbSource):
             self._vnet_deps.setdefault(str(row.doc["virtual_network_name"]).lower(), {})[row.key] = row
 
     def _drop(self, key: str) -> None:
+        self._nsg_users = None
         row = self.rows.pop(key, None)
         self._stale.discard(key)
         if row is None:
@@ -200,7 +224,7 @@ class IndexSource(DbSource):
         for seq, key, rtype, action in tx.events_after(self.sub, self.seq):
             self.seq = max(self.seq, seq)
             if rtype == ids.T_DISK:
-                self._disk_accounts = None
+                self._disks = None
             if rtype not in _INDEXED:
                 continue
             if action == "delete":
@@ -210,13 +234,15 @@ class IndexSource(DbSource):
                 fetch.add(key)
             else:
                 self._stale.add(key)
+                self._nsg_users = None
         self._reload(fetch)
 
     def written(self, keys: Iterable[str], seq: int) -> None:
         """The caller has written these rows and nothing else of the subscription's classic rows, up to event
         `seq`, in a transaction nobody else wrote in (a SQLite writer's): mark them stale, skip those events."""
         self._stale.update(k for k in keys if k in self.rows)
-        self._disk_accounts = None  # (the events skipped may include disks')
+        self._disks = None  # (the events skipped may include disks')
+        self._nsg_users = None
         self.seq = max(self.seq, seq)
 
     def _reload(self, keys: set[str]) -> None:
@@ -268,10 +294,16 @@ class IndexSource(DbSource):
         return self._fresh(sorted(self._vnet_deps.get(vnet.lower(), {}).values(), key=lambda r: r.key))
 
     def disks_in_account(self, account: str) -> list[Row]:
-        if self._disk_accounts is None:
-            self._disk_accounts = disk_accounts(self.tx, self.sub)
-        keys = self._disk_accounts.get(account.lower(), ())
-        return sorted(self.tx.get_many(keys).values(), key=lambda r: r.key)
+        if self._disks is None:
+            rows = {r.key: r for r in self.tx.query(self.sub, types=[ids.T_DISK], text_docs=True, ordered=False)}
+            self._disks = {account: [rows[k] for k in keys if k in rows]
+                           for account, keys in disk_accounts(self.tx, self.sub).items()}
+        return list(self._disks.get(account.lower(), []))
+
+    def vms_using_nsg(self, nsg: str) -> list[Row]:
+        if self._nsg_users is None:
+            self._nsg_users = nsg_users(self.tx, self.sub)
+        return self._fresh(self.rows[k] for k in self._nsg_users.get(nsg.lower(), []) if k in self.rows)
 
     def usage(self, region: str) -> dict[str, int]:
         if self.tx is NO_DATABASE and self._held_usage is not None:
