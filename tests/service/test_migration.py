@@ -10,7 +10,7 @@ import pytest
 
 from classic2arm import forked
 from classic2arm.domain import arm as armt
-from classic2arm.domain import generator
+from classic2arm.domain import classic, generator
 from classic2arm.domain import identity as ids
 from classic2arm.domain.arm import ArmResource
 from classic2arm.domain.estate import Estate
@@ -400,6 +400,15 @@ def test_kept_index_follows_every_write(tmp_path: Path) -> None:
     victim = next(d for d in deps if not d.doc.get("virtual_network_name"))
     classic_writes.delete_deployment(writer, victim.doc["service_name"], victim.name, delete_media=False)
     same_as_cold()  # deleted: gone from the kept index too
+    vm = vms_[0]
+    with writer.store.read() as tx:  # (the storage units read disks by account)
+        account = tx.query(SUB, types=[ids.T_STORAGE])[0].name
+    link = f"https://{account}.blob.core.windows.net/vhds/added-by-test.vhd"
+    classic_writes.add_data_disk(writer, vm.doc["service_name"], vm.doc["deployment_name"], vm.name,
+                                 classic.DataDisk(lun=40, disk_name="added-by-test", media_link=link, logical_size_gb=8))
+    same_as_cold()  # a disk created: in its account's list
+    classic_writes.delete_role(writer, vm.doc["service_name"], vm.doc["deployment_name"], vm.name, delete_media=True)
+    same_as_cold()  # its disks deleted with it
     ref = next(r for r in _all_refs(writer) if not migration.validate(writer, r).has_errors)
     assert migration.execute(writer, Op.PREPARE, ref).status == "Succeeded"
     same_as_cold()  # locked by another context: R50 either way
@@ -417,6 +426,12 @@ def test_kept_index_follows_every_write(tmp_path: Path) -> None:
     same_as_cold()
     estate.import_estate(writer, generator.generate(vms=20, vnets=1, seed=5, blockers=0.5), source="more")
     same_as_cold()  # created and replaced rows
+    with writer.store.read() as tx:  # (NSG units list the VMs naming them)
+        nsg = tx.query(SUB, types=[ids.T_NSG])[0].name
+        vm = next(r for r in tx.query(SUB, types=[ids.T_VM]) if not r.doc.get("network_security_group"))
+    classic_writes.update_role(writer, vm.doc["service_name"], vm.doc["deployment_name"], vm.name,
+                               {"network_security_group": nsg})
+    same_as_cold()  # a VM now naming an NSG
     with writer.store.tx() as tx:
         tx.delete_all(SUB)
     estate.import_estate(writer, generator.generate(vms=30, vnets=1, seed=7, blockers=0.3), source="again")
