@@ -404,8 +404,8 @@ def test_kept_index_follows_every_write(tmp_path: Path) -> None:
     with writer.store.read() as tx:  # (the storage units read disks by account)
         account = tx.query(SUB, types=[ids.T_STORAGE])[0].name
     link = f"https://{account}.blob.core.windows.net/vhds/added-by-test.vhd"
-    classic_writes.add_data_disk(writer, vm.doc["service_name"], vm.doc["deployment_name"], vm.name,
-                                 classic.DataDisk(lun=40, disk_name="added-by-test", media_link=link, logical_size_gb=8))
+    disk = classic.DataDisk(lun=40, disk_name="added-by-test", media_link=link, logical_size_gb=8)
+    classic_writes.add_data_disk(writer, vm.doc["service_name"], vm.doc["deployment_name"], vm.name, disk)
     same_as_cold()  # a disk created: in its account's list
     classic_writes.delete_role(writer, vm.doc["service_name"], vm.doc["deployment_name"], vm.name, delete_media=True)
     same_as_cold()  # its disks deleted with it
