@@ -23,10 +23,10 @@ def db_url_from_env(explicit: str | None = None) -> str:
 
 def database_error(exc: BaseException) -> str | None:
     """What went wrong, when `exc` is the database refusing to open or answer (a bad path, a server that
-    is down); None for any other exception."""
+    is down, a file that is not a database); None for any other exception."""
     import sqlalchemy.exc
 
-    if isinstance(exc, sqlalchemy.exc.OperationalError):
+    if isinstance(exc, sqlalchemy.exc.DatabaseError):  # (OperationalError among them)
         return str(exc.orig) if exc.orig is not None else str(exc)
     return None
 
