@@ -9,8 +9,9 @@ fresh copy of the estate, made outside the timing. Python writes its bytecode ca
 (PYTHONDONTWRITEBYTECODE is removed for the children), and one untimed run warms them.
 
 "Variants" time `validate --all` and `demo` with one of the bulk path's tricks turned off in the child process
-(by patching before the command runs: nothing in the product reads a switch): `forked` (no worker processes),
-`gcpause` (the collector left on), `textrow` (every document parsed into a dict as rows are read).
+(by patching before the command runs: nothing in the product reads a switch): `gcpause` (the collector left
+on), `textrow` (every document parsed into a dict as rows are read). (`forked`, worker processes for
+`validate_many`, was measured the same way and removed: bench/RESULTS.md.)
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ CLI = [sys.executable, "-m", "classic2arm"]
 
 # Run the CLI in a child with one trick turned off (see the module notes).
 _VARIANT_PRELUDE = {
-    "forked": "import classic2arm.forked as f; f.available = lambda: 1",
     "gcpause": ("import contextlib, classic2arm.gcpause as g\n"
                 "class Off(contextlib.ContextDecorator):\n"
                 "    def __enter__(self): return self\n"

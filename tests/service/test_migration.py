@@ -3,12 +3,11 @@ idempotency and retries (issue 3)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from classic2arm import forked
 from classic2arm.domain import arm as armt
 from classic2arm.domain import classic, generator
 from classic2arm.domain import identity as ids
@@ -25,7 +24,6 @@ from classic2arm.service import (
     locks,
     migration,
     resources,
-    sources,
     status,
     world_clock,
 )
@@ -286,78 +284,6 @@ def test_many_units_at_once_match_one_at_a_time(tmp_path: Path) -> None:
             assert not t.list_operations(status="InProgress")
     one.close()
     many.close()
-
-
-@pytest.mark.parametrize("everything_to_the_child", [False, True])
-def test_validation_shared_with_forked_workers_matches_one_process(
-        store_url: str, monkeypatch: pytest.MonkeyPatch, everything_to_the_child: bool) -> None:
-    """validate_many split between this process and a forked worker (which inherits the index and never touches
-    the database) gives exactly what one process gives: blockers, every unit kind, a unit to an existing ARM
-    VNet, a locked unit. With everything sent to the worker, the units it cannot do without the database
-    (storage, standalone NSG or reserved IP, existing VNet) come back unanswered and are done here."""
-    c = AppContext.open(store_url)
-    try:
-        world_clock.set_clock(c, clock.fixed(clock.parse_when("2023-06-01")))
-        estate.import_estate(c, generator.generate(vms=120, vnets=3, seed=5, blockers=0.3), source="gen")
-        refs = _all_refs(c)
-        deployment = next(r for r in refs if r.kind == UnitKind.DEPLOYMENT)
-        refs.append(UnitRef(UnitKind.DEPLOYMENT, deployment.name, deployment.service,
-                            Destination("Existing", "rg-x", "vnet-x", "default")))
-        assert {r.kind for r in refs} >= {UnitKind.DEPLOYMENT, UnitKind.VNET, UnitKind.STORAGE}
-        prepared = next(r for r in refs if r.kind == UnitKind.DEPLOYMENT and r.name != deployment.name
-                        and not migration.validate(c, r).has_errors)
-        assert migration.execute(c, Op.PREPARE, prepared).status == "Succeeded"  # (now locked: R50)
-
-        one = migration.validate_many(c, refs, workers=1)
-        groups_seen: list[list[list[int]]] = []
-        done_here: list[list[UnitRef]] = []  # what the work did in this process (a redo shows up here)
-        real_run = forked.run
-
-        def spy(items: list[UnitRef], groups: list[list[int]], work: forked.Work[UnitRef, object],
-                meanwhile: Callable[[], object] | None = None) -> list[object]:
-            def watched(part: list[UnitRef], in_child: bool) -> list[object | None]:
-                if not in_child:
-                    done_here.append(part)
-                return work(part, in_child)
-            groups_seen.append(groups)
-            return real_run(items, groups, watched, meanwhile)
-
-        monkeypatch.setattr(forked, "run", spy)
-        if everything_to_the_child:
-            monkeypatch.setattr(forked, "split", lambda w, n, m, head_start: [[], list(range(len(w)))])
-        c.forget_index()
-        shared = migration.validate_many(c, refs, workers=2)
-        assert [(v.result, v.messages) for v in shared] == [(v.result, v.messages) for v in one]
-        assert any(v.has_errors for v in one) and any(not v.has_errors for v in one)
-        assert len(groups_seen) == 1 and groups_seen[0][1]
-        free = [r for r in refs if r != prepared]
-        if everything_to_the_child:  # done here: only the units the worker could not do without the database
-            assert [len(p) for p in done_here] == [0, len(done_here[1])]
-            assert {r.kind for r in done_here[1]} >= {UnitKind.STORAGE}
-            assert all(r.kind != UnitKind.VNET for r in done_here[1]) and refs[-1] in done_here[1]
-        else:  # the parent did its own group and nothing again
-            assert len(done_here) == 1 and len(done_here[0]) == len(groups_seen[0][0]) < len(free)
-            assert refs[-1] in done_here[0]  # (to an existing VNet: never sent to a worker)
-    finally:
-        c.close()
-
-
-def test_a_detached_index_answers_from_itself_or_says_it_needs_the_database(ctx: AppContext) -> None:
-    c = ctx
-    ref = next(r for r in _all_refs(c) if r.kind == UnitKind.DEPLOYMENT and not migration.validate(c, r).has_errors)
-    assert migration.execute(c, Op.PREPARE, ref).status == "Succeeded"  # (ARM usage now counted)
-    with c.store.tx() as tx, c.classic_index(tx, SUB) as idx:
-        regions = tx.usage_everywhere(SUB)
-        assert regions and any(regions.values())
-        idx.ready_for_copies()
-        idx.detach()
-        for region, used in regions.items():
-            assert idx.usage(region) == used == tx.usage_in(SUB, region)
-        assert idx.usage("nowhere") == {}
-        vnet = next(iter(idx.of_type(ids.T_VNET)))  # (indexed: answered)
-        assert idx.get(vnet.key) is not None
-        with pytest.raises(sources.NeedsDatabase):
-            idx.of_type(ids.T_DISK)  # (not indexed: only the database has them)
 
 
 def test_kept_index_follows_every_write(tmp_path: Path) -> None:

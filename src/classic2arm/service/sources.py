@@ -107,20 +107,6 @@ def nsg_users(tx: Tx, sub: str) -> dict[str, list[str]]:
     return out
 
 
-class NeedsDatabase(Exception):
-    """A detached index (in a forked worker) was asked for something only the database has."""
-
-
-class _NoDatabase:
-    """Stands in for the transaction of a detached index, whose connection is another process's."""
-
-    def __getattr__(self, name: str) -> Any:
-        raise NeedsDatabase(name)
-
-
-NO_DATABASE: Any = _NoDatabase()
-
-
 # Disks are as many as VMs again, and no VM or VNet unit reads them (a VM's disks are references inside its
 # document; they hold their VM's lock, see locks.py): left out of the index, read from the database
 # by the storage units that do read them (`of_type`).
@@ -150,7 +136,6 @@ class IndexSource(DbSource):
         self._names: dict[tuple[str, str], dict[str, Row]] = {}
         self._vnet_deps: dict[str, dict[str, Row]] = {}
         self._stale: set[str] = set()
-        self._held_usage: dict[str, dict[str, int]] | None = None  # (see ready_for_copies)
         # Disk rows by storage account, read when a storage unit first asks and dropped whenever a disk is
         # written (disks are not indexed otherwise).
         self._disks: dict[str, list[Row]] | None = None
@@ -158,29 +143,6 @@ class IndexSource(DbSource):
         self._nsg_users: dict[str, list[str]] | None = None
         for row in tx.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED), text_docs=True, ordered=False):
             self._add(row)
-
-    def ready_for_copies(self) -> None:
-        """Before forking workers that `detach` their copies: read again the rows marked stale, and the ARM usage
-        of every region, for the copies to answer from. (Only while nothing they read is written: the copies are
-        made for a validation, whose transaction holds the write lock until they are done and writes only its
-        operation records.)"""
-        self._reload(set(self._stale))
-        self._held_usage = self.tx.usage_everywhere(self.sub)
-
-    def detach(self) -> None:
-        """In a forked worker: the connection is the parent process's, not this one's to use. From now on a
-        read the index cannot answer itself raises NeedsDatabase (usage comes from `ready_for_copies`)."""
-        self.tx = NO_DATABASE
-
-    def forget_models(self, rows: Iterable[Row]) -> None:
-        """Drop the models built of these rows (a worker, once done with a unit whose roles no other unit has:
-        the memory they free is reused by the next unit's, where fresh memory costs a page fault per 4 KiB)."""
-        for row in rows:
-            self._models.pop((row.key, row.version), None)
-
-    def vm_count(self, deployment_keys: Iterable[str]) -> int:
-        """The VMs of these deployments, as indexed."""
-        return sum(len(self._children.get((k.lower(), ids.T_VM), {})) for k in deployment_keys)
 
     @property
     def exact_refresh(self) -> bool:
@@ -304,8 +266,3 @@ class IndexSource(DbSource):
         if self._nsg_users is None:
             self._nsg_users = nsg_users(self.tx, self.sub)
         return self._fresh(self.rows[k] for k in self._nsg_users.get(nsg.lower(), []) if k in self.rows)
-
-    def usage(self, region: str) -> dict[str, int]:
-        if self.tx is NO_DATABASE and self._held_usage is not None:
-            return dict(self._held_usage.get(region, {}))
-        return self.tx.usage_in(self.sub, region)  # changes as units are prepared: always current
