@@ -85,7 +85,8 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
                 for view in bulk.execute_all(ctx, Op.COMMIT, prepared, report):
                     outcome["committed"] += view.status == "Succeeded"
                     bar.advance(task)
-        output.out.print(", ".join(f"{n} {k}" for k, n in outcome.items()) +
+        output.out.print(", ".join(f"{outcome[k]} {k}" for k in ("committed", "aborted", "prepare failed")
+                                   if outcome[k]) +
                          (f"; aborted {aborted.kind} {aborted.name} of cloud service {aborted.service}"
                           if aborted else ""))
         if failures:
