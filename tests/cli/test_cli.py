@@ -62,6 +62,22 @@ def test_import_inventory_show(db: Path) -> None:
     assert missing.returncode == 1 and "no resource" in missing.stderr
 
 
+def test_show_by_name_and_the_shared_arm_listing(db: Path) -> None:
+    ok_json(db, "import", str(SAMPLE))
+    web1 = ok_json(db, "show", "web1")
+    assert isinstance(web1, dict) and web1["id"].endswith("/roles/web1")
+    ambiguous = run(db, "show", "shop")  # the hosted service and its deployment
+    assert ambiguous.returncode == 1 and "2 resources are named 'shop'" in ambiguous.stderr
+    assert "/services/hostedservices/shop/deployments/shop" in ambiguous.stderr and "Traceback" not in ambiguous.stderr
+    missing = run(db, "show", "nope")
+    assert missing.returncode == 1 and "no resource 'nope'" in missing.stderr
+    listed = ok_json(db, "arm", "list")
+    assert isinstance(listed, dict) and {"web1", "contoso-vnet", "contosovhds"} <= {v["name"] for v in listed["value"]}
+    assert not any(v["type"] == "Microsoft.Resources/resourceGroups" for v in listed["value"])
+    bad = run(db, "arm", "show", "/not/an/arm/id")
+    assert bad.returncode == 1 and "is not an ARM resource id" in bad.stderr
+
+
 def test_bad_file_exit_1_and_database_unchanged(db: Path, tmp_path: Path) -> None:
     ok_json(db, "import", str(SAMPLE))
     before = ok_json(db, "inventory", "--type", "all")

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from classic2arm.domain import classic as c
 from classic2arm.domain.estate import Estate
-from classic2arm.domain.generator import BLOCKER_RULES, generate, vhd_blob_size
+from classic2arm.domain.generator import BLOCKER_RULES, generate
 from classic2arm.domain.locations import arm_name, is_known
+from classic2arm.domain.media import vhd_blob_size
 
 NOTE = re.compile(r"^blocker (R\d\d) (hosted-service|vm|virtual-network|reserved-ip) (\S+)$")
 QUOTA_KINDS = {"cores", "networkInterfaces", "loadBalancers", "publicIPAddresses", "staticPublicIPAddresses",

@@ -16,7 +16,8 @@ from classic2arm.domain import catalogue
 from classic2arm.domain import classic as c
 from classic2arm.domain.arm import ArmResource
 from classic2arm.domain.rules import REGISTRY, Registry, has_errors, result_text, validate
-from classic2arm.domain.rules.quota import cores_of, needed
+from classic2arm.domain.rules.quota import needed
+from classic2arm.domain.sizes import cores_of
 from classic2arm.domain.units import (
     ArmFacts,
     Category,

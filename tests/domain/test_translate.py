@@ -11,8 +11,8 @@ from classic2arm.domain import arm
 from classic2arm.domain import classic as c
 from classic2arm.domain import identity as ids
 from classic2arm.domain.arm import ArmResource
+from classic2arm.domain.sizes import arm_size
 from classic2arm.domain.translate import Translation, translate
-from classic2arm.domain.translate.compute import vm_size
 from classic2arm.domain.translate.names import key_vault, vnet_name
 from classic2arm.domain.units import CloudService, Destination, UnitKind, UnitRef, UnitSnapshot
 
@@ -103,7 +103,7 @@ def test_row01_cloud_service_becomes_rg_and_dns_label() -> None:
     ("Standard_D2", "Standard_D2"), ("Standard_DS3_v2", "Standard_DS3_v2"),
 ])
 def test_row02_size_mapping(classic: str, expected: str) -> None:
-    assert vm_size(classic) == expected
+    assert arm_size(classic) == expected
 
 
 def test_row02_vm_same_name_in_service_rg() -> None:

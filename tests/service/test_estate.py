@@ -11,7 +11,7 @@ from classic2arm.domain import identity as ids
 from classic2arm.domain.estate import Estate
 from classic2arm.importers import estate_doc
 from classic2arm.importers.errors import InputError
-from classic2arm.service import clock, inventory, resources, world_clock
+from classic2arm.service import arm_reads, clock, inventory, resources, world_clock
 from classic2arm.service.context import AppContext
 from classic2arm.service.errors import BadInput
 from classic2arm.service.estate import export_estate, import_estate
@@ -55,11 +55,11 @@ def test_show_and_arm_views(sample_ctx: AppContext) -> None:
     shown = resources.show(sample_ctx, f"/{SUB}/services/hostedservices/shop/deployments/shop/roles/web1")
     assert shown["type"] == ids.T_VM and shown["properties"]["size"] == "Medium"
     arm_id = shown["armId"]
-    view = resources.arm_show(sample_ctx, arm_id)
+    view = arm_reads.show(sample_ctx, arm_id)
     assert view["type"] == "Microsoft.ClassicCompute/virtualMachines"
     assert view["properties"]["hardwareProfile"]["size"] == "Medium"
     assert view["properties"]["networkProfile"]["virtualNetwork"]["name"] == "contoso-vnet"
-    listed = resources.arm_list(sample_ctx, type_filter="Microsoft.ClassicCompute/virtualMachines")
+    listed = arm_reads.list_resources(sample_ctx, types=["Microsoft.ClassicCompute/virtualMachines"]).items
     assert {x["name"] for x in listed} == {"web1", "web2", "db1", "jump"}
     # ASM path without the subscription prefix works too
     assert resources.show(sample_ctx, "/services/storageservices/contosovhds")["name"] == "contosovhds"

@@ -37,12 +37,13 @@ from classic2arm.domain import generator
 from classic2arm.domain import identity as ids
 from classic2arm.domain.arm import ArmResource
 from classic2arm.domain.estate import Estate
+from classic2arm.domain.media import account_of
 from classic2arm.domain.state_machine import Op
 from classic2arm.domain.units import Destination, UnitKind, UnitRef
 from classic2arm.service import arm_writes, classic_writes, clock, estate, faults, migration, status, world_clock
 from classic2arm.service.context import AppContext
 from classic2arm.service.errors import Locked, NotFound, ServiceError
-from classic2arm.service.snapshot import account_of, unit_id
+from classic2arm.service.snapshot import unit_id
 
 NEW = Destination("New")
 SEEDS = (1, 2, 3, 4, 5, 7)
@@ -236,7 +237,7 @@ class MigrationMachine(RuleBasedStateMachine):
     @staticmethod
     def _accounts_of(doc: dict[str, Any]) -> list[str]:
         links = [doc["media_link"]] if doc.get("media_link") else []
-        return [account_of(x)[0] for x in links + list(doc.get("media_links", []))]
+        return [account_of(x) for x in links + list(doc.get("media_links", []))]
 
     def _membership(self) -> None:
         """Who belongs to / blocks whom, from the generated estate (independent of the service's loader)."""
@@ -273,7 +274,7 @@ class MigrationMachine(RuleBasedStateMachine):
                 if s.route_table:
                     self._blocked(("route-table", s.route_table), ("vnet", v.name, None))
         for disk in g.disks:
-            acct = account_of(disk.media_link)[0]
+            acct = account_of(disk.media_link)
             skey = next((k for k in self.units if k[0] == "storage" and k[1].lower() == acct), None)
             if skey is None:
                 continue

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..service.context import AppContext
+from .limits import BodyGuard, Limits
 
 
 class RequestId:
@@ -38,10 +39,12 @@ class RequestId:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(ctx: AppContext, admin: bool = False, admin_token: str | None = None) -> FastAPI:
+def create_app(ctx: AppContext, admin: bool = False, admin_token: str | None = None,
+               limits: Limits | None = None) -> FastAPI:
     app = FastAPI(title="classic2arm", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
     app.state.admin = admin
+    app.add_middleware(BodyGuard, limits=limits or Limits())
     app.add_middleware(RequestId)
     # Order matters: /admin/… and ARM's literal /subscriptions/… and /providers/… before ASM's /{subscription-id}/….
     from .arm import routes as arm_routes

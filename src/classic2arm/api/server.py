@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import resource
 import secrets
 import signal
 import socket
@@ -30,19 +31,19 @@ import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from ..service import admin as admin_service
 from ..service import migration, operations
-from ..service.context import AppContext
+from ..service.context import AppContext, sqlite_file
 from . import tls
+from .limits import Limits
 
 log = logging.getLogger("classic2arm.server")
 BANNER = "classic2arm:"
@@ -67,15 +68,16 @@ class ServeOptions:
     workers: int = 1
     log_level: str = "info"
     poll_seconds: float = POLL_SECONDS
+    limits: Limits = field(default_factory=Limits)
 
 
 # --------------------------------------------------------------------------- the app
 
 
-def build_app(ctx: AppContext, admin: bool, admin_token: str | None) -> FastAPI:
+def build_app(ctx: AppContext, admin: bool, admin_token: str | None, limits: Limits | None = None) -> FastAPI:
     from .app import create_app
 
-    return create_app(ctx, admin=admin, admin_token=admin_token)
+    return create_app(ctx, admin=admin, admin_token=admin_token, limits=limits)
 
 
 # --------------------------------------------------------------------------- background work
@@ -100,8 +102,7 @@ class Resumer:
         self._thread.start()
 
     def tick(self) -> int:
-        with self.ctx.store.read() as tx:
-            pending = operations.claimable(tx)
+        pending = operations.pending(self.ctx)
         started = 0
         for op_id in pending:
             with self._lock:
@@ -168,10 +169,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
 def default_tls_dir(db_url: str) -> Path:
     """Next to a SQLite database file; otherwise a directory per database URL under the temp dir (so
     several servers on one PostgreSQL database share one CA)."""
-    with suppress(Exception):
-        url = make_url(db_url)
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            return Path(url.database).absolute().parent / ".classic2arm-tls"
+    path = sqlite_file(db_url)
+    if path is not None:
+        return path.absolute().parent / ".classic2arm-tls"
     digest = hashlib.sha256(db_url.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"classic2arm-tls-{os.getuid()}-{digest}"
 
@@ -226,9 +226,13 @@ def _worker(opts: ServeOptions, sock: socket.socket, files: tls.TlsFiles | None,
     server_tls = tls.ServerTLS(files) if files is not None else None
     if server_tls is not None:
         server_tls.trust_certificates(admin_service.management_certificates(ctx))
-    app = build_app(ctx, opts.admin, admin_token)
-    config = uvicorn.Config(app, http=tls.protocol_class(), log_level=opts.log_level, lifespan="auto",
+    app = build_app(ctx, opts.admin, admin_token, opts.limits)
+    # limit_concurrency: beyond it uvicorn answers 503; h11_max_incomplete_event_size: header bytes under h11
+    # (under httptools api.limits.GuardMixin counts them)
+    config = uvicorn.Config(app, http=tls.protocol_class(opts.limits), log_level=opts.log_level, lifespan="auto",
                             ws="none", server_header=False, proxy_headers=False,
+                            limit_concurrency=opts.limits.max_connections,
+                            h11_max_incomplete_event_size=opts.limits.max_header_bytes,
                             timeout_graceful_shutdown=GRACEFUL_SECONDS, log_config=_log_config(),
                             ssl_context_factory=(lambda _c, _d: server_tls.context) if server_tls else None)
     server = _Server(config)
@@ -268,10 +272,25 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
+def _open_files_for(connections: int) -> None:
+    """Room for the connection limit in the open-file limit, so a client beyond it gets uvicorn's 503
+    rather than a failed accept (a reset)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 256  # the database, logs, the listening socket, the thread pool's files
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        with suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        if target < wanted:
+            log.warning("open-file limit %d is below --max-connections %d plus room for the server's own files",
+                        target, connections)
+
+
 def serve(opts: ServeOptions) -> int:
     """Run until SIGTERM/SIGINT; returns the exit status."""
     logging.basicConfig(level=getattr(logging, opts.log_level.upper(), logging.INFO), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _open_files_for(opts.limits.max_connections)
     secure = opts.tls or opts.certfile is not None
     files = tls_files(opts) if secure else None
     admin_token = (opts.admin_token or secrets.token_urlsafe(24)) if opts.admin else None

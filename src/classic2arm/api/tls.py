@@ -44,6 +44,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .auth import CLIENT_CERT_KEY
+from .limits import GuardMixin, Limits
 
 log = logging.getLogger("classic2arm.tls")
 
@@ -248,11 +249,14 @@ class ClientCertH11Protocol(ClientCertMixin, H11Protocol):
     """uvicorn's h11 protocol with the client certificate in the scope."""
 
 
-def protocol_class() -> type[Any]:
-    """The fastest HTTP protocol available (httptools if installed, else h11), with the client certificate."""
+def protocol_class(limits: Limits | None = None) -> type[Any]:
+    """The fastest HTTP protocol available (httptools if installed, else h11), with the client certificate
+    and the connection limits of `api.limits` (defaults unless given)."""
+    base: type[Any]
     try:
         import httptools  # noqa: F401
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        base = HttpToolsProtocol
     except ImportError:
-        return ClientCertH11Protocol
-    return type("ClientCertHttpToolsProtocol", (ClientCertMixin, HttpToolsProtocol), {})
+        base = H11Protocol
+    return type(f"Guarded{base.__name__}", (ClientCertMixin, GuardMixin, base), {"limits": limits or Limits()})

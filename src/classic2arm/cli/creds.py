@@ -26,10 +26,7 @@ SubOpt = Annotated[str | None, typer.Option("--subscription", help="Subscription
 
 
 def _subscription(ctx: AppContext, given: str | None) -> str:
-    if given:
-        return given
-    with ctx.store.read() as tx:
-        return ctx.subscription_id(tx)
+    return given or ctx.chosen_subscription()
 
 
 def _write(path: Path, data: bytes, private: bool) -> None:

@@ -246,8 +246,9 @@ def _summary_line(counts: dict[str, Any]) -> str:
 
 
 @app.command()
-def show(resource_id: Annotated[str, typer.Argument(help="ASM path, ARM id, or the ARM id of a classic "
-                                                         "resource.")],
+def show(resource_id: Annotated[str, typer.Argument(help="Name, ASM path, ARM id, or the ARM id of a classic "
+                                                         "resource. A name must be the subscription's only one "
+                                                         "of that name.")],
          as_json: JsonOpt = False) -> None:
     """One resource, classic or ARM."""
     from ..service import resources
@@ -261,17 +262,18 @@ def show(resource_id: Annotated[str, typer.Argument(help="ASM path, ARM id, or t
 
 @arm_app.command("list")
 def arm_list(
-    resource_group: Annotated[str | None, typer.Option("--resource-group", "-g", help="Only in this resource "
-                                                                                        "group.")] = None,
+    resource_group: Annotated[str | None, typer.Option("--resource-group", "-g",
+                                                       help="Only resources of this resource group.")] = None,
     type_: Annotated[str | None, typer.Option("--type", help="e.g. Microsoft.Compute/virtualMachines")] = None,
     no_classic: Annotated[bool, typer.Option("--no-classic", help="Leave out classic resources' ARM views.")]
     = False,
     as_json: JsonOpt = False,
 ) -> None:
     """ARM resources (and classic ones as ARM shows them)."""
-    from ..service import resources
+    from ..service import arm_reads
 
-    items = resources.arm_list(state.ctx(), resource_group, type_, include_classic=not no_classic)
+    items = arm_reads.list_resources(state.ctx(), types=[type_] if type_ else None, resource_group=resource_group,
+                                     classic=not no_classic).items
     if as_json:
         output.emit_json({"value": items})
         return
@@ -280,11 +282,13 @@ def arm_list(
 
 
 @arm_app.command("show")
-def arm_show(arm_id: Annotated[str, typer.Argument(help="ARM resource id.")], as_json: JsonOpt = False) -> None:
-    """One resource in ARM's JSON shape."""
-    from ..service import resources
+def arm_show(arm_id: Annotated[str, typer.Argument(help="ARM id of a resource (a classic one's view too) or of a "
+                                                     "resource group.")],
+             as_json: JsonOpt = False) -> None:
+    """One resource in ARM's JSON shape, as the ARM API's GET answers it."""
+    from ..service import arm_reads
 
-    data = resources.arm_show(state.ctx(), arm_id)
+    data = arm_reads.show(state.ctx(), arm_id)
     if as_json:
         output.emit_json(data)
     else:
@@ -389,9 +393,9 @@ def _user_error(exc: Exception) -> str | None:
     if isinstance(exc, ServiceError | InputError | OSError):
         return str(exc)
     if "classic2arm.service.context" in sys.modules:
-        from ..service.context import database_error, db_url_from_env
+        from ..service.context import db_url_from_env, store_failure
 
-        detail = database_error(exc)  # e.g. a --db path whose directory doesn't exist
+        detail = store_failure(exc)  # e.g. a --db path whose directory doesn't exist
         if detail is not None:
             return f"cannot use the database {db_url_from_env(state.db)}: {detail}"
     return None

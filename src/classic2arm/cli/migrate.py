@@ -163,6 +163,7 @@ def _deployment_command(group: typer.Typer, op: Op, get_ctx: Callable[[], AppCon
     group.command(op.value)(command)
 
 
+
 def _named_command(sub_app: typer.Typer, kind: UnitKind, op: Op, get_ctx: Callable[[], AppContext],
                    get_db: Callable[[], str | None]) -> None:
     def command(name: Annotated[str, typer.Argument(help="Name of the classic resource.")],

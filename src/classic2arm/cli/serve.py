@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..api.limits import Limits
+
 if TYPE_CHECKING:
     from ..service.context import AppContext
 
 ADMIN_TOKEN_ENV = "CLASSIC2ARM_ADMIN_TOKEN"
+_DEFAULTS = Limits()
 
 
 def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callable[[], str | None]) -> None:
@@ -40,6 +43,15 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
                                              help="Worker processes sharing the socket.")] = 1,
         log_level: Annotated[str, typer.Option("--log-level", help="critical|error|warning|info|debug")]
         = "info",
+        max_connections: Annotated[int, typer.Option("--max-connections", min=2, max=1_000_000,
+                                                     help="Open connections a worker serves; requests beyond "
+                                                          "get 503.")] = _DEFAULTS.max_connections,
+        header_timeout: Annotated[float, typer.Option("--header-timeout", min=0.1, max=3600,
+                                                      help="Seconds a request's headers may take (408 and "
+                                                           "close).")] = _DEFAULTS.header_timeout,
+        body_timeout: Annotated[float, typer.Option("--body-timeout", min=0.1, max=3600,
+                                                    help="Seconds a request's body may take once read (408 "
+                                                         "and close).")] = _DEFAULTS.body_timeout,
     ) -> None:
         """Serve the classic (ASM) and ARM APIs over the store; prints where it listens (and the CA)."""
         from ..api import server
@@ -52,7 +64,8 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
         opts = server.ServeOptions(
             db_url=db_url_from_env(get_db()), host=host, port=port, tls=use_tls or cert is not None,
             certfile=cert, keyfile=key, tls_dir=tls_dir, admin=admin, admin_token=admin_token or None,
-            workers=workers, log_level=log_level.lower())
+            workers=workers, log_level=log_level.lower(),
+            limits=Limits(max_connections=max_connections, header_timeout=header_timeout, body_timeout=body_timeout))
         code = server.serve(opts)
         if code:
             raise typer.Exit(code)

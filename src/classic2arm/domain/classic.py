@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .sizes import DEFAULT_CLASSIC
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
@@ -228,7 +230,7 @@ class Role(Model):
     service_name: str
     deployment_name: str
     role_type: RoleType = RoleType.PERSISTENT_VM
-    size: str | None = "Small"  # web/worker roles carry no RoleSize in Get Deployment
+    size: str | None = DEFAULT_CLASSIC  # web/worker roles carry no RoleSize in Get Deployment
     os_version: str = ""
     input_endpoints: list[InputEndpoint] = Field(default_factory=list)
     subnet_names: list[str] = Field(default_factory=list)

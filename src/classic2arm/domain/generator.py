@@ -13,9 +13,8 @@ With `blockers > 0` that fraction of deployments receives exactly one configurat
 (§4.2) says can't migrate; each injection is recorded in `Estate.notes` as
 `"blocker <rule> <resource-kind> <resource-name>"` (see `BLOCKER_RULES`).
 
-VHD size convention: a fixed VHD is the disk's bytes plus a 512-byte footer, so the blob backing a
-disk of `logical_size_gb` is `logical_size_gb * 1024**3 + 512` bytes (`vhd_blob_size`). The R25 check
-(data-disk size mismatch) compares a blob against exactly that value.
+Every blob backing a disk has the size `media.vhd_blob_size` gives, the value the R25 check (data-disk size
+mismatch) compares against; links are built and read through `media` too.
 """
 
 from __future__ import annotations
@@ -31,14 +30,13 @@ from typing import Literal
 
 from ..gcpause import gc_paused
 from . import classic as c
+from . import media, sizes
 from .estate import Estate
 from .identity import default_storage_rg
 from .locations import arm_name, display_name
 
 OsName = Literal["Windows", "Linux"]
 
-GIB = 1024**3
-VHD_FOOTER_BYTES = 512
 
 # Everything the generator dates is spread after this instant: classic VMs created before the
 # February 2020 deprecation (spec §8), so the subscription is an "existing customer".
@@ -49,19 +47,19 @@ SUBSCRIPTION_CREATED = datetime(2015, 3, 1, tzinfo=UTC)
 REGION_POOL: tuple[str, ...] = ("West US", "East US", "North Europe", "West Europe", "Southeast Asia")
 REGION_WEIGHTS: tuple[float, ...] = (0.5, 0.25, 0.12, 0.08, 0.05)
 
-# (classic size, cores, max NICs, relative frequency). NIC limits decide which sizes multi-NIC VMs use.
-SIZES: tuple[tuple[str, int, int, int], ...] = (
-    ("Small", 1, 1, 20), ("Medium", 2, 1, 18), ("Large", 4, 2, 10), ("ExtraLarge", 8, 4, 4),
-    ("A5", 2, 1, 4), ("A6", 4, 2, 4), ("A7", 8, 4, 2), ("Basic_A1", 1, 1, 8),
-    ("Standard_D1", 1, 1, 8), ("Standard_D2", 2, 2, 8), ("Standard_D3", 4, 4, 5), ("Standard_D4", 8, 8, 2),
-    ("Standard_DS2", 2, 2, 7),
+# (classic size, max NICs, relative frequency). NIC limits decide which sizes multi-NIC VMs use; cores are
+# `sizes.cores_of`.
+SIZES: tuple[tuple[str, int, int], ...] = (
+    ("Small", 1, 20), ("Medium", 1, 18), ("Large", 2, 10), ("ExtraLarge", 4, 4),
+    ("A5", 1, 4), ("A6", 2, 4), ("A7", 4, 2), ("Basic_A1", 1, 8),
+    ("Standard_D1", 1, 8), ("Standard_D2", 2, 8), ("Standard_D3", 4, 5), ("Standard_D4", 8, 2),
+    ("Standard_DS2", 2, 7),
 )
-CORES: dict[str, int] = {name: cores for name, cores, _, _ in SIZES}
-MAX_NICS: dict[str, int] = {name: nics for name, _, nics, _ in SIZES}
+MAX_NICS: dict[str, int] = {name: nics for name, nics, _ in SIZES}
 _SIZE_NAMES = [s[0] for s in SIZES]
-_SIZE_WEIGHTS = [s[3] for s in SIZES]
-_MULTI_NIC_SIZES = [s[0] for s in SIZES if s[2] >= 2]
-_MULTI_NIC_WEIGHTS = [s[3] for s in SIZES if s[2] >= 2]
+_SIZE_WEIGHTS = [s[2] for s in SIZES]
+_MULTI_NIC_SIZES = [s[0] for s in SIZES if s[1] >= 2]
+_MULTI_NIC_WEIGHTS = [s[2] for s in SIZES if s[1] >= 2]
 
 SUBNET_NAMES: tuple[str, ...] = ("FrontEnd", "BackEnd", "Data", "Management")
 
@@ -70,7 +68,6 @@ SOURCE_IMAGES: dict[OsName, str] = {
     "Windows": "a699494373c04fc0bc8f2bb1389d6106__Windows-Server-2012-R2-20190610-en.us-127GB.vhd",
     "Linux": "b39f27a8b8c64d52b05eac6a62ebad85__Ubuntu-16_04-LTS-amd64-server-20190605-en-us-30GB",
 }
-OS_DISK_GB: dict[OsName, int] = {"Windows": 127, "Linux": 30}
 DATA_DISK_GB: tuple[int, ...] = (32, 64, 128, 256, 512, 1023)
 
 # (reference name, publisher, name, version, probability) per OS: all of these migrate (JSON extensions).
@@ -104,11 +101,6 @@ BLOCKER_RULES: tuple[str, ...] = (
     "R07", "R09", "R10", "R11", "R13", "R14", "R16", "R18", "R19", "R20",
     "R21", "R22", "R23", "R25", "R27", "R28", "R29", "R30", "R08", "R32",
 )
-
-
-def vhd_blob_size(logical_size_gb: int) -> int:
-    """Bytes of the page blob behind a fixed VHD of this size: the disk plus its 512-byte footer."""
-    return logical_size_gb * GIB + VHD_FOOTER_BYTES
 
 
 def generate(
@@ -154,15 +146,6 @@ def _cidr(first: int, size: int) -> str:
 
 def _next_pow2(n: int) -> int:
     return 1 << max(0, n - 1).bit_length()
-
-
-def _blob_url(account: str) -> str:
-    return f"https://{account}.blob.core.windows.net/"
-
-
-def _blob_key(media_link: str) -> str:
-    """`container/blob` part of a media link: the key used in `StorageAccount.blobs`."""
-    return media_link.split(".blob.core.windows.net/", 1)[1]
 
 
 # --------------------------------------------------------------------------- allocators
@@ -451,7 +434,7 @@ class _Builder:
             extensions=self._extensions(s.os, allocated), availability_set=avset,
             os_disk=self._os_disk(s, name, account),
             data_disks=self._data_disks(s, name, account),
-            boot_diagnostics=(c.BootDiagnostics(enabled=True, storage_uri=_blob_url(account.name))
+            boot_diagnostics=(c.BootDiagnostics(enabled=True, storage_uri=media.link(account.name, ""))
                               if self.rng.random() < 0.2 else None),
             computer_name=name, admin_username="azureuser",
             winrm_listeners=[{"Protocol": "Https"}] if s.os == "Windows" else [],
@@ -540,8 +523,8 @@ class _Builder:
     def _vhd(self, account: c.StorageAccount, blob: str, size_gb: int, os: OsName | None,
              role: tuple[str, str, str] | None, disk_name: str, image: str | None = None) -> str:
         """Register a VHD: the blob in the account and the classic `Disk` object; returns the media link."""
-        link = f"{_blob_url(account.name)}vhds/{blob}"
-        account.blobs[f"vhds/{blob}"] = c.Blob(size_bytes=vhd_blob_size(size_gb), lease="leased")
+        link = media.link(account.name, "vhds", blob)
+        account.blobs[f"vhds/{blob}"] = c.Blob(size_bytes=media.vhd_blob_size(size_gb), lease="leased")
         svc, dep, vm = role if role is not None else (None, None, None)
         disk = c.Disk(name=disk_name, media_link=link, os=os, location=account.location, logical_size_gb=size_gb,
                       label=disk_name, source_image_name=image, hosted_service_name=svc, deployment_name=dep,
@@ -552,7 +535,7 @@ class _Builder:
 
     def _os_disk(self, s: _Service, vm: str, account: c.StorageAccount) -> c.OSDisk:
         name = f"{s.hs.name}-{vm}-os"
-        size = OS_DISK_GB[s.os]
+        size = media.os_disk_gb(s.os)
         link = self._vhd(account, f"{name}.vhd", size, s.os, (s.hs.name, s.dep.name, vm), name, SOURCE_IMAGES[s.os])
         return c.OSDisk(disk_name=name, media_link=link, os=s.os, source_image_name=SOURCE_IMAGES[s.os],
                         logical_size_gb=size)
@@ -576,16 +559,17 @@ class _Builder:
         for j in range(1, 3 + len(self.estate.roles) // 2500):
             account = self.rng.choice(accounts)
             os: OsName | None = "Windows" if self.rng.random() < 0.5 else None  # a leftover OS or data disk
-            size = OS_DISK_GB["Windows"] if os else self.rng.choice(DATA_DISK_GB)
+            size = media.os_disk_gb("Windows") if os else self.rng.choice(DATA_DISK_GB)
             self._vhd(account, f"orphan-disk{j:03d}.vhd", size, os, None, f"orphan-disk{j:03d}")
         for account in accounts:
             if self.rng.random() < 0.3:
                 os_: OsName = "Windows" if self.rng.random() < 0.5 else "Linux"
                 blob = f"golden-{os_.lower()}-{account.name}.vhd"
-                account.blobs[f"vhds/{blob}"] = c.Blob(size_bytes=vhd_blob_size(OS_DISK_GB[os_]), lease="leased")
+                size = media.os_disk_gb(os_)
+                account.blobs[f"vhds/{blob}"] = c.Blob(size_bytes=media.vhd_blob_size(size), lease="leased")
                 self.estate.os_images.append(c.OSImage(
                     name=f"golden-{os_.lower()}-{account.name}", os=os_, location=account.location,
-                    media_link=f"{_blob_url(account.name)}vhds/{blob}", label=f"Golden {os_} image"))
+                    media_link=media.link(account.name, "vhds", blob), label=f"Golden {os_} image"))
 
     # ----------------------------------------------------------------- reserved IPs, subscription
 
@@ -618,7 +602,7 @@ class _Builder:
             if s.vnet is None:
                 add(s.region, "virtualNetworks")  # prepare with "New" creates one VNet per deployment
             for r in s.roles:
-                add(s.region, "cores", CORES.get(r.size or "", 1))
+                add(s.region, "cores", sizes.cores_of(r.size))
                 add(s.region, "networkInterfaces", 1 + len(r.secondary_nics))
                 add(s.region, "publicIPAddresses", len(r.public_ips))
         for v in self.estate.virtual_networks:
@@ -666,7 +650,7 @@ class _Builder:
 
     def add_vhd_for_blocker(self, s: _Service, vm: c.Role) -> c.DataDisk:
         assert vm.os_disk is not None
-        account = self.accounts[vm.os_disk.media_link.split("//", 1)[1].split(".", 1)[0]]
+        account = self.accounts[media.account_of(vm.os_disk.media_link)]
         disk = self._data_disk(s, vm.name, account, len(vm.data_disks))
         vm.data_disks.append(disk)
         return disk
@@ -851,8 +835,8 @@ def _size_mismatch(b: _Builder, s: _Service) -> str:
     """R25 (warning): the data disk's blob is a GiB larger than its logical size (resized blob)."""
     vm = _pick(b, _vms(s))
     disk = vm.data_disks[0] if vm.data_disks else b.add_vhd_for_blocker(s, vm)
-    account = b.accounts[disk.media_link.split("//", 1)[1].split(".", 1)[0]]
-    account.blobs[_blob_key(disk.media_link)].size_bytes = vhd_blob_size(disk.logical_size_gb + 1)
+    account = b.accounts[media.account_of(disk.media_link)]
+    account.blobs[media.parse(disk.media_link).path].size_bytes = media.vhd_blob_size(disk.logical_size_gb + 1)
     return _vm_note(vm)
 
 
@@ -861,9 +845,9 @@ def _slash_blob(b: _Builder, s: _Service) -> str:
     vm = _pick(b, _vms(s))
     assert vm.os_disk is not None
     old = vm.os_disk.media_link
-    account = b.accounts[old.split("//", 1)[1].split(".", 1)[0]]
-    new = f"{_blob_url(account.name)}vhds/{s.hs.name}/{vm.name}-os.vhd"
-    account.blobs[_blob_key(new)] = account.blobs.pop(_blob_key(old))
+    account = b.accounts[media.account_of(old)]
+    new = media.link(account.name, "vhds", f"{s.hs.name}/{vm.name}-os.vhd")
+    account.blobs[media.parse(new).path] = account.blobs.pop(media.parse(old).path)
     vm.os_disk.media_link = new
     b.disks[vm.os_disk.disk_name].media_link = new
     return _vm_note(vm)
@@ -872,7 +856,7 @@ def _slash_blob(b: _Builder, s: _Service) -> str:
 def _premium_diagnostics(b: _Builder, s: _Service) -> str:
     """R28: boot diagnostics written to a Premium account (created on demand in the region)."""
     vm = _pick(b, _vms(s))
-    vm.boot_diagnostics = c.BootDiagnostics(enabled=True, storage_uri=_blob_url(b.premium_account(s.region).name))
+    vm.boot_diagnostics = c.BootDiagnostics(enabled=True, storage_uri=media.link(b.premium_account(s.region).name, ""))
     return _vm_note(vm)
 
 

@@ -34,17 +34,11 @@ class Verdict:
     message: str = ""
 
 
-_KIND_WORD = {
-    UnitKind.VNET: "Virtual Network", UnitKind.STORAGE: "Storage account", UnitKind.RESERVED_IP: "Reserved IP",
-    UnitKind.NSG: "Network Security Group", UnitKind.ROUTE_TABLE: "Route Table",
-}
-
-
 def _refuse(text: msg.Text, ref: UnitRef, deployment_text: msg.Text | None = None) -> Verdict:
     if ref.kind == UnitKind.DEPLOYMENT and deployment_text is not None:
         code, message = deployment_text.render(ref.name, ref.service)
     else:
-        code, message = text.render(kind=_KIND_WORD.get(ref.kind, "Deployment"), name=ref.name)
+        code, message = text.render(kind=ref.kind.word, name=ref.name)
     return Verdict(Decision.REFUSE, code, message)
 
 

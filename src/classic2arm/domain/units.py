@@ -10,18 +10,76 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from . import catalogue as t
 from . import classic as c
 from . import identity as ids
+from . import media
 from .arm import ArmResource
 
 
 class UnitKind(StrEnum):
+    """A kind of unit, by its CLI name, with the words every surface names it by (`_WORDS`)."""
+
     DEPLOYMENT = "deployment"
     VNET = "vnet"
     STORAGE = "storage"
     RESERVED_IP = "reserved-ip"
     NSG = "nsg"
     ROUTE_TABLE = "route-table"
+
+    @property
+    def word(self) -> str:
+        """How messages name the kind: R50's "{kind} {name} is in the process of being migrated…", the state
+        machine's refusals."""
+        return _WORDS[self].word
+
+    @property
+    def resource_type(self) -> str:
+        """ResourceType of messages about the unit's root object (R02, R50, unit-wide findings such as quota)."""
+        return _WORDS[self].resource_type
+
+    @property
+    def cmdlet(self) -> str:
+        """The Azure PowerShell cmdlet that migrates the kind."""
+        return _WORDS[self].cmdlet
+
+    @property
+    def help_title(self) -> str:
+        """What a unit of the kind is, for help texts: "Migrate {help_title}"."""
+        return _WORDS[self].help_title
+
+    @property
+    def not_found(self) -> t.Text:
+        """R02 for a unit of the kind that isn't there; render with `name=` (and `dep=`, for a deployment)."""
+        return _WORDS[self].not_found
+
+
+@dataclass(frozen=True, slots=True)
+class _KindWords:
+    word: str
+    resource_type: str
+    cmdlet: str
+    help_title: str
+    not_found: t.Text
+
+
+# R50's words: the spec gives "Storage account/HostedService/Virtual Network"; the three network objects use the
+# words the classic tools use for them. ResourceTypes as seen on the wire (spec §4.1) or the spec's [P] list.
+_WORDS: dict[UnitKind, _KindWords] = {
+    UnitKind.DEPLOYMENT: _KindWords("Deployment", "Deployment", "Move-AzureService",
+                                    "a cloud-service deployment whose VMs are not in a VNet",
+                                    t.R02_DEPLOYMENT_NOT_FOUND),
+    UnitKind.VNET: _KindWords("Virtual Network", "VirtualNetwork", "Move-AzureVirtualNetwork",
+                              "a classic virtual network with every deployment in it", t.R02_VNET_NOT_FOUND),
+    UnitKind.STORAGE: _KindWords("Storage account", "Storage", "Move-AzureStorageAccount",
+                                 "a classic storage account", t.R02_STORAGE_NOT_FOUND),
+    UnitKind.RESERVED_IP: _KindWords("Reserved IP", "ReservedIP", "Move-AzureReservedIP",
+                                     "an unassociated reserved IP", t.R02_RESERVED_IP_NOT_FOUND),
+    UnitKind.NSG: _KindWords("Network Security Group", "NetworkSecurityGroup", "Move-AzureNetworkSecurityGroup",
+                             "an unassociated network security group", t.R02_NSG_NOT_FOUND),
+    UnitKind.ROUTE_TABLE: _KindWords("Route Table", "RouteTable", "Move-AzureRouteTable",
+                                     "an unassociated route table", t.R02_ROUTE_TABLE_NOT_FOUND),
+}
 
 
 class Category(StrEnum):
@@ -156,3 +214,10 @@ class UnitSnapshot:
     @property
     def vms(self) -> list[c.Role]:
         return [r for s in self.services for r in s.vms]
+
+    def blob(self, media_link: str) -> c.Blob | None:
+        """The page blob behind a media link, if the snapshot holds its account: what rules and translation
+        both read, so they can't disagree about a disk's VHD."""
+        where = media.parse(media_link)
+        account = self.storage_accounts.get(where.account)
+        return None if account is None else account.blobs.get(where.path)

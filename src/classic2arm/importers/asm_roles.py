@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from classic2arm.domain import classic as c
+from classic2arm.domain import media
 from classic2arm.domain.estate import Estate
 
 from .xml_node import Node, build, present
@@ -191,10 +191,7 @@ def _boot_diagnostics(n: Node | None) -> c.BootDiagnostics | None:
     if n is None:
         return None
     blob = n.text("SerialOutputBlobUri") or n.text("ConsoleScreenshotBlobUri")
-    uri = None
-    if blob:
-        parts = urlsplit(blob)
-        uri = f"{parts.scheme}://{parts.netloc}/" if parts.scheme and parts.netloc else None
+    uri = media.endpoint(blob) if blob else None
     return build(c.BootDiagnostics, n, enabled=n.boolean("BootDiagnosticsEnabled", False), storage_uri=uri)
 
 

@@ -1,42 +1,26 @@
-"""Use cases behind the ARM REST surface: typed resource addresses, resource groups, paged listings,
-PUT/PATCH/DELETE of ARM resources (locks checked by `arm_writes`), child resources kept inline in their
-parent (subnets, security rules, routes, LB rules…), resource providers, and the rows Resource Graph
-queries run over.
+"""Use cases that change what ARM shows: resource groups and ARM resources (PUT/PATCH/DELETE, locks checked by
+`arm_writes`), child resources kept inline in their parent (subnets, security rules, routes, LB rules…), and
+resource providers. Reads (addresses, listings, gets, Resource Graph rows) are `arm_reads.py`'s.
 
 Every function takes the caller's subscription explicitly; the HTTP adapter has already authorised it.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Final
 
 from ..domain import arm as armt
-from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain.arm import ArmResource
 from ..domain.locations import UnknownLocation, arm_name, display_name
-from ..store import Row, Tx
-from . import arm_writes, providers, resources
+from ..store import Tx
+from . import arm_reads, arm_writes, providers
+from .arm_reads import INLINE_CHILDREN, KNOWN_TYPES, ResourceAddress, canonical_type, check_type
 from .context import AppContext
 from .errors import NotFound, ServiceError
 
-SECURITY_RULE: Final = "Microsoft.Network/networkSecurityGroups/securityRules"
-ROUTE: Final = "Microsoft.Network/routeTables/routes"
-MAX_PAGE: Final = 1000
-TENANT_ID: Final = "00000000-0000-0000-0000-000000000000"
-
-# Child types ARM returns inside their parent's properties (and, for subnets, also stores as rows).
-INLINE_CHILDREN: Final[dict[str, tuple[str, str]]] = {
-    armt.SUBNET: (armt.VNET, "subnets"),
-    SECURITY_RULE: (armt.NSG, "securityRules"),
-    ROUTE: (armt.ROUTE_TABLE, "routes"),
-}
 # Types that need a location on PUT (tracked resources); inline children take none.
 TRACKED: Final = frozenset({
     armt.VM, armt.VM_EXTENSION, armt.AVAILABILITY_SET, armt.VNET, armt.NIC, armt.PUBLIC_IP, armt.LOAD_BALANCER,
@@ -44,281 +28,12 @@ TRACKED: Final = frozenset({
     armt.KEY_VAULT,
 })
 WRITABLE: Final = TRACKED | frozenset(INLINE_CHILDREN)
-CLASSIC_NAMESPACES: Final = ("microsoft.classiccompute", "microsoft.classicnetwork", "microsoft.classicstorage")
-_CLASSIC_VIEW_TYPES: Final = tuple(t for t in ids.CLASSIC_TYPES if t not in (
-    ids.T_LOCAL_SITE, ids.T_DISK, ids.T_OS_IMAGE, ids.T_VM_IMAGE, ids.T_AFFINITY_GROUP, ids.T_ROLE_ASSIGNMENT))
-KNOWN_TYPES: Final[dict[str, str]] = {t.lower(): t for t in (*armt.ARM_TYPES, SECURITY_RULE, ROUTE,
-                                                             *ids.CLASSIC_TYPES)}
 _NAME_OK = re.compile(r"^[^\x00-\x1f\x7f<>%&:\\?/*#|]{1,260}$")
-
-
-# --------------------------------------------------------------------------- addresses
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceAddress:
-    """`/subscriptions/{sub}/resourceGroups/{rg}/providers/{ns}/{t1}/{n1}[/{t2}/{n2}…]` (names may be one
-    short of types: a collection)."""
-
-    subscription: str
-    resource_group: str
-    namespace: str
-    types: tuple[str, ...]
-    names: tuple[str, ...]
-
-    @property
-    def is_collection(self) -> bool:
-        return len(self.types) == len(self.names) + 1
-
-    @property
-    def full_type(self) -> str:
-        return "/".join((self.namespace, *self.types))
-
-    @property
-    def is_classic(self) -> bool:
-        return self.namespace.lower() in CLASSIC_NAMESPACES
-
-    def resource_id(self, depth: int | None = None) -> str:
-        n = len(self.names) if depth is None else depth
-        parts = [f"{t}/{name}" for t, name in zip(self.types[:n], self.names[:n], strict=True)]
-        return f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/" \
-               f"{self.namespace}/" + "/".join(parts)
-
-    def parent(self) -> ResourceAddress:
-        """The address one level up (the item owning this child or collection)."""
-        n = len(self.names) - (0 if self.is_collection else 1)
-        return ResourceAddress(self.subscription, self.resource_group, self.namespace, self.types[:n],
-                               self.names[:n])
-
-
-def canonical_type(full_type: str) -> str | None:
-    return KNOWN_TYPES.get(full_type.lower())
-
-
-def _namespace_known(namespace: str) -> bool:
-    return any(k.lower() == namespace.lower() for k in providers.KNOWN)
-
-
-def check_type(addr: ResourceAddress) -> None:
-    """Unknown namespaces and top-level types are refused as ARM does."""
-    if not _namespace_known(addr.namespace):
-        raise ServiceError("NoRegisteredProviderFound", f"No registered resource provider found for namespace "
-                                                        f"'{addr.namespace}'.", 400)
-    top = f"{addr.namespace}/{addr.types[0]}"
-    if canonical_type(top) is None:
-        raise NotFound(f"The resource type '{addr.types[0]}' could not be found in the namespace "
-                       f"'{addr.namespace}'.", code="InvalidResourceType")
 
 
 def check_name(name: str, what: str = "resource") -> None:
     if not _NAME_OK.match(name) or name.endswith((".", " ")):
         raise ServiceError("InvalidResourceName", f"The {what} name '{name[:80]}' is invalid.", 400)
-
-
-# --------------------------------------------------------------------------- paging tokens
-
-
-def encode_token(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-
-
-def decode_token(token: str | None) -> str | None:
-    if not token:
-        return None
-    try:
-        key = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        key = ""
-    if not key.startswith("/"):
-        raise ServiceError("InvalidSkipToken", "The skip token is invalid.", 400)
-    return key
-
-
-def page_size(top: str | None) -> int:
-    if top is None or top == "":
-        return MAX_PAGE
-    try:
-        n = int(top)
-    except ValueError:
-        raise ServiceError("InvalidParameter", "The value of '$top' must be an integer.", 400) from None
-    if n < 1:
-        raise ServiceError("InvalidParameter", "The value of '$top' must be at least 1.", 400)
-    return min(n, MAX_PAGE)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[dict[str, Any]]
-    next_token: str | None
-
-
-# --------------------------------------------------------------------------- reads
-
-
-def _has_view(row: Row) -> bool:
-    if row.model == ids.ARM:
-        return row.type not in (armt.RESOURCE_GROUP, armt.SUBNET)
-    return row.arm_id is not None and row.type in _CLASSIC_VIEW_TYPES
-
-
-_LISTED_TYPES: Final = tuple(t for t in armt.ARM_TYPES if t not in (armt.RESOURCE_GROUP, armt.SUBNET)) \
-    + _CLASSIC_VIEW_TYPES
-
-
-def list_page(ctx: AppContext, sub: str, *, types: Iterable[str] | None = None, resource_group: str | None = None,
-              key_prefix: str | None = None, top: str | None = None, skiptoken: str | None = None,
-              include_children: bool = False) -> Page:
-    """One full page of resources in ARM shape (classic ones as their `Microsoft.Classic*` views); the
-    token is the key of the page's last row (keyset paging, stable under concurrent writes)."""
-    limit = page_size(top)
-    after = decode_token(skiptoken)
-    type_list = list(types) if types is not None else (None if key_prefix else list(_LISTED_TYPES))
-    items: list[dict[str, Any]] = []
-    last: str | None = None
-    with ctx.store.read() as tx:
-        while True:
-            batch = tx.query(sub, types=type_list, resource_group=resource_group, key_prefix=key_prefix,
-                             limit=limit + 1, after_key=after)
-            for r in batch:
-                if not ((include_children and r.model == ids.ARM) or _has_view(r)):
-                    continue
-                if len(items) == limit:
-                    return Page(items, encode_token(last or ""))
-                items.append(resources.arm_json(tx, r))
-                last = r.key
-            if len(batch) <= limit:
-                return Page(items, None)
-            after = batch[-1].key
-
-
-def _row_of(tx: Tx, arm_id: str) -> Row | None:
-    row = tx.get(arm_id) or tx.get_by_arm_id(arm_id)
-    if row is not None and row.model == ids.CLASSIC and row.arm_id is None:
-        return None
-    return row
-
-
-def _not_found(addr: ResourceAddress) -> NotFound:
-    rtype = addr.full_type if not addr.is_collection else addr.parent().full_type
-    name = "/".join(addr.names)
-    return NotFound(f"The Resource '{rtype}/{name}' under resource group '{addr.resource_group}' was not found.")
-
-
-def _inline_items(parent: dict[str, Any], parent_type: str, collection: str) -> tuple[str, list[dict[str, Any]]]:
-    """The array `collection` of the parent's properties (key matched case-insensitively), with each item
-    given its id/name/type."""
-    props = parent.get("properties") or {}
-    key = next((k for k in props if k.lower() == collection.lower() and isinstance(props[k], list)), None)
-    if key is None:
-        raise NotFound(f"The resource type '{collection}' could not be found under '{parent_type}'.",
-                       code="InvalidResourceType")
-    ctype = canonical_type(f"{parent_type}/{key}") or f"{parent_type}/{key}"
-    out = []
-    for item in props[key]:
-        if isinstance(item, dict):
-            name = str(item.get("name", ""))
-            out.append({"id": item.get("id") or f"{parent['id']}/{key}/{name}", "name": name, "type": ctype,
-                        **{k: v for k, v in item.items() if k not in ("id", "name", "type")}})
-    return key, out
-
-
-def _group_exists(tx: Tx, sub: str, rg: str) -> bool:
-    if tx.get(ids.resource_group_id(sub, rg)) is not None:
-        return True
-    return bool(tx.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1))
-
-
-def get_resource(ctx: AppContext, addr: ResourceAddress) -> dict[str, Any]:
-    """A single resource, a classic view, or an item held inline by its parent."""
-    check_type(addr)
-    with ctx.store.read() as tx:
-        row = _row_of(tx, addr.resource_id())
-        if row is not None:
-            return resources.arm_json(tx, row)
-        if len(addr.names) > 1:
-            parent = _row_of(tx, addr.parent().resource_id())
-            if parent is not None:
-                pview = resources.arm_json(tx, parent)
-                try:
-                    _, items = _inline_items(pview, pview["type"], addr.types[-1])
-                except NotFound:
-                    items = []
-                for item in items:
-                    if item["name"].lower() == addr.names[-1].lower():
-                        return item
-        if not addr.is_classic and not _group_exists(tx, addr.subscription, addr.resource_group):
-            raise _group_missing(addr.resource_group)
-    raise _not_found(addr)
-
-
-def list_collection(ctx: AppContext, addr: ResourceAddress, top: str | None, skiptoken: str | None) -> Page:
-    """`…/providers/{ns}/{type}` in a resource group, or a child collection of a resource."""
-    check_type(addr)
-    if len(addr.types) == 1:
-        with ctx.store.read() as tx:
-            if not addr.is_classic and not _group_exists(tx, addr.subscription, addr.resource_group):
-                raise _group_missing(addr.resource_group)
-        return list_page(ctx, addr.subscription, types=[canonical_type(addr.full_type) or addr.full_type],
-                         resource_group=addr.resource_group, top=top, skiptoken=skiptoken)
-    with ctx.store.read() as tx:
-        parent = _row_of(tx, addr.parent().resource_id())
-        if parent is None:
-            raise _not_found(addr.parent())
-        pview = resources.arm_json(tx, parent)
-    child_type = canonical_type(addr.full_type)
-    if child_type is not None and child_type not in INLINE_CHILDREN:
-        prefix = f"{pview['id']}/{addr.types[-1]}/"
-        return list_page(ctx, addr.subscription, key_prefix=prefix, top=top, skiptoken=skiptoken,
-                         include_children=True)
-    return Page(_inline_items(pview, pview["type"], addr.types[-1])[1], None)
-
-
-def list_type(ctx: AppContext, sub: str, namespace: str, rtype: str, top: str | None,
-              skiptoken: str | None) -> Page:
-    """`/subscriptions/{sub}/providers/{ns}/{type}`: every resource of one type in the subscription."""
-    addr = ResourceAddress(sub, "", namespace, (rtype,), ())
-    check_type(addr)
-    return list_page(ctx, sub, types=[canonical_type(addr.full_type) or addr.full_type], top=top,
-                     skiptoken=skiptoken)
-
-
-# --------------------------------------------------------------------------- resource groups
-
-
-def _group_missing(rg: str) -> NotFound:
-    return NotFound(f"Resource group '{rg}' could not be found.", code="ResourceGroupNotFound")
-
-
-def _classic_groups(tx: Tx, sub: str) -> dict[str, dict[str, Any]]:
-    """Resource groups that hold classic resources only as ARM shows them (Default-Networking, cs…)."""
-    found: dict[str, dict[str, Any]] = {}
-    for r in tx.project(sub, list(_CLASSIC_VIEW_TYPES), []):
-        if not r["arm_key"]:
-            continue
-        rg_lc = r["arm_key"].split("/")[4]
-        if rg_lc in found:
-            continue
-        row = tx.get(r["key"])
-        if row is None:
-            continue
-        view = resources.arm_view(tx, row)
-        name = view.id.split("/")[4]
-        found[rg_lc] = armt.resource_group(sub, name, view.location or "").to_json()
-    return found
-
-
-def list_groups(ctx: AppContext, sub: str) -> list[dict[str, Any]]:
-    with ctx.store.read() as tx:
-        rows = tx.query(sub, model=ids.ARM, types=[armt.RESOURCE_GROUP])
-        out = {r.key.split("/")[-1]: resources.arm_json(tx, r) for r in rows}
-        for key, doc in _classic_groups(tx, sub).items():
-            out.setdefault(key, doc)
-    return [out[k] for k in sorted(out)]
-
-
-def get_group(ctx: AppContext, sub: str, rg: str) -> dict[str, Any]:
-    with ctx.store.read() as tx:
-        return _group_in(tx, sub, rg)
 
 
 def _location(value: Any) -> str:
@@ -360,20 +75,9 @@ def put_group(ctx: AppContext, sub: str, rg: str, body: dict[str, Any]) -> tuple
     return res.to_json(), existing is None
 
 
-def _group_in(tx: Tx, sub: str, rg: str) -> dict[str, Any]:
-    """A resource group as `get_group` answers it, read in the caller's transaction."""
-    row = tx.get(ids.resource_group_id(sub, rg))
-    if row is not None:
-        return resources.arm_json(tx, row)
-    classic = _classic_groups(tx, sub).get(rg.lower())
-    if classic is None:
-        raise _group_missing(rg)
-    return classic
-
-
 def patch_group(ctx: AppContext, sub: str, rg: str, body: dict[str, Any]) -> dict[str, Any]:
     with ctx.store.tx() as tx:
-        current = _group_in(tx, sub, rg)
+        current = arm_reads.group_in(tx, sub, rg)
         tags = _tags(body["tags"]) if "tags" in body else current.get("tags")
         res = armt.resource_group(sub, current["name"], current["location"], tags)
         arm_writes.put_in(tx, res)
@@ -385,7 +89,7 @@ def delete_group(ctx: AppContext, sub: str, rg: str) -> str:
     with ctx.store.tx() as tx:
         row = tx.get(ids.resource_group_id(sub, rg))
         if row is None:
-            raise _group_missing(rg)
+            raise arm_reads.group_missing(rg)
         if tx.query(sub, model=ids.CLASSIC, resource_group=rg, limit=1):
             raise ServiceError("OperationNotAllowed", f"Resource group '{row.name}' holds classic resources, which "
                                                       "are read-only through Azure Resource Manager.", 409)
@@ -463,15 +167,15 @@ def put_resource(ctx: AppContext, addr: ResourceAddress, body: dict[str, Any]) -
 def _put_in(tx: Tx, addr: ResourceAddress, rtype: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     group = tx.get(ids.resource_group_id(addr.subscription, addr.resource_group))
     if group is None:
-        raise _group_missing(addr.resource_group)
-    old_row = _row_of(tx, addr.resource_id())
-    parent_row = _row_of(tx, addr.parent().resource_id()) if len(addr.names) > 1 else None
-    parent = resources.arm_json(tx, parent_row) if parent_row else None
+        raise arm_reads.group_missing(addr.resource_group)
+    old_row = arm_reads.row_of(tx, addr.resource_id())
+    parent_row = arm_reads.row_of(tx, addr.parent().resource_id()) if len(addr.names) > 1 else None
+    parent = arm_reads.arm_json(tx, parent_row) if parent_row else None
     if len(addr.names) > 1 and parent is None:
         raise NotFound(f"Parent resource '{'/'.join(addr.names[:-1])}' not found.", code="ParentResourceNotFound")
     old = old_row.doc if old_row else None
     if rtype in INLINE_CHILDREN and parent is not None:
-        _, items = _inline_items_or_empty(parent, INLINE_CHILDREN[rtype][1])
+        _, items = arm_reads.inline_items_or_empty(parent, INLINE_CHILDREN[rtype][1])
         old = old or next((i for i in items if i["name"].lower() == addr.names[-1].lower()), None)
         res = _build(addr, rtype, body, old, group.name)
         _replace_inline(tx, parent, INLINE_CHILDREN[rtype][1], res.name, _inline_item(res))
@@ -488,7 +192,7 @@ def _put_in(tx: Tx, addr: ResourceAddress, rtype: str, body: dict[str, Any]) -> 
 def _replace_inline(tx: Tx, parent: dict[str, Any], collection: str, name: str, item: dict[str, Any] | None) -> bool:
     """Put (or, with item None, remove) one inline child in its parent; the parent's lock is checked, and a
     subnet's address range against its VNet."""
-    key, _ = _inline_items_or_empty(parent, collection)
+    key, _ = arm_reads.inline_items_or_empty(parent, collection)
     items = parent["properties"].get(key) or []
     kept = [i for i in items if not (isinstance(i, dict) and str(i.get("name", "")).lower() == name.lower())]
     if item is None and len(kept) == len(items):
@@ -499,13 +203,6 @@ def _replace_inline(tx: Tx, parent: dict[str, Any], collection: str, name: str, 
     arm_writes.put_in(tx, ArmResource.model_validate({**parent, "properties": {**parent["properties"],
                                                                                  key: new_items}}))
     return True
-
-
-def _inline_items_or_empty(parent: dict[str, Any], collection: str) -> tuple[str, list[dict[str, Any]]]:
-    try:
-        return _inline_items(parent, parent["type"], collection)
-    except NotFound:
-        return collection, []
 
 
 def _networks(value: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
@@ -585,28 +282,11 @@ def patch_resource(ctx: AppContext, addr: ResourceAddress, body: dict[str, Any])
     """PATCH: tags replaced when given, properties/sku merged (RFC 7386); read and written in one transaction."""
     rtype = _writable_type(addr)
     with ctx.store.tx() as tx:
-        current = _resource_in(tx, addr)
+        current = arm_reads.resource_in(tx, addr)
         merged = merge_patch({k: current.get(k) for k in ("location", "sku", "kind", "properties")},
                              {k: v for k, v in body.items() if k in ("sku", "kind", "properties")})
         merged["tags"] = body["tags"] if "tags" in body else current.get("tags")
         return _put_in(tx, addr, rtype, merged)[0]
-
-
-def _resource_in(tx: Tx, addr: ResourceAddress) -> dict[str, Any]:
-    """The resource PATCH starts from, as `get_resource` answers it, read in the caller's transaction."""
-    row = _row_of(tx, addr.resource_id())
-    if row is not None:
-        return resources.arm_json(tx, row)
-    parent = _row_of(tx, addr.parent().resource_id()) if len(addr.names) > 1 else None
-    if parent is not None:
-        pview = resources.arm_json(tx, parent)
-        _, items = _inline_items_or_empty(pview, addr.types[-1])
-        for item in items:
-            if item["name"].lower() == addr.names[-1].lower():
-                return item
-    if not _group_exists(tx, addr.subscription, addr.resource_group):
-        raise _group_missing(addr.resource_group)
-    raise _not_found(addr)
 
 
 def delete_resource(ctx: AppContext, addr: ResourceAddress) -> str | None:
@@ -614,9 +294,9 @@ def delete_resource(ctx: AppContext, addr: ResourceAddress) -> str | None:
     (ARM answers 204 then). One transaction: an inline child leaves its parent and its own row together."""
     rtype = _writable_type(addr)
     with ctx.store.tx() as tx:
-        row = _row_of(tx, addr.resource_id())
-        parent_row = _row_of(tx, addr.parent().resource_id()) if len(addr.names) > 1 else None
-        parent = resources.arm_json(tx, parent_row) if parent_row else None
+        row = arm_reads.row_of(tx, addr.resource_id())
+        parent_row = arm_reads.row_of(tx, addr.parent().resource_id()) if len(addr.names) > 1 else None
+        parent = arm_reads.arm_json(tx, parent_row) if parent_row else None
         location: str | None = row.location if row else None
         if rtype in INLINE_CHILDREN and parent is not None and _replace_inline(
                 tx, parent, INLINE_CHILDREN[rtype][1], addr.names[-1], None):
@@ -670,42 +350,3 @@ def register_provider(ctx: AppContext, sub: str, namespace: str, registered: boo
     """Register/unregister; for Microsoft.ClassicInfrastructureMigrate this is what allows migration."""
     return _provider_json(sub, providers.register(AppContext(ctx.store, sub), namespace, registered), _locations())
 
-
-def subscription_json(ctx: AppContext, sub: str) -> dict[str, Any]:
-    with ctx.store.read() as tx:
-        doc = tx.get_subscription(sub)
-    if doc is None:
-        raise NotFound(f"The subscription '{sub}' could not be found.", code="SubscriptionNotFound")
-    model = c.Subscription.model_validate(doc)
-    return {"id": f"/subscriptions/{model.id}", "subscriptionId": model.id, "displayName": model.name or model.id,
-            "state": "Enabled", "tenantId": TENANT_ID,
-            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
-                                     "spendingLimit": "Off"}}
-
-
-# --------------------------------------------------------------------------- Resource Graph rows
-
-
-def _graph_row(view: dict[str, Any], sub: str) -> dict[str, Any]:
-    parts = view["id"].split("/")
-    rg = parts[4].lower() if len(parts) > 4 and parts[3].lower() == "resourcegroups" else ""
-    return {"id": view["id"], "name": view["name"], "type": view["type"].lower(), "tenantId": TENANT_ID,
-            "kind": view.get("kind") or "", "location": view.get("location") or "", "resourceGroup": rg,
-            "subscriptionId": sub, "managedBy": view.get("managedBy") or "", "sku": view.get("sku"),
-            "plan": None, "properties": view.get("properties") or {}, "tags": view.get("tags") or {},
-            "identity": None, "zones": None, "extendedLocation": None}
-
-
-def graph_tables(ctx: AppContext, sub: str) -> dict[str, list[dict[str, Any]]]:
-    """The `resources` and `resourcecontainers` tables of Resource Graph for one subscription."""
-    with ctx.store.read() as tx:
-        rows = [r for r in tx.query(sub) if _has_view(r)]
-        views = [resources.arm_json(tx, r) for r in rows]
-    resources_rows = [_graph_row(v, sub) for v in views]
-    containers = [_graph_row({**g, "type": "microsoft.resources/subscriptions/resourcegroups"}, sub)
-                  | {"resourceGroup": g["name"].lower()} for g in list_groups(ctx, sub)]
-    sub_doc = subscription_json(ctx, sub)
-    containers.append(_graph_row({"id": sub_doc["id"], "name": sub_doc["displayName"],
-                                  "type": "microsoft.resources/subscriptions", "properties": {
-                                      "state": "Enabled"}}, sub))
-    return {"resources": resources_rows, "resourcecontainers": containers}

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain import identity as ids
 from ..domain.state_machine import Op
 from ..domain.units import UnitKind
 from . import clock, estate, inventory, migration, world_clock
@@ -59,8 +58,7 @@ def fresh_generated_estate(ctx: AppContext, as_of: str, **generate: Any) -> None
     """Empty the store, set the world clock and store a generated estate (the demo's start)."""
     from ..domain import generator
 
-    with ctx.store.tx() as tx:
-        tx.delete_all()
+    estate.clear(ctx)
     world_clock.set_clock(ctx, clock.fixed(clock.parse_when(as_of)))
     estate.import_estate(ctx, generator.generate(**generate), source="generator")
 
@@ -71,11 +69,8 @@ def vm_summary(ctx: AppContext) -> dict[str, Any]:
 
 
 def estate_counts(ctx: AppContext) -> dict[str, int]:
-    """How many of the main classic and ARM resources the subscription holds."""
-    with ctx.store.read() as tx:
-        return {"classic VMs": tx.count(model=ids.CLASSIC, types=[ids.T_VM]),
-                "classic VNets": tx.count(model=ids.CLASSIC, types=[ids.T_VNET]),
-                "classic storage accounts": tx.count(model=ids.CLASSIC, types=[ids.T_STORAGE]),
-                "ARM resource groups": tx.count(model=ids.ARM, types=["Microsoft.Resources/resourceGroups"]),
-                "ARM VMs": tx.count(model=ids.ARM, types=["Microsoft.Compute/virtualMachines"]),
-                "ARM resources in all": tx.count(model=ids.ARM)}
+    """How many of the main classic and ARM resources the subscription holds, by the demo's labels."""
+    n = estate.counts(ctx)
+    return {"classic VMs": n.classic_vms, "classic VNets": n.classic_vnets,
+            "classic storage accounts": n.classic_storage_accounts, "ARM resource groups": n.arm_resource_groups,
+            "ARM VMs": n.arm_vms, "ARM resources in all": n.arm_resources}

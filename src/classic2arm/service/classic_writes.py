@@ -17,15 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from ..domain import catalogue as msg
 from ..domain import classic as c
 from ..domain import identity as ids
-from ..domain import retirement
+from ..domain import media, retirement
 from ..domain.locations import UnknownLocation, display_name
+from ..domain.units import UnitKind
 from ..store import Row, Tx
-from ..store.schema import credentials
 from . import addressing, clock, codec, operations, power, subscriptions
 from .context import AppContext
 from .errors import Locked, NotFound, ServiceError
@@ -77,6 +75,11 @@ def _locked(row: Row) -> bool:
 def _check_name(name: str, pattern: re.Pattern[str], what: str) -> None:
     if not pattern.fullmatch(name):
         raise _bad(f"The {what} name '{name[:80]}' is invalid.")
+
+
+def valid_storage_name(name: str) -> bool:
+    """Storage account names: 3 to 24 lower-case letters and digits (they are DNS labels of the blob host)."""
+    return _STORAGE_NAME.fullmatch(name) is not None
 
 
 def _location(value: str, what: str) -> str:
@@ -195,7 +198,7 @@ def _disk_rows(w: _W, role: c.Role, hs: c.HostedService) -> list[Row]:
     wanted: list[tuple[str, str, int, str | None, str | None]] = []
     if role.os_disk is not None:
         o = role.os_disk
-        wanted.append((o.disk_name, o.media_link, o.logical_size_gb or (30 if o.os == "Linux" else 127), o.os,
+        wanted.append((o.disk_name, o.media_link, o.logical_size_gb or media.os_disk_gb(o.os), o.os,
                        o.source_image_name))
     wanted.extend((d.disk_name, d.media_link, d.logical_size_gb, None, None) for d in role.data_disks)
     for name, link, size, os_, image in wanted:
@@ -268,7 +271,7 @@ def create_deployment(ctx: AppContext, dep: c.Deployment, roles: list[c.Role]) -
             vnet_row = tx.get(ids.vnet_id(w.sub, dep.virtual_network_name))
             if vnet_row is None:
                 raise _bad(f"The virtual network name '{dep.virtual_network_name}' is not valid.")
-            _unlocked(vnet_row, "Virtual Network")
+            _unlocked(vnet_row, UnitKind.VNET.word)
             dep.virtual_network_name = vnet_row.name
         dep.created = dep.last_modified = w.now
         dep.status, dep.private_id = "Running", uuid.uuid4().hex
@@ -493,11 +496,10 @@ def delete_storage_account(ctx: AppContext, name: str) -> str:
         row = tx.get(ids.storage_id(w.sub, name))
         if row is None:
             raise NotFound(msg.R02_STORAGE_NOT_FOUND.text(name=name))
-        _unlocked(row, "Storage account")
+        _unlocked(row, UnitKind.STORAGE.word)
         subscriptions.refuse(retirement.may_manage_classic_storage(w.now))
-        host = f"://{row.name.lower()}.blob."
         in_use = [d.name for d in tx.query(w.sub, types=[ids.T_DISK])
-                  if host in str(d.doc.get("media_link", "")).lower() and d.doc.get("role_name")]
+                  if d.doc.get("role_name") and media.blob_in(str(d.doc.get("media_link", "")), row.name)]
         if in_use:
             raise _conflict(f"Storage account {row.name} has some active image(s) and/or disk(s), e.g. "
                             f"{in_use[0]}. Ensure these image(s) and/or disk(s) are removed before deleting "
@@ -513,7 +515,7 @@ def _reserved_ip(w: _W, name: str) -> tuple[Row, c.ReservedIP]:
     row = w.tx.get(ids.reserved_ip_id(w.sub, name))
     if row is None:
         raise NotFound(msg.R02_RESERVED_IP_NOT_FOUND.text(name=name))
-    _unlocked(row, "Reserved IP")
+    _unlocked(row, UnitKind.RESERVED_IP.word)
     return row, c.ReservedIP.model_validate(row.doc)
 
 
@@ -640,11 +642,11 @@ def set_network_configuration(ctx: AppContext, vnets: list[c.VirtualNetworkSite]
             if _netcfg_view(before) == _netcfg_view(vnet):
                 continue
             _keep_unexpressed(before, vnet)
-            _unlocked(old, "Virtual Network")
+            _unlocked(old, UnitKind.VNET.word)
             rows.append(codec.classic_row(w.sub, vnet))
         gone = [r for n, r in existing.items() if n not in set(names)]
         for r in gone:
-            _unlocked(r, "Virtual Network")
+            _unlocked(r, UnitKind.VNET.word)
             if r.name.lower() in in_use:
                 raise _bad(f"Virtual network {r.name} is in use by deployment '{in_use[r.name.lower()]}' and "
                            f"cannot be removed.")
@@ -655,16 +657,3 @@ def set_network_configuration(ctx: AppContext, vnets: list[c.VirtualNetworkSite]
         tx.upsert([codec.classic_row(w.sub, s) for s in local_sites])
         tx.delete([r.key for n, r in old_sites.items() if n not in new_sites])
         return w.record("SetNetworkConfiguration", f"/{w.sub}/services/networking/media")
-
-
-# --------------------------------------------------------------------------- management certificates
-
-
-def management_certificates(ctx: AppContext) -> list[tuple[str, datetime]]:
-    """(thumbprint, registered at) of the subscription's management certificates."""
-    with ctx.store.read() as tx:
-        sub = ctx.subscription_id(tx)
-        q = (sa.select(credentials.c.id, credentials.c.created_at)
-             .where(credentials.c.subscription_id == sub, credentials.c.kind == "certificate")
-             .order_by(credentials.c.created_at))
-        return [(str(r.id), operations.utc(r.created_at) or datetime.min) for r in tx.conn.execute(q)]

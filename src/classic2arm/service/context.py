@@ -7,9 +7,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..domain.usage import usage_of
 from ..store import Store, Tx
+from . import subscriptions
 from .errors import ServiceError
 from .sources import IndexSource
 
@@ -21,14 +23,28 @@ def db_url_from_env(explicit: str | None = None) -> str:
     return explicit or os.environ.get("CLASSIC2ARM_DB") or DEFAULT_DB_URL
 
 
-def database_error(exc: BaseException) -> str | None:
-    """What went wrong, when `exc` is the database refusing to open or answer (a bad path, a server that
-    is down, a file that is not a database); None for any other exception."""
-    import sqlalchemy.exc
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for another database, an in-memory one or a URL that is not one."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    if isinstance(exc, sqlalchemy.exc.DatabaseError):  # (OperationalError among them)
-        return str(exc.orig) if exc.orig is not None else str(exc)
-    return None
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def store_failure(exc: BaseException) -> str | None:
+    """What went wrong, when `exc` is the database refusing to work at all (e.g. a SQLite path whose directory
+    does not exist); None for any other exception. Lets an entry point report it without knowing the driver."""
+    from sqlalchemy.exc import DatabaseError
+
+    if not isinstance(exc, DatabaseError):  # (OperationalError among them; also a file that is not a database)
+        return None
+    return str(exc.orig) if exc.orig is not None else str(exc)
 
 
 @dataclass
@@ -47,9 +63,7 @@ class AppContext:
     def subscription_id(self, tx: Tx) -> str:
         """The subscription a command works on: the one given, else the only one in the store."""
         if self.subscription:
-            if tx.get_subscription(self.subscription) is None:
-                raise ServiceError("SubscriptionNotFound",
-                                   f"subscription '{self.subscription}' is not in the store", 404)
+            subscriptions.require(tx, self.subscription)
             return self.subscription
         subs = tx.list_subscriptions()
         if not subs:
@@ -60,6 +74,11 @@ class AppContext:
             raise ServiceError("AmbiguousSubscription",
                                f"the store holds several subscriptions ({names}): choose one with --subscription")
         return str(subs[0]["id"])
+
+    def chosen_subscription(self) -> str:
+        """`subscription_id` in a read transaction of its own, for a caller that needs just the id."""
+        with self.store.read() as tx:
+            return self.subscription_id(tx)
 
     @contextmanager
     def classic_index(self, tx: Tx, sub: str) -> Iterator[IndexSource]:

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from . import subscriptions
 from .context import AppContext
-from .errors import ServiceError
 
 TOKEN_PREFIX = "c2a."
 
@@ -39,8 +39,7 @@ class Principal:
 
 def _check_subscription(ctx: AppContext, subscription_id: str) -> None:
     with ctx.store.read() as tx:
-        if tx.get_subscription(subscription_id) is None:
-            raise ServiceError("SubscriptionNotFound", f"subscription '{subscription_id}' is not in the store", 404)
+        subscriptions.require(tx, subscription_id)
 
 
 def create_token(ctx: AppContext, subscription_id: str, ttl: timedelta | None = timedelta(days=1),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..domain import arm as armt
 from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain import retirement
@@ -182,6 +183,34 @@ def _last_wins(rows: list[Row]) -> list[Row]:
     for r in rows:
         by_key[r.key] = r
     return list(by_key.values())
+
+
+@dataclass(frozen=True, slots=True)
+class EstateCounts:
+    """How big the estate is on either side of the migration (the whole store, every subscription)."""
+
+    classic_vms: int
+    classic_vnets: int
+    classic_storage_accounts: int
+    arm_resource_groups: int
+    arm_vms: int
+    arm_resources: int
+
+
+def counts(ctx: AppContext) -> EstateCounts:
+    with ctx.store.read() as tx:
+        return EstateCounts(classic_vms=tx.count(model=ids.CLASSIC, types=[ids.T_VM]),
+                            classic_vnets=tx.count(model=ids.CLASSIC, types=[ids.T_VNET]),
+                            classic_storage_accounts=tx.count(model=ids.CLASSIC, types=[ids.T_STORAGE]),
+                            arm_resource_groups=tx.count(model=ids.ARM, types=[armt.RESOURCE_GROUP]),
+                            arm_vms=tx.count(model=ids.ARM, types=[armt.VM]),
+                            arm_resources=tx.count(model=ids.ARM))
+
+
+def clear(ctx: AppContext) -> None:
+    """Remove every resource of every subscription (and their usage totals): a demo starts from nothing."""
+    with ctx.store.tx() as tx:
+        tx.delete_all()
 
 
 @gc_paused()

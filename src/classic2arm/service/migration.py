@@ -23,10 +23,10 @@ from ..domain.translate import translate
 from ..domain.units import Category, Message, Phase, UnitKind, UnitRef
 from ..gcpause import gc_paused
 from ..store import Row, Tx
-from . import addressing, clock, codec, faults, locks, operations
+from . import addressing, clock, codec, faults, locks, operations, subscriptions
 from . import power as vm_power
 from .context import AppContext
-from .errors import NotFound, ServiceError
+from .errors import ServiceError
 from .operations import FAILED, IN_PROGRESS, SUCCEEDED, OperationView
 from .snapshot import LoadedUnit, load_unit, unit_id
 from .sources import IndexSource, Source
@@ -60,13 +60,7 @@ class ValidationResult:
 
 
 def _not_found(ref: UnitRef) -> ServiceError:
-    if ref.kind == UnitKind.DEPLOYMENT:
-        code, text = msg.R02_DEPLOYMENT_NOT_FOUND.render(dep=ref.name)
-        return ServiceError(code, text, 404)
-    texts = {UnitKind.VNET: msg.R02_VNET_NOT_FOUND, UnitKind.STORAGE: msg.R02_STORAGE_NOT_FOUND,
-             UnitKind.RESERVED_IP: msg.R02_RESERVED_IP_NOT_FOUND, UnitKind.NSG: msg.R02_NSG_NOT_FOUND,
-             UnitKind.ROUTE_TABLE: msg.R02_ROUTE_TABLE_NOT_FOUND}
-    code, text = texts[ref.kind].render(name=ref.name)
+    code, text = ref.kind.not_found.render(dep=ref.name, name=ref.name)
     return ServiceError(code, text, 400 if code == "BadRequest" else 404)
 
 
@@ -93,29 +87,12 @@ def check_destination(ref: UnitRef) -> None:
             raise ServiceError(*msg.R04_SUBNET_NAME_EMPTY.render(), 400)
 
 
-def _subscription(tx: Tx, sub_id: str) -> c.Subscription:
-    doc = tx.get_subscription(sub_id)
-    if doc is None:
-        raise NotFound(f"subscription '{sub_id}' is not in the store", code="SubscriptionNotFound")
-    return c.Subscription.model_validate(doc)
-
-
 def _lock_message(ref: UnitRef) -> Message:
     if ref.kind == UnitKind.DEPLOYMENT:
         text = msg.R50_DEPLOYMENT_LOCKED.text(dep=ref.name, hs=ref.service)
-        return Message("R50", "Deployment", ref.name, Category.ERROR, text)
-    word, rtype = _R50_WORDS[ref.kind]
-    return Message("R50", rtype, ref.name, Category.ERROR, msg.R50_LOCKED.text(kind=word, name=ref.name))
-
-
-# How R50 names each standalone kind (the spec gives "Storage account/HostedService/Virtual Network"; the three
-# network objects use the words the classic tools use for them), and the message's ResourceType.
-_R50_WORDS: dict[UnitKind, tuple[str, str]] = {
-    UnitKind.VNET: ("Virtual Network", "VirtualNetwork"), UnitKind.STORAGE: ("Storage account", "Storage"),
-    UnitKind.RESERVED_IP: ("Reserved IP", "ReservedIP"), UnitKind.NSG: ("Network Security Group",
-                                                                          "NetworkSecurityGroup"),
-    UnitKind.ROUTE_TABLE: ("Route Table", "RouteTable"),
-}
+    else:
+        text = msg.R50_LOCKED.text(kind=ref.kind.word, name=ref.name)
+    return Message("R50", ref.kind.resource_type, ref.name, Category.ERROR, text)
 
 
 # --------------------------------------------------------------------------- validate
@@ -126,7 +103,7 @@ def validate(ctx: AppContext, ref: UnitRef) -> ValidationResult:
     operation so that Get Operation Status works with its request id (spec §5.3)."""
     with ctx.store.tx() as tx:
         sub_id = ctx.subscription_id(tx)
-        check_registered(_subscription(tx, sub_id))
+        check_registered(subscriptions.load(tx, sub_id))
         check_destination(ref)
         now = clock.now(tx)
         unit = tx.get_unit(unit_id(sub_id, ref))
@@ -163,7 +140,7 @@ def start(ctx: AppContext, op: Op, ref: UnitRef) -> OperationView:
     """Accept a prepare/commit/abort (ASM answers 202 with the request id). The work runs in `run`."""
     with ctx.store.tx() as tx:
         sub_id = ctx.subscription_id(tx)
-        check_registered(_subscription(tx, sub_id))
+        check_registered(subscriptions.load(tx, sub_id))
         return _start_in(tx, sub_id, op, ref)
 
 
@@ -712,7 +689,7 @@ def validate_many(ctx: AppContext, refs: list[UnitRef]) -> list[ValidationResult
     results as calling `validate` on each."""
     with ctx.store.tx() as tx:
         sub_id = ctx.subscription_id(tx)
-        check_registered(_subscription(tx, sub_id))
+        check_registered(subscriptions.load(tx, sub_id))
         for ref in refs:
             check_destination(ref)
         now = clock.now(tx)
@@ -766,7 +743,7 @@ class _Many:
         """Run units from the front of `pending` in this transaction until they have written `batch_rows`
         resource rows (the unit that crosses the line finishes)."""
         sub_id = self.ctx.subscription_id(tx)
-        check_registered(_subscription(tx, sub_id))
+        check_registered(subscriptions.load(tx, sub_id))
         if self.op != Op.PREPARE:
             self._units(tx, sub_id, pending, None)
             return

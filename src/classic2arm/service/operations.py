@@ -146,3 +146,9 @@ def claimable(tx: Tx) -> list[str]:
         if not owner_alive(op.get("lease_owner")):
             ids.add(op["id"])
     return sorted(ids)
+
+
+def pending(ctx: AppContext) -> list[str]:
+    """`claimable` in a read transaction of its own (what a server's resumer polls)."""
+    with ctx.store.read() as tx:
+        return claimable(tx)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import classic as c
+from . import subscriptions
 from .context import AppContext
 from .errors import ServiceError
 
@@ -31,14 +32,14 @@ def _view(sub: c.Subscription, namespace: str) -> dict[str, Any]:
 def show(ctx: AppContext, namespace: str) -> dict[str, Any]:
     ns = _canonical(namespace)
     with ctx.store.read() as tx:
-        doc = tx.get_subscription(ctx.subscription_id(tx))
-    return _view(c.Subscription.model_validate(doc), ns)
+        sub = subscriptions.load(tx, ctx.subscription_id(tx))
+    return _view(sub, ns)
 
 
 def register(ctx: AppContext, namespace: str, registered: bool) -> dict[str, Any]:
     ns = _canonical(namespace)
     with ctx.store.tx() as tx:
-        sub = c.Subscription.model_validate(tx.get_subscription(ctx.subscription_id(tx)))
+        sub = subscriptions.load(tx, ctx.subscription_id(tx))
         if ns == MIGRATION_PROVIDER:
             sub.registered_for_migration = registered
             tx.put_subscription(sub.model_dump(mode="json"))

@@ -1,21 +1,20 @@
-"""Looking up single resources and listing what ARM sees (ARM resources and classic views)."""
+"""One resource of either model, found the ways a user names it: ASM path, ARM id, the ARM view id of a classic
+resource, an ASM path without its `/{subscription}` prefix, or just its name."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..domain import classic as c
 from ..domain import identity as ids
-from ..domain.arm import ArmResource
-from ..domain.classic_view import generic_view, vm_view
-from ..domain.locations import display_name
 from ..store import Row, Tx
-from . import codec, locks
+from . import arm_reads, codec, locks
 from .context import AppContext
-from .errors import NotFound
+from .errors import NotFound, ServiceError
+
+MAX_LISTED = 20  # matches named in an ambiguity error
 
 
-def find_row(tx: Tx, sub: str, ref: str) -> Row | None:
+def _by_reference(tx: Tx, sub: str, ref: str) -> Row | None:
     """A resource by ASM path, ARM id, ARM view id of a classic resource, or `/sub`-less ASM path."""
     ref = ref.strip()
     if not ref.startswith("/"):
@@ -26,63 +25,35 @@ def find_row(tx: Tx, sub: str, ref: str) -> Row | None:
     return row
 
 
-def arm_view(tx: Tx, row: Row) -> ArmResource:
-    """The ARM shape of any row: ARM rows as stored, classic rows through their classic-provider view."""
-    if row.model == ids.ARM:
-        return codec.arm_object(row)
-    obj = codec.classic_object(row)
-    location = display_name(row.location) if row.location else None
-    if isinstance(obj, c.Role) and obj.is_vm:
-        dep_row = tx.get(row.parent_key or "")
-        dep = c.Deployment.model_validate(dep_row.doc) if dep_row else None
-        return vm_view(row.subscription_id, obj, dep, location, row.resource_group or obj.service_name,
-                       row.migration_state)
-    return generic_view(row.subscription_id, obj, location, row.migration_state)
-
-
-def arm_json(tx: Tx, row: Row) -> dict[str, Any]:
-    """A row in ARM's JSON shape. ARM rows are stored in that shape already (written by `ArmResource.to_json`),
-    so they are returned as read, without a model round trip; classic rows go through their view."""
-    if row.model == ids.ARM:
-        return row.doc
-    return arm_view(tx, row).to_json()
+def _named(tx: Tx, sub: str, name: str) -> Row:
+    """The one resource of the subscription with this name (case-insensitive, either model)."""
+    rows = tx.query(sub, name=name)
+    if not rows:
+        raise NotFound(f"no resource '{name}' in subscription {sub}")
+    if len(rows) > 1:
+        listed = "".join(f"\n  {r.id}" for r in rows[:MAX_LISTED])
+        more = f"\n  … and {len(rows) - MAX_LISTED} more" if len(rows) > MAX_LISTED else ""
+        raise ServiceError("AmbiguousResourceName", f"{len(rows)} resources are named '{name}' in subscription "
+                                                    f"{sub}; give one of their ids:{listed}{more}", 400)
+    return rows[0]
 
 
 def show(ctx: AppContext, ref: str) -> dict[str, Any]:
+    """A resource by any of its references or by plain name: ARM resources in ARM's shape, classic ones with
+    their ARM view's id, lock and migration state and stored document."""
+    if not ref.strip():
+        raise ServiceError("InvalidResourceName", "give a resource's name, ASM path or ARM id", 400)
     with ctx.store.read() as tx:
         sub = ctx.subscription_id(tx)
-        row = find_row(tx, sub, ref)
-        if row is None:
-            raise NotFound(f"no resource '{ref}' in subscription {sub}")
+        if ref.strip().startswith("/"):
+            row = _by_reference(tx, sub, ref)
+            if row is None:
+                raise NotFound(f"no resource '{ref}' in subscription {sub}")
+        else:
+            row = _named(tx, sub, ref.strip())
         if row.model == ids.ARM:
             return codec.arm_object(row).to_json()
         lock = locks.lock_state(tx, row)
-        return {"id": row.id, "armId": arm_view(tx, row).id, "type": row.type, "name": row.name,
+        return {"id": row.id, "armId": arm_reads.arm_view(tx, row).id, "type": row.type, "name": row.name,
                 "location": row.location, "migrationState": lock.migration_state, "locked": bool(lock.holder),
                 "version": row.version, "properties": row.doc}
-
-
-def arm_list(ctx: AppContext, resource_group: str | None = None, type_filter: str | None = None,
-             include_classic: bool = True) -> list[dict[str, Any]]:
-    with ctx.store.read() as tx:
-        sub = ctx.subscription_id(tx)
-        rows = tx.query(sub, model=None if include_classic else ids.ARM,
-                        types=[type_filter] if type_filter else None)
-        out = []
-        for row in rows:
-            if row.model == ids.CLASSIC and (row.arm_id is None or row.type == ids.T_LOCAL_SITE):
-                continue  # disks, images, … have no ARM view
-            view = arm_view(tx, row)
-            if resource_group and (view.resource_group or "").lower() != resource_group.lower():
-                continue
-            out.append(view.to_json())
-    return out
-
-
-def arm_show(ctx: AppContext, arm_id: str) -> dict[str, Any]:
-    with ctx.store.read() as tx:
-        sub = ctx.subscription_id(tx)
-        row = tx.get(arm_id) or tx.get_by_arm_id(arm_id)
-        if row is None or (row.model == ids.CLASSIC and row.arm_id is None):
-            raise NotFound(f"The Resource '{arm_id}' was not found in subscription {sub}.")
-        return arm_json(tx, row)

@@ -10,6 +10,7 @@ from datetime import datetime
 from ..domain import arm as armt
 from ..domain import classic as c
 from ..domain import identity as ids
+from ..domain import media
 from ..domain.locations import arm_name, display_name
 from ..domain.units import CloudService, UnitKind, UnitRef, UnitSnapshot
 from ..store import Row, Tx
@@ -28,13 +29,6 @@ class LoadedUnit:
     members: list[Row] = field(default_factory=list)  # classic rows locked by the unit and removed at commit
     # (with the disks attached to its VMs, which hold their VM's lock rather than one of their own)
     kept: list[Row] = field(default_factory=list)  # classic rows locked but kept at commit (cloned NSGs/UDRs)
-
-
-def account_of(media_link: str) -> tuple[str, str]:
-    """('account', 'container/blob') of a VHD URL such as https://acct.blob.core.windows.net/vhds/x.vhd."""
-    rest = media_link.partition("://")[2] or media_link
-    host, _, path = rest.partition("/")
-    return host.split(".", 1)[0].lower(), path
 
 
 def _load_services(src: Source, deployments: list[Row], lu: LoadedUnit) -> None:
@@ -61,9 +55,9 @@ def _load_services(src: Source, deployments: list[Row], lu: LoadedUnit) -> None:
     for cs in snap.services:
         for role in cs.roles:
             for link in ([role.os_disk.media_link] if role.os_disk else []) + [d.media_link for d in role.data_disks]:
-                accounts.add(account_of(link)[0])
+                accounts.add(media.account_of(link))
             if role.boot_diagnostics and role.boot_diagnostics.storage_uri:
-                accounts.add(account_of(role.boot_diagnostics.storage_uri)[0])
+                accounts.add(media.account_of(role.boot_diagnostics.storage_uri))
     for row in src.by_names(ids.T_STORAGE, accounts):
         snap.storage_accounts[row.name.lower()] = src.model(c.StorageAccount, row)
     # reserved IPs of the deployments move with them (mapping row 14)
@@ -132,9 +126,9 @@ def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime, src: Source | None 
         name = account.name.lower()
         snap.disks = [src.model(c.Disk, r) for r in src.disks_in_account(name)]
         snap.os_images = [src.model(c.OSImage, r) for r in src.of_type(ids.T_OS_IMAGE)
-                          if r.doc.get("media_link") and account_of(r.doc["media_link"])[0] == name]
+                          if r.doc.get("media_link") and media.account_of(r.doc["media_link"]) == name]
         snap.vm_images = [src.model(c.VMImage, r) for r in src.of_type(ids.T_VM_IMAGE)
-                          if any(account_of(m)[0] == name for m in r.doc.get("media_links", []))]
+                          if any(media.account_of(m) == name for m in r.doc.get("media_links", []))]
     elif ref.kind == UnitKind.RESERVED_IP:
         rip = src.model(c.ReservedIP, root)
         snap.reserved_ip = rip

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from ..domain import classic as c
 from ..domain import identity as ids
+from ..domain import media
 from ..store import Row, TextRow, Tx
 
 M = TypeVar("M", bound=BaseModel)
@@ -86,11 +87,9 @@ class DbSource:
 def disk_accounts(tx: Tx, sub: str) -> dict[str, list[str]]:
     """The keys of the subscription's classic disks by the storage account of their VHD (one query of two
     columns: no document parsed)."""
-    from .snapshot import account_of  # (snapshot reads through this module)
-
     out: dict[str, list[str]] = {}
     for d in tx.project(sub, [ids.T_DISK], ["media_link"]):
-        out.setdefault(account_of(d["doc_media_link"] or "")[0], []).append(d["key"])
+        out.setdefault(media.account_of(d["doc_media_link"] or ""), []).append(d["key"])
     return out
 
 

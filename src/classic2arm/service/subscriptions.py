@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..domain import classic as c
 from ..domain import retirement
 from ..store import Tx
@@ -10,10 +12,19 @@ from .errors import NotFound, ServiceError
 
 def load(tx: Tx, sub_id: str) -> c.Subscription:
     """The stored subscription, or SubscriptionNotFound."""
+    return c.Subscription.model_validate(_doc(tx, sub_id))
+
+
+def require(tx: Tx, sub_id: str) -> None:
+    """SubscriptionNotFound unless the store holds the subscription (without reading it into a model)."""
+    _doc(tx, sub_id)
+
+
+def _doc(tx: Tx, sub_id: str) -> dict[str, Any]:
     doc = tx.get_subscription(sub_id)
     if doc is None:
         raise NotFound(f"subscription '{sub_id}' is not in the store", code="SubscriptionNotFound")
-    return c.Subscription.model_validate(doc)
+    return doc
 
 
 def refuse(denial: retirement.Denial | None) -> None:

@@ -154,3 +154,115 @@ def test_endpoint_errors(arm: Env, body: dict[str, Any]) -> None:
     assert status == 400 and out["error"]["code"] in ("BadRequest", "InvalidRequestContent")
     if body.get("query") == "resources | wherex":
         assert out["error"]["details"][0]["code"] == "InvalidQuery"
+
+
+# --------------------------------------------------------------------------- hostile queries (issue 11, item 1)
+
+ISSUE_QUERY = ("resources | take 1 | extend a=@'\\' | union (range x from 1 to 100000000 step 1) "
+               "| extend b=@'\\' | count")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("query", [
+    ISSUE_QUERY,
+    'resources | take 1 | extend a=@"\\" | union (range x from 1 to 100000000 step 1) | extend b=@"\\" | count',
+    "resources | extend a='x' // ' \n| union (range x from 1 to 100000000 step 1) | count",
+    "// leading comment\nrange x from 1 to 100000000 step 1",
+    "resources | where name in ((range x from 1 to 100000000 step 1 | project tostring(x)))",
+    "resources | lookup (print x = 1) on $left.name == $right.x",
+    "resources | extend n = toscalar(resources | count)",
+    "database('other').resources | take 1",
+    "resources | union isfuzzy=true resourc*",
+])
+def test_hostile_sources_refused_from_the_parse(query: str) -> None:
+    with pytest.raises(kql.QueryError, match="not supported") as err:
+        kql.run(TABLES, query)
+    assert not isinstance(err.value, kql.LimitExceeded)
+
+
+def test_control_command_behind_a_comment_refused() -> None:
+    with pytest.raises(kql.QueryError, match="Control commands"):
+        kql.run(TABLES, "// setup\n.drop table resources")
+
+
+def test_verbatim_strings_are_data() -> None:
+    assert names("resources | where name != @'range x from 1 to 9 step 1\\' | where name == 'vm-a'") == ["vm-a"]
+    assert names("// range\nwhere name == @'vm-a'") == ["vm-a"]
+
+
+@pytest.mark.parametrize("query", [
+    "resources | join (resources) on id | join (resources) on id | join (resources) on id "
+    "| join (resources) on id",
+    "resources | union resources, resources, resources, resources",
+])
+def test_resource_graph_operator_limits(query: str) -> None:
+    with pytest.raises(kql.QueryError, match="at most 3"):
+        kql.run(TABLES, query)
+
+
+_MEMORY_BOUND = """
+import resource, sys
+from classic2arm.api.graph import kql
+rows = [{"id": f"/s/{i}", "name": f"vm{i}"} for i in range(3000)]
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # 1 GB of address space for all of it
+result = kql.run({"resources": rows}, sys.argv[1])
+print(len(result.rows), max(len(r[-1]) for r in result.rows))
+"""
+
+
+@pytest.mark.timeout(120)
+def test_strrep_is_capped_as_kusto_caps_it_within_bounded_memory() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _MEMORY_BOUND, "resources | extend a=strrep('a',100000000)"],
+                         capture_output=True, text=True, timeout=110, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["3000", "1024"]  # 3,000 rows, each 'a' repeated 1024 times (Kusto's cap)
+
+
+@pytest.mark.timeout(60)
+def test_a_cell_grown_past_the_limit_is_cut() -> None:
+    doubling = "resources | take 1 | extend a = strrep(name, 1024)" + " | extend a = strcat(a, a)" * 10
+    with pytest.raises(kql.LimitExceeded) as err:
+        kql.run(TABLES, doubling)
+    assert err.value.code == "ResponsePayloadTooLarge"
+
+
+def test_result_bytes_and_cells_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kql, "MAX_RESULT_BYTES", 5_000)
+    with pytest.raises(kql.LimitExceeded, match="exceeded the limit of 5000") as err:
+        kql.run(TABLES, "resources | extend a = strrep(name, 500)")
+    assert err.value.code == "ResponsePayloadTooLarge"
+    monkeypatch.setattr(kql, "MAX_CELLS", 6)
+    result = kql.run(TABLES, "resources | project name, location | order by name asc")
+    assert result.truncated and [r[0] for r in result.rows] == ["net-main", "vm-a", "vm-b"]
+
+
+def test_busy_evaluator_answers_rate_limited(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    slots = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(kql, "_SLOTS", slots)
+    assert slots.acquire(timeout=5)
+    try:
+        with pytest.raises(kql.Busy):
+            kql.run(TABLES, "resources | count", timeout=0.05)
+    finally:
+        slots.release()
+    assert run("resources | count") == [{"Count": 4}]
+
+
+@pytest.mark.timeout(120)
+def test_endpoint_refuses_hostile_queries_in_arg_shape(arm: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    status, out = graph(arm, {"query": ISSUE_QUERY})
+    assert status == 400 and out["error"]["code"] == "BadRequest"
+    assert out["error"]["message"].startswith("Please provide below info when asking for support: timestamp = ")
+    assert out["error"]["details"][0]["code"] == "InvalidQuery" and "range" in out["error"]["details"][1]["message"]
+    monkeypatch.setattr(kql, "MAX_RESULT_BYTES", 5_000)
+    status, out = graph(arm, {"query": "resources | extend a = strrep(name, 100000000)"})
+    assert status == 400 and out["error"]["details"] == [
+        {"code": "ResponsePayloadTooLarge", "message": out["error"]["details"][0]["message"]}]
+    monkeypatch.undo()
+    status, out = graph(arm, {"query": "resources | take 2 | extend a = strrep(name, 100000000) | project name, a"})
+    assert status == 200 and len(out["data"]) == 2 and all(r["a"] == r["name"] * 1024 for r in out["data"])

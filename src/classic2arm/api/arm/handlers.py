@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...service import arm_api
+from ...service import arm_api, arm_reads
 from ...service.context import AppContext
 from ...service.errors import ServiceError
 from ..graph import endpoint as graph
@@ -40,29 +40,29 @@ def _body(body: Any) -> dict[str, Any]:
 
 def subscriptions(request: Request, ctx: AppContext, caller: str) -> Response:
     _require(request, "GET")
-    return json_response(request, {"value": [arm_api.subscription_json(ctx, caller)]})
+    return json_response(request, {"value": [arm_reads.subscription_json(ctx, caller)]})
 
 
 def subscription(request: Request, ctx: AppContext, t: paths.Subscription) -> Response:
     _require(request, "GET")
-    return json_response(request, arm_api.subscription_json(ctx, t.sub))
+    return json_response(request, arm_reads.subscription_json(ctx, t.sub))
 
 
 def groups(request: Request, ctx: AppContext, t: paths.Groups) -> Response:
     _require(request, "GET")
-    return json_response(request, {"value": arm_api.list_groups(ctx, t.sub)})
+    return json_response(request, {"value": arm_reads.list_groups(ctx, t.sub)})
 
 
 def group(request: Request, ctx: AppContext, t: paths.Group, body: Any) -> Response:
     _require(request, "GET", "HEAD", "PUT", "PATCH", "DELETE")
     if request.method == "HEAD":
         try:
-            arm_api.get_group(ctx, t.sub, t.rg)
+            arm_reads.get_group(ctx, t.sub, t.rg)
         except ServiceError:
             return empty(request, 404)
         return empty(request, 204)
     if request.method == "GET":
-        return json_response(request, arm_api.get_group(ctx, t.sub, t.rg))
+        return json_response(request, arm_reads.get_group(ctx, t.sub, t.rg))
     if request.method == "PUT":
         doc, created = arm_api.put_group(ctx, t.sub, t.rg, _body(body))
         return json_response(request, doc, 201 if created else 200)
@@ -84,8 +84,8 @@ def resource_list(request: Request, ctx: AppContext, t: paths.ResourceList) -> R
             raise ServiceError("InvalidFilter", "Only $filter=resourceType eq '{type}' is supported.", 400)
         types = [m.group(1)]
     if t.rg is not None:
-        arm_api.get_group(ctx, t.sub, t.rg)
-    page = arm_api.list_page(ctx, t.sub, types=types, resource_group=t.rg, top=q.get("$top"),
+        arm_reads.get_group(ctx, t.sub, t.rg)
+    page = arm_reads.list_page(ctx, t.sub, types=types, resource_group=t.rg, top=q.get("$top"),
                              skiptoken=q.get("$skiptoken"))
     return page_response(request, page)
 
@@ -108,7 +108,7 @@ def provider_action(request: Request, ctx: AppContext, t: paths.ProviderAction) 
 def type_list(request: Request, ctx: AppContext, t: paths.TypeList) -> Response:
     _require(request, "GET")
     q = request.query_params
-    return page_response(request, arm_api.list_type(ctx, t.sub, t.namespace, t.type, q.get("$top"),
+    return page_response(request, arm_reads.list_type(ctx, t.sub, t.namespace, t.type, q.get("$top"),
                                                     q.get("$skiptoken")))
 
 
@@ -130,18 +130,18 @@ def resource(request: Request, ctx: AppContext, t: paths.Resource, body: Any) ->
     q = request.query_params
     if addr.is_collection:
         _require(request, "GET")
-        return page_response(request, arm_api.list_collection(ctx, addr, q.get("$top"), q.get("$skiptoken")))
+        return page_response(request, arm_reads.list_collection(ctx, addr, q.get("$top"), q.get("$skiptoken")))
     _require(request, "GET", "HEAD", "PUT", "PATCH", "DELETE")
     if request.method == "HEAD":
         try:
-            arm_api.get_resource(ctx, addr)
+            arm_reads.get_resource(ctx, addr)
         except ServiceError as exc:
             if exc.http_status == 404:
                 return empty(request, 404)
             raise
         return empty(request, 204)
     if request.method == "GET":
-        return json_response(request, arm_api.get_resource(ctx, addr))
+        return json_response(request, arm_reads.get_resource(ctx, addr))
     if request.method == "PUT":
         doc, created = arm_api.put_resource(ctx, addr, _body(body))
         return json_response(request, doc, 201 if created else 200,

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from ...domain import arm as armt
-from ...service import arm_api
+from ...service import arm_api, arm_reads
 
 _REF = "#/components/schemas/"
 
@@ -176,7 +176,7 @@ def _schemas() -> dict[str, Any]:
 @cache
 def document() -> dict[str, Any]:
     path_items: dict[str, Any] = _core_paths()
-    for rtype in sorted(set(arm_api.KNOWN_TYPES.values())):
+    for rtype in sorted(set(arm_reads.KNOWN_TYPES.values())):
         if rtype == armt.RESOURCE_GROUP:
             continue
         for path, ops in _type_paths(rtype).items():

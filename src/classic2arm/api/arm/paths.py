@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...service.arm_api import ResourceAddress
+from ...service.arm_reads import ResourceAddress
 
 
 @dataclass(frozen=True, slots=True)

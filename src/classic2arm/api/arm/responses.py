@@ -11,7 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...service.arm_api import Page
+from ...service.arm_reads import Page
 
 JSON = "application/json; charset=utf-8"
 

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import orjson
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
@@ -139,6 +139,8 @@ async def dispatch(request: Request, path: str) -> Response:
         return error(request, exc.http_status, exc.code, exc.message, exc.details)
     except ServiceError as exc:
         return error(request, exc.http_status, exc.code, exc.message)
+    except ClientDisconnect:
+        raise  # the body never came (gone, too slow, too large): api.limits.BodyGuard answers, if anyone
     except Exception:  # a bug: answer as ARM does, keep the details in the log only
         log.exception("ARM request failed: %s %s", request.method, path)
         return error(request, 500, "InternalServerError", "The server encountered an internal error.")

@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 from starlette.background import BackgroundTask
 from starlette.datastructures import Headers, QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ...importers.errors import InputError
@@ -163,6 +163,8 @@ def endpoint(handlers: Mapping[str, Handler]) -> Callable[[Request], object]:
             return error_response(exc.http_status, exc.code, exc.message)
         except InputError as exc:
             return error_response(400, "BadRequest", f"{exc.where}: {exc.message}")
+        except ClientDisconnect:
+            raise  # the body never came (gone, too slow, too large): api.limits.BodyGuard answers, if anyone
         except Exception:
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             return error_response(500, "InternalError", "The server encountered an internal error. Please retry "

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from lxml import etree
 
 from ...domain import classic as c
-from .views import DeploymentView, RoleView, ServiceView
+from ...domain import sizes
+from ...service.classic_reads import DeploymentView, RoleView, ServiceView
 from .xml_out import add, b64, extended_properties, listing, opt, root, single, texts, to_bytes
 
 _EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
@@ -84,7 +85,7 @@ def _instance(parent: etree._Element, role: c.Role, dep: c.Deployment) -> None:
         return
     add(inst, "InstanceUpgradeDomain", role.instance_upgrade_domain)
     add(inst, "InstanceFaultDomain", role.instance_fault_domain)
-    add(inst, "InstanceSize", role.size or "Small")
+    add(inst, "InstanceSize", role.size or sizes.DEFAULT_CLASSIC)
     add(inst, "InstanceStateDetails")
     opt(inst, "IpAddress", role.ip_address)
     endpoints = add(inst, "InstanceEndpoints")
@@ -251,7 +252,7 @@ def _role_body(el: etree._Element, rv: RoleView, dep: c.Deployment) -> None:
         add(osd, "IOType", role.os_disk.io_type)
         opt(osd, "ResizedSizeInGB", role.os_disk.logical_size_gb)
     if role.is_vm:
-        add(el, "RoleSize", role.size or "Small")
+        add(el, "RoleSize", role.size or sizes.DEFAULT_CLASSIC)
     add(el, "ProvisionGuestAgent", role.provision_guest_agent)
     if role.boot_diagnostics is not None and role.boot_diagnostics.enabled:
         dbg = add(el, "DebugSettings")

@@ -10,7 +10,7 @@ from lxml import etree
 
 from ...domain import classic as c
 from ...importers.netcfg import NAMESPACE as NETCFG_NS
-from .views import VNetView
+from ...service.classic_reads import VNetView
 from .xml_out import add, listing, opt, root, single, texts, to_bytes
 
 

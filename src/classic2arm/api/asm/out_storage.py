@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from ...domain import classic as c
-from .views import StorageView
+from ...domain import media
+from ...service.classic_reads import StorageView
 from .xml_out import add, b64, extended_properties, listing, opt, root, single, texts, to_bytes
 
 _EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
@@ -89,7 +90,7 @@ def _os_image(el: etree._Element, img: c.OSImage) -> None:
     add(el, "Category", img.category)
     add(el, "Label", img.label or img.name)
     add(el, "Location", img.location)
-    add(el, "LogicalSizeInGB", 30 if img.os == "Linux" else 127)
+    add(el, "LogicalSizeInGB", media.os_disk_gb(img.os))
     opt(el, "MediaLink", img.media_link)
     add(el, "Name", img.name)
     add(el, "OS", img.os)
@@ -132,7 +133,7 @@ def vm_images(items: list[c.VMImage]) -> bytes:
         add(osd, "OSState", "Generalized")
         add(osd, "OS", img.os)
         opt(osd, "MediaLink", img.media_links[0] if img.media_links else None)
-        add(osd, "LogicalDiskSizeInGB", 30 if img.os == "Linux" else 127)
+        add(osd, "LogicalDiskSizeInGB", media.os_disk_gb(img.os))
         add(osd, "IOType", "Standard")
         data = add(ve, "DataDiskConfigurations")
         for lun, link in enumerate(img.media_links[1:]):

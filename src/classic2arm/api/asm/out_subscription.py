@@ -3,18 +3,14 @@ extensions and the subscription's operation history."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from ...domain import sizes
 from ...domain.locations import REGIONS
+from ...service.classic_reads import SubscriptionFacts
 from ...service.operations import OperationView
 from .xml_out import add, root, texts, to_bytes
 
-WEB_WORKER_SIZES = ("ExtraSmall", "Small", "Medium", "Large", "ExtraLarge")
-VM_SIZES = (*WEB_WORKER_SIZES, *(f"A{n}" for n in range(5, 12)), *(f"Basic_A{n}" for n in range(5)),
-            "Standard_D1", "Standard_D2", "Standard_D3", "Standard_D4", "Standard_DS1", "Standard_DS2",
-            "Standard_DS3", "Standard_DS4", "Standard_D1_v2", "Standard_D2_v2", "Standard_D3_v2", "Standard_D4_v2")
 STORAGE_TYPES = ("Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS", "Premium_LRS")
 # (publisher, name, version, label, json extension)
 EXTENSIONS = (
@@ -28,19 +24,6 @@ EXTENSIONS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriptionFacts:
-    id: str
-    name: str
-    created: datetime | None
-    admin: str
-    cores: int
-    hosted_services: int
-    storage_accounts: int
-    vnets: int
-    max_cores: int
-
-
 def subscription(f: SubscriptionFacts) -> bytes:
     el = root("Subscription")
     add(el, "SubscriptionID", f.id)
@@ -49,12 +32,12 @@ def subscription(f: SubscriptionFacts) -> bytes:
     add(el, "AccountAdminLiveEmailId", f.admin)
     add(el, "ServiceAdminLiveEmailId", f.admin)
     add(el, "MaxCoreCount", f.max_cores)
-    add(el, "MaxStorageAccounts", max(100, f.storage_accounts))
-    add(el, "MaxHostedServices", max(100, f.hosted_services))
+    add(el, "MaxStorageAccounts", f.max_storage_accounts)
+    add(el, "MaxHostedServices", f.max_hosted_services)
     add(el, "CurrentCoreCount", f.cores)
     add(el, "CurrentHostedServices", f.hosted_services)
     add(el, "CurrentStorageAccounts", f.storage_accounts)
-    add(el, "MaxVirtualNetworkSites", max(100, f.vnets))
+    add(el, "MaxVirtualNetworkSites", f.max_vnets)
     add(el, "CurrentVirtualNetworkSites", f.vnets)
     add(el, "MaxLocalNetworkSites", 100)
     add(el, "MaxDnsServers", 100)
@@ -72,22 +55,22 @@ def locations() -> bytes:
         add(loc, "DisplayName", display)
         texts(loc, "AvailableServices", "AvailableService", ["Compute", "Storage", "PersistentVMRole", "HighMemory"])
         caps = add(loc, "ComputeCapabilities")
-        texts(caps, "WebWorkerRoleSizes", "RoleSize", WEB_WORKER_SIZES)
-        texts(caps, "VirtualMachinesRoleSizes", "RoleSize", VM_SIZES)
+        texts(caps, "WebWorkerRoleSizes", "RoleSize", sizes.WEB_WORKER_SIZES)
+        texts(caps, "VirtualMachinesRoleSizes", "RoleSize", sizes.VM_SIZES)
         texts(add(loc, "StorageCapabilities"), "StorageAccountTypes", "StorageAccountType", STORAGE_TYPES)
     return to_bytes(el)
 
 
 def role_sizes() -> bytes:
     el = root("RoleSizes")
-    for name in VM_SIZES:
+    for name in sizes.VM_SIZES:
         cores = sizes.cores_of(name)
         rs = add(el, "RoleSize")
         add(rs, "Name", name)
         add(rs, "Label", f"{name} (cores: {cores})")
         add(rs, "Cores", cores)
         add(rs, "MemoryInMb", 1792 * cores if not name.startswith("Standard_D") else 3584 * cores)
-        add(rs, "SupportedByWebWorkerRoles", name in WEB_WORKER_SIZES)
+        add(rs, "SupportedByWebWorkerRoles", name in sizes.WEB_WORKER_SIZES)
         add(rs, "SupportedByVirtualMachines", True)
         add(rs, "MaxDataDiskCount", 2 * cores)
         add(rs, "WebWorkerResourceDiskSizeInMb", 20480 * cores)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ...service import arm_api
+from ...service import arm_reads
 from ...service.context import AppContext
 from ...service.errors import ServiceError
 from . import kql
@@ -27,8 +29,14 @@ class GraphRequestError(ServiceError):
         self.details = details or []
 
 
+def _support() -> str:
+    """ARG's top-level message for a refused query; the details say what is wrong."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"Please provide below info when asking for support: timestamp = {now}, correlationId = {uuid.uuid4()}."
+
+
 def _invalid_query(message: str) -> GraphRequestError:
-    return GraphRequestError("Please provide below info when asking for support: the query is invalid.",
+    return GraphRequestError(_support(),
                              details=[{"code": "InvalidQuery", "message": "Query is invalid. Please refer to the "
                                        "documentation for the Azure Resource Graph service and fix the error "
                                        "before retrying."}, {"code": "ParserFailure", "message": message[:1000]}])
@@ -92,9 +100,13 @@ def parse_request(body: Any, caller_sub: str) -> GraphRequest:
 def query(ctx: AppContext, sub: str, body: Any) -> dict[str, Any]:
     """Run a Resource Graph query for the caller's subscription and shape the response page."""
     req = parse_request(body, sub)
-    tables = arm_api.graph_tables(ctx, sub)
+    tables = arm_reads.graph_tables(ctx, sub)
     try:
         result = kql.run(tables, req.query)
+    except kql.LimitExceeded as exc:  # valid, but over a bound: ARG names the bound in the details
+        raise GraphRequestError(_support(), details=[{"code": exc.code, "message": exc.message}]) from None
+    except kql.Busy as exc:
+        raise GraphRequestError(exc.message, code="RateLimiting", status=429) from None
     except kql.QueryError as exc:
         raise _invalid_query(exc.message) from None
     rows = result.rows[req.skip:req.skip + req.top]

@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from .. import catalogue as t
-from ..units import Category, Message, Phase, UnitKind, UnitSnapshot
+from ..units import Category, Message, Phase, UnitSnapshot
 from . import disks, extensions, governance, information, network, quota, scope_shape, storage, vm_state
-from ._common import ROOT_TYPE
 from .registry import REGISTRY, Registry, Rule, rule
 
 __all__ = [
@@ -24,19 +23,11 @@ __all__ = [
     "not_found", "quota", "result_text", "rule", "scope_shape", "storage", "validate", "vm_state",
 ]
 
-_NOT_FOUND: dict[UnitKind, t.Text] = {
-    UnitKind.DEPLOYMENT: t.R02_DEPLOYMENT_NOT_FOUND, UnitKind.STORAGE: t.R02_STORAGE_NOT_FOUND,
-    UnitKind.VNET: t.R02_VNET_NOT_FOUND, UnitKind.RESERVED_IP: t.R02_RESERVED_IP_NOT_FOUND,
-    UnitKind.NSG: t.R02_NSG_NOT_FOUND, UnitKind.ROUTE_TABLE: t.R02_ROUTE_TABLE_NOT_FOUND,
-}
-
-
 def not_found(snap: UnitSnapshot) -> Message:
     """R02 as a validation message: validate on a missing target answers 200 with this one Error."""
     kind, name = snap.ref.kind, snap.ref.name
-    text = _NOT_FOUND[kind]
-    rendered = text.text(dep=name) if kind == UnitKind.DEPLOYMENT else text.text(name=name)
-    return Message(text.rule, ROOT_TYPE[kind], name, Category.ERROR, rendered)
+    text = kind.not_found
+    return Message(text.rule, kind.resource_type, name, Category.ERROR, text.text(dep=name, name=name))
 
 
 def _order(m: Message) -> tuple[str, str, str, str]:

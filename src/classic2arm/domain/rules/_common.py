@@ -1,4 +1,4 @@
-"""Helpers the rule modules share: ResourceType values, message construction, media-link parsing.
+"""Helpers the rule modules share: ResourceType values and message construction (media links: `..media`).
 
 Message convention (spec §4.1): ResourceType names the kind of object the finding is about and
 ResourceName that object's name; findings about a VM, its extensions or its disks also carry the VM
@@ -7,31 +7,25 @@ name in VirtualMachine.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Final
 
 from .. import classic as c
 from ..catalogue import Text
 from ..units import Category, Message, UnitKind
 
-# ResourceType values: the first three are seen on the wire (spec §4.1), the rest are the spec's [P] list.
-DEPLOYMENT: Final = "Deployment"
-STORAGE: Final = "Storage"
-VIRTUAL_NETWORK: Final = "VirtualNetwork"
+# ResourceType values: Deployment, Storage and VirtualNetwork are seen on the wire (spec §4.1), the rest are the
+# spec's [P] list. The unit kinds' own come from `UnitKind.resource_type`.
+DEPLOYMENT: Final = UnitKind.DEPLOYMENT.resource_type
+STORAGE: Final = UnitKind.STORAGE.resource_type
+VIRTUAL_NETWORK: Final = UnitKind.VNET.resource_type
 VIRTUAL_MACHINE: Final = "VirtualMachine"
 HOSTED_SERVICE: Final = "HostedService"
-NETWORK_SECURITY_GROUP: Final = "NetworkSecurityGroup"
-RESERVED_IP: Final = "ReservedIP"
-ROUTE_TABLE: Final = "RouteTable"
+NETWORK_SECURITY_GROUP: Final = UnitKind.NSG.resource_type
+RESERVED_IP: Final = UnitKind.RESERVED_IP.resource_type
+ROUTE_TABLE: Final = UnitKind.ROUTE_TABLE.resource_type
 AVAILABILITY_SET: Final = "AvailabilitySet"
 EXTENSION: Final = "Extension"
 DISK: Final = "Disk"
-
-# ResourceType of the object a unit is named by (for unit-wide findings such as quota).
-ROOT_TYPE: Final[dict[UnitKind, str]] = {
-    UnitKind.DEPLOYMENT: DEPLOYMENT, UnitKind.VNET: VIRTUAL_NETWORK, UnitKind.STORAGE: STORAGE,
-    UnitKind.RESERVED_IP: RESERVED_IP, UnitKind.NSG: NETWORK_SECURITY_GROUP, UnitKind.ROUTE_TABLE: ROUTE_TABLE,
-}
 
 ERROR: Final = Category.ERROR
 WARNING: Final = Category.WARNING
@@ -51,27 +45,6 @@ def vm_msg(text: Text, category: Category, vm: c.Role, **values: object) -> Mess
     """A finding about the VM itself; `vm` and `hs` are filled from the role."""
     return Message(text.rule, VIRTUAL_MACHINE, vm.name, category,
                    text.text(vm=vm.name, hs=vm.service_name, **values), vm.name)
-
-
-@lru_cache(maxsize=1 << 16)  # each disk's link is split by 3–4 rules per validation
-def split_media_link(link: str) -> tuple[str, str]:
-    """`https://acct.blob.core.windows.net/container/dir/b.vhd` → ('acct', 'container/dir/b.vhd').
-
-    The account is lower-cased because `UnitSnapshot.storage_accounts` is keyed by lower name; the path is
-    kept as written because `StorageAccount.blobs` is keyed by the exact `container/blob` string.
-    """
-    rest = link.split("://", 1)[-1]
-    host, _, path = rest.partition("/")
-    return host.split(".", 1)[0].lower(), path.split("?", 1)[0]
-
-
-def blob_name(path: str) -> str:
-    """The blob part of `container/blob` (what ARM's compute provider reads as the VHD name)."""
-    return path.partition("/")[2]
-
-
-def account_of_uri(uri: str) -> str:
-    return split_media_link(uri)[0]
 
 
 def all_subnets(vm: c.Role) -> list[str]:

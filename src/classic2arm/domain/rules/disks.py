@@ -8,29 +8,15 @@ is the "storage exception" of R26. R27 (blob name with '/') applies to OS and da
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Final
 
 from .. import catalogue as t
 from .. import classic as c
+from ..media import GIB, parse, vhd_blob_size
 from ..units import Message, UnitKind, UnitSnapshot
-from ._common import DISK, ERROR, VIRTUAL_MACHINE, WARNING, account_of_uri, blob_name, msg, split_media_link
+from ._common import DISK, ERROR, VIRTUAL_MACHINE, WARNING, msg
 from .registry import rule
 
 DEP_AND_VNET = {UnitKind.DEPLOYMENT, UnitKind.VNET}
-
-GIB: Final = 1024**3
-# A fixed VHD is the disk's bytes plus a 512-byte footer, so a disk of N GiB sits in a blob of N GiB + 512.
-VHD_FOOTER_BYTES: Final = 512
-
-
-def expected_blob_size(logical_size_gb: int) -> int:
-    return logical_size_gb * GIB + VHD_FOOTER_BYTES
-
-
-def _lookup(snap: UnitSnapshot, media_link: str) -> c.Blob | None:
-    account, path = split_media_link(media_link)
-    sa = snap.storage_accounts.get(account)
-    return None if sa is None else sa.blobs.get(path)
 
 
 @rule(id="R25", scopes=DEP_AND_VNET, category=WARNING)
@@ -39,8 +25,8 @@ def data_disk_size(snap: UnitSnapshot) -> Iterator[Message]:
     for cs in snap.services:
         for vm in cs.vms:
             for disk in vm.data_disks:
-                blob = _lookup(snap, disk.media_link)
-                if blob is not None and blob.size_bytes != expected_blob_size(disk.logical_size_gb):
+                blob = snap.blob(disk.media_link)
+                if blob is not None and blob.size_bytes != vhd_blob_size(disk.logical_size_gb):
                     yield msg(t.R25_DISK_SIZE_MISMATCH, WARNING, DISK, disk.disk_name, vm=vm.name,
                               dep=cs.deployment.name, hs=cs.name, disk=disk.disk_name, blob_size=blob.size_bytes,
                               logical_size=disk.logical_size_gb * GIB)
@@ -52,7 +38,7 @@ def data_disk_inaccessible(snap: UnitSnapshot) -> Iterator[Message]:
     for cs in snap.services:
         for vm in cs.vms:
             for disk in vm.data_disks:
-                if _lookup(snap, disk.media_link) is None:
+                if snap.blob(disk.media_link) is None:
                     yield msg(t.R26_VHD_INACCESSIBLE, ERROR, DISK, disk.disk_name, vm=vm.name, disk=disk.disk_name,
                               uri=disk.media_link, cs=cs.name)
 
@@ -65,7 +51,7 @@ def blob_name_with_slash(snap: UnitSnapshot) -> Iterator[Message]:
             disks: list[c.OSDisk | c.DataDisk] = [vm.os_disk] if vm.os_disk is not None else []
             disks.extend(vm.data_disks)
             for disk in disks:
-                name = blob_name(split_media_link(disk.media_link)[1])
+                name = parse(disk.media_link).blob
                 if "/" in name:
                     yield msg(t.R27_BLOB_NAME_SLASH, ERROR, DISK, disk.disk_name, vm=vm.name, hs=cs.name,
                               uri=disk.media_link, blob=name)
@@ -79,7 +65,7 @@ def premium_boot_diagnostics(snap: UnitSnapshot) -> Iterator[Message]:
             diag = vm.boot_diagnostics
             if diag is None or not diag.enabled or not diag.storage_uri:
                 continue
-            sa = snap.storage_accounts.get(account_of_uri(diag.storage_uri))
+            sa = snap.storage_accounts.get(parse(diag.storage_uri).account)
             if sa is not None and sa.is_premium:
                 yield msg(t.R28_PREMIUM_BOOT_DIAGNOSTICS, ERROR, VIRTUAL_MACHINE, vm.name, vm=vm.name, hs=cs.name,
                           account=sa.name)

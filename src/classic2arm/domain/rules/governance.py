@@ -10,7 +10,7 @@ from .. import catalogue as t
 from .. import classic as c
 from .. import identity as ids
 from ..units import Message, UnitKind, UnitSnapshot
-from ._common import ROOT_TYPE, WARNING, msg, vm_msg
+from ._common import WARNING, msg, vm_msg
 from .registry import ALL_KINDS, rule
 
 DEP_AND_VNET = {UnitKind.DEPLOYMENT, UnitKind.VNET}
@@ -65,7 +65,7 @@ def role_assignments(snap: UnitSnapshot) -> Iterator[Message]:
     for ra in snap.role_assignments:
         arm_id = arm_id_for(snap, ra.scope)
         if arm_id is not None:
-            yield msg(t.R53_ROLE_ASSIGNMENT, WARNING, ROOT_TYPE[snap.ref.kind], snap.ref.name, assignment=ra.name,
+            yield msg(t.R53_ROLE_ASSIGNMENT, WARNING, snap.ref.kind.resource_type, snap.ref.name, assignment=ra.name,
                       classic_id=ra.scope, arm_id=arm_id)
 
 

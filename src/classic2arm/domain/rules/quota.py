@@ -6,14 +6,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Final
 
 from .. import catalogue as t
 from .. import classic as c
+from ..sizes import cores_of
 from ..units import CloudService, Destination, Message, Phase, UnitKind, UnitSnapshot
-from ._common import ERROR, ROOT_TYPE, msg, reserved_vips, used_vips
+from ._common import ERROR, msg, reserved_vips, used_vips
 from .registry import ALL_KINDS, rule
 
 # ARM usage names (as `Get-AzVMUsage` / the network usage API report them), in message order.
@@ -29,31 +29,6 @@ AVAILABILITY_SETS: Final = "availabilitySets"
 STORAGE_ACCOUNTS: Final = "storageAccounts"
 KINDS: Final = (CORES, NICS, PUBLIC_IPS, STATIC_PUBLIC_IPS, LOAD_BALANCERS, NSGS, ROUTE_TABLES, VIRTUAL_NETWORKS,
                 AVAILABILITY_SETS, STORAGE_ACCOUNTS)
-
-# Cores per classic size, keyed by a normalised name (see `cores_of`): the classic A-series names, Basic_A*,
-# and the D/DS/Dv2/F/G/GS series that classic offered. DS/GS have the cores of D/G.
-_CORES: Final[dict[str, int]] = {
-    "extrasmall": 1, "small": 1, "medium": 2, "large": 4, "extralarge": 8,
-    "a0": 1, "a1": 1, "a2": 2, "a3": 4, "a4": 8, "a5": 2, "a6": 4, "a7": 8, "a8": 8, "a9": 16, "a10": 8, "a11": 16,
-    "a1_v2": 1, "a2_v2": 2, "a4_v2": 4, "a8_v2": 8, "a2m_v2": 2, "a4m_v2": 4, "a8m_v2": 8,
-    "d1": 1, "d2": 2, "d3": 4, "d4": 8, "d11": 2, "d12": 4, "d13": 8, "d14": 16,
-    "d1_v2": 1, "d2_v2": 2, "d3_v2": 4, "d4_v2": 8, "d5_v2": 16, "d11_v2": 2, "d12_v2": 4, "d13_v2": 8,
-    "d14_v2": 16, "d15_v2": 20,
-    "f1": 1, "f2": 2, "f4": 4, "f8": 8, "f16": 16,
-    "g1": 2, "g2": 4, "g3": 8, "g4": 16, "g5": 32,
-}
-_PREFIX = re.compile(r"^(standard_|basic_)")
-
-
-def cores_of(size: str | None) -> int:
-    """Cores of a classic size name; an unknown size counts as 1 so it is never free."""
-    if not size:
-        return 1
-    key = _PREFIX.sub("", size.strip().lower())
-    if key.startswith(("ds", "gs")):
-        key = key[0] + key[2:]
-    return _CORES.get(key, 1)
-
 
 def _service_needs(cs: CloudService, out: dict[str, int], nsgs: set[str]) -> None:
     vms = cs.vms
@@ -134,5 +109,5 @@ def arm_quota(snap: UnitSnapshot) -> Iterator[Message]:
     for k in KINDS:
         add = need[k]
         if k in quota and add and snap.arm.usage.get(k, 0) + add > quota[k]:
-            yield msg(t.R40_QUOTA, ERROR, ROOT_TYPE[snap.ref.kind], snap.ref.name, resource=k, quota=quota[k],
+            yield msg(t.R40_QUOTA, ERROR, snap.ref.kind.resource_type, snap.ref.name, resource=k, quota=quota[k],
                       needed=add)

@@ -1,5 +1,5 @@
-"""Compute translation: VMs (rows 2, 3, 6, 28), extensions (4), availability sets (7), the size mapping and
-the per-cloud-service key vault (5)."""
+"""Compute translation: VMs (rows 2, 3, 6, 28; sizes through `..sizes`, VHDs through `..media`), extensions
+(4), availability sets (7) and the per-cloud-service key vault (5)."""
 
 from __future__ import annotations
 
@@ -7,40 +7,20 @@ import base64
 import binascii
 import contextlib
 import json
-import re
 from typing import Final
-from urllib.parse import unquote
 
-from .. import arm
+from .. import arm, media, sizes
 from .. import classic as c
 from .. import identity as ids
 from ..units import CloudService
 from . import names
 from .context import Ctx, Json, ref
 
-# Classic named sizes -> ARM (row 2, from CSES deploy-prerequisite).
-_NAMED_SIZES: Final = {"extrasmall": "Standard_A0", "small": "Standard_A1", "medium": "Standard_A2",
-                       "large": "Standard_A3", "extralarge": "Standard_A4"}
-_A_SERIES = re.compile(r"^A(\d+)$", re.IGNORECASE)
 _CACHING: Final = {"none": "None", "readonly": "ReadOnly", "readwrite": "ReadWrite"}
-# A VHD blob is its logical size plus the 512-byte footer (R25).
-VHD_FOOTER: Final = 512
 # [P] The snapshot carries no Azure AD tenant; an all-zero GUID says "unknown" rather than a wrong tenant.
 UNKNOWN_TENANT: Final = "00000000-0000-0000-0000-000000000000"
 # Windows puts service certificates in the machine's personal store, as classic did.
 CERT_STORE: Final = "My"
-
-
-def vm_size(size: str | None) -> str:
-    """ExtraSmall..ExtraLarge -> Standard_A0..A4, A5..A11 -> Standard_A5..A11, everything else unchanged."""
-    if not size:
-        return _NAMED_SIZES["small"]  # classic's default RoleSize
-    named = _NAMED_SIZES.get(size.lower())
-    if named:
-        return named
-    if (m := _A_SERIES.match(size)) and 5 <= int(m.group(1)) <= 11:
-        return f"Standard_A{int(m.group(1))}"
-    return size
 
 
 def caching(value: str) -> str:
@@ -90,24 +70,13 @@ def availability_sets(ctx: Ctx, cs: CloudService, rg: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- VMs (rows 2, 3, 6, 28)
 
 
-def _blob(ctx: Ctx, media_link: str) -> c.Blob | None:
-    """The page blob behind a MediaLink, if the snapshot holds its account."""
-    # (urlsplit's general parse was a fifth of building a VM's storage profile)
-    host, _, path = media_link.partition("://")[2].partition("/")
-    account = ctx.snap.storage_accounts.get(host.rpartition("@")[2].split(".", 1)[0].split(":", 1)[0].lower())
-    if account is None:
-        return None
-    path = path.split("?", 1)[0].split("#", 1)[0]
-    return account.blobs.get(unquote(path).lstrip("/") if "%" in path else path.lstrip("/"))
-
-
 def _data_disk(ctx: Ctx, d: c.DataDisk) -> Json:
     disk: Json = {"lun": d.lun, "name": d.disk_name, "vhd": {"uri": d.media_link}, "caching": caching(d.host_caching),
                   "createOption": "Attach"}
-    blob = _blob(ctx, d.media_link)
+    blob = ctx.snap.blob(d.media_link)
     # R25: a blob whose size disagrees with LogicalDiskSizeInGB migrates without a size; an unknown blob is
     # trusted to match, as classic itself reported that size.
-    if blob is None or blob.size_bytes == d.logical_size_gb * 1024**3 + VHD_FOOTER:
+    if blob is None or blob.size_bytes == media.vhd_blob_size(d.logical_size_gb):
         disk["diskSizeGB"] = d.logical_size_gb
     return disk
 
@@ -156,7 +125,7 @@ def _os_profile(cs: CloudService, vm: c.Role, vault: str | None) -> Json | None:
 def add_vm(ctx: Ctx, cs: CloudService, vm: c.Role, rg: str, nic_ids: list[str], avset: str | None,
            vault: str | None) -> str:
     props: Json = {
-        "hardwareProfile": {"vmSize": vm_size(vm.size)},
+        "hardwareProfile": {"vmSize": sizes.arm_size(vm.size)},
         "storageProfile": _storage_profile(ctx, vm),
         "networkProfile": {"networkInterfaces": [
             {"id": nic, "properties": {"primary": i == 0}} for i, nic in enumerate(nic_ids)]},

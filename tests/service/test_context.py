@@ -1,0 +1,29 @@
+"""What the service context offers entry points about their database, so that they need not know the driver."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from classic2arm.service.context import AppContext, sqlite_file, store_failure
+
+
+@pytest.mark.parametrize(("url", "path"), [
+    ("sqlite:///c2a.db", Path("c2a.db")),
+    ("sqlite:////var/lib/c2a/x.db", Path("/var/lib/c2a/x.db")),
+    ("sqlite://", None),
+    ("sqlite:///:memory:", None),
+    ("postgresql+psycopg://u@localhost/c2a", None),
+    ("not a url", None),
+])
+def test_sqlite_file(url: str, path: Path | None) -> None:
+    assert sqlite_file(url) == path
+
+
+def test_store_failure_names_what_the_database_refused(tmp_path: Path) -> None:
+    with pytest.raises(Exception) as err:
+        AppContext.open(f"sqlite:///{tmp_path / 'missing-dir' / 'c2a.db'}")
+    detail = store_failure(err.value)
+    assert detail is not None and "unable to open database file" in detail
+    assert store_failure(ValueError("something else")) is None
