@@ -78,7 +78,7 @@ def test_version_completion_and_help() -> None:
 
 def test_lazy_groups_are_the_unit_kinds() -> None:
     """`verbs.GROUPS` repeats the unit kinds' names and help words so `--help` needn't import the domain."""
-    assert verbs.GROUPS == {k.value: f"{k.help_title} ({k.cmdlet})" for k in UnitKind}
+    assert {k.value: f"{k.help_title} ({k.cmdlet})" for k in UnitKind} == verbs.GROUPS
 
 
 def _options_without_help(cmd: Any, path: str) -> list[str]:
