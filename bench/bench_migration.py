@@ -5,8 +5,8 @@ transaction, every unit still its own durable operation).
     .venv/bin/python bench/bench_migration.py --sizes 1000 10000
 
 For each size: seconds for validate / prepare / commit of all units, validate throughput in VMs/s (cold: in a
-fresh process, every row read and parsed, with the workers the service chooses, and again all in one process;
-kept: the same call again in that process, on the index it kept, brought up to date from the event log), and
+fresh process, every row read and parsed; kept: the same call again in that process, on the index it kept,
+brought up to date from the event log), and
 the prepare time (with a cold index) as a ratio to bulk-inserting the same ARM rows straight into an empty store
 in the same run. With --repeat N each figure is the best of N runs (the machine's noise is ±10 %).
 Targets (issue 3): prepare + commit of 10,000 VMs < 30 s; time at 10,000 ≤ 12×
@@ -61,25 +61,25 @@ def _raw_insert(rows: list[Row], path: Path, paused: bool) -> float:
     return elapsed
 
 
-def _validate_fresh(url: str, workers: int | None) -> dict[str, Any]:
+def _validate_fresh(url: str) -> dict[str, Any]:
     """Validate every unit as a fresh `classic2arm` process would (a new interpreter opens the store, lists the
-    units, validates them all), then again on the index it kept. `workers`: None as the service chooses."""
-    done = subprocess.run([sys.executable, __file__, "--validate-in", url, "--workers", str(workers or 0)],
+    units, validates them all), then again on the index it kept."""
+    done = subprocess.run([sys.executable, __file__, "--validate-in", url],
                           check=True, capture_output=True, text=True)
     return dict(json.loads(done.stdout.splitlines()[-1]))
 
 
-def _validate_here(url: str, workers: int | None) -> None:
+def _validate_here(url: str) -> None:
     ctx = AppContext.open(url)
     refs = [ref for ref, _ in _units(ctx)]
     ctx.forget_index()  # (`status` read through it)
     os.sync()
     t = time.perf_counter()
-    results = migration.validate_many(ctx, refs, workers=workers)
+    results = migration.validate_many(ctx, refs)
     t_validate = time.perf_counter() - t
     assert not any(r.has_errors for r in results)
     t = time.perf_counter()
-    again = migration.validate_many(ctx, refs, workers=1)  # the kept index, brought up to date
+    again = migration.validate_many(ctx, refs)  # the kept index, brought up to date
     t_warm = time.perf_counter() - t
     ctx.close()
 
@@ -98,9 +98,10 @@ def measure(n: int, workdir: Path) -> dict[str, float]:
     vms = sum(v for _, v in units)
     refs = [ref for ref, _ in units]
     url = f"sqlite:///{workdir / f'mig-{n}.db'}"
-    shared, single = _validate_fresh(url, None), _validate_fresh(url, 1)
-    assert shared["results"] == single["results"] == shared["again"] == single["again"]
-    t_validate, t_single, t_warm = shared["validate"], single["validate"], min(shared["warm"], single["warm"])
+    fresh = _validate_fresh(url)
+    assert fresh["results"] == fresh["again"]
+    t_validate, t_warm = fresh["validate"], fresh["warm"]
+    t_single = t_validate  # (one process: forked workers are gone, see bench/RESULTS.md "CLI")
     ctx.forget_index()  # prepare pays for reading every row, as in a fresh process
     os.sync()
     t = time.perf_counter()
@@ -128,10 +129,9 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
     ap.add_argument("--repeat", type=int, default=1, help="runs per size; each figure is the best of them")
     ap.add_argument("--validate-in", help=argparse.SUPPRESS)  # (internal: the fresh process of _validate_fresh)
-    ap.add_argument("--workers", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.validate_in:
-        _validate_here(args.validate_in, args.workers or None)
+        _validate_here(args.validate_in)
         return
     workdir = Path(tempfile.mkdtemp(prefix="c2a-mig-"))
     results = []

@@ -3,14 +3,13 @@ idempotency and retries (issue 3)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from classic2arm import forked
 from classic2arm.domain import arm as armt
-from classic2arm.domain import generator
+from classic2arm.domain import classic, generator
 from classic2arm.domain import identity as ids
 from classic2arm.domain.arm import ArmResource
 from classic2arm.domain.estate import Estate
@@ -25,7 +24,6 @@ from classic2arm.service import (
     locks,
     migration,
     resources,
-    sources,
     status,
     world_clock,
 )
@@ -289,78 +287,6 @@ def test_many_units_at_once_match_one_at_a_time(tmp_path: Path) -> None:
     many.close()
 
 
-@pytest.mark.parametrize("everything_to_the_child", [False, True])
-def test_validation_shared_with_forked_workers_matches_one_process(
-        store_url: str, monkeypatch: pytest.MonkeyPatch, everything_to_the_child: bool) -> None:
-    """validate_many split between this process and a forked worker (which inherits the index and never touches
-    the database) gives exactly what one process gives: blockers, every unit kind, a unit to an existing ARM
-    VNet, a locked unit. With everything sent to the worker, the units it cannot do without the database
-    (storage, standalone NSG or reserved IP, existing VNet) come back unanswered and are done here."""
-    c = AppContext.open(store_url)
-    try:
-        world_clock.set_clock(c, clock.fixed(clock.parse_when("2023-06-01")))
-        estate.import_estate(c, generator.generate(vms=120, vnets=3, seed=5, blockers=0.3), source="gen")
-        refs = _all_refs(c)
-        deployment = next(r for r in refs if r.kind == UnitKind.DEPLOYMENT)
-        refs.append(UnitRef(UnitKind.DEPLOYMENT, deployment.name, deployment.service,
-                            Destination("Existing", "rg-x", "vnet-x", "default")))
-        assert {r.kind for r in refs} >= {UnitKind.DEPLOYMENT, UnitKind.VNET, UnitKind.STORAGE}
-        prepared = next(r for r in refs if r.kind == UnitKind.DEPLOYMENT and r.name != deployment.name
-                        and not migration.validate(c, r).has_errors)
-        assert migration.execute(c, Op.PREPARE, prepared).status == "Succeeded"  # (now locked: R50)
-
-        one = migration.validate_many(c, refs, workers=1)
-        groups_seen: list[list[list[int]]] = []
-        done_here: list[list[UnitRef]] = []  # what the work did in this process (a redo shows up here)
-        real_run = forked.run
-
-        def spy(items: list[UnitRef], groups: list[list[int]], work: forked.Work[UnitRef, object],
-                meanwhile: Callable[[], object] | None = None) -> list[object]:
-            def watched(part: list[UnitRef], in_child: bool) -> list[object | None]:
-                if not in_child:
-                    done_here.append(part)
-                return work(part, in_child)
-            groups_seen.append(groups)
-            return real_run(items, groups, watched, meanwhile)
-
-        monkeypatch.setattr(forked, "run", spy)
-        if everything_to_the_child:
-            monkeypatch.setattr(forked, "split", lambda w, n, m, head_start: [[], list(range(len(w)))])
-        c.forget_index()
-        shared = migration.validate_many(c, refs, workers=2)
-        assert [(v.result, v.messages) for v in shared] == [(v.result, v.messages) for v in one]
-        assert any(v.has_errors for v in one) and any(not v.has_errors for v in one)
-        assert len(groups_seen) == 1 and groups_seen[0][1]
-        free = [r for r in refs if r != prepared]
-        if everything_to_the_child:  # done here: only the units the worker could not do without the database
-            assert [len(p) for p in done_here] == [0, len(done_here[1])]
-            assert {r.kind for r in done_here[1]} >= {UnitKind.STORAGE}
-            assert all(r.kind != UnitKind.VNET for r in done_here[1]) and refs[-1] in done_here[1]
-        else:  # the parent did its own group and nothing again
-            assert len(done_here) == 1 and len(done_here[0]) == len(groups_seen[0][0]) < len(free)
-            assert refs[-1] in done_here[0]  # (to an existing VNet: never sent to a worker)
-    finally:
-        c.close()
-
-
-def test_a_detached_index_answers_from_itself_or_says_it_needs_the_database(ctx: AppContext) -> None:
-    c = ctx
-    ref = next(r for r in _all_refs(c) if r.kind == UnitKind.DEPLOYMENT and not migration.validate(c, r).has_errors)
-    assert migration.execute(c, Op.PREPARE, ref).status == "Succeeded"  # (ARM usage now counted)
-    with c.store.tx() as tx, c.classic_index(tx, SUB) as idx:
-        regions = tx.usage.everywhere(SUB)
-        assert regions and any(regions.values())
-        idx.ready_for_copies()
-        idx.detach()
-        for region, used in regions.items():
-            assert idx.usage(region) == used == tx.usage.in_location(SUB, region)
-        assert idx.usage("nowhere") == {}
-        vnet = next(iter(idx.of_type(ids.T_VNET)))  # (indexed: answered)
-        assert idx.get(vnet.key) is not None
-        with pytest.raises(sources.NeedsDatabase):
-            idx.of_type(ids.T_DISK)  # (not indexed: only the database has them)
-
-
 def test_kept_index_follows_every_write(tmp_path: Path) -> None:
     """A context keeps its classic index between bulk calls and learns from the event log what others wrote:
     its validation stays exactly what a fresh context (a cold index) gives."""
@@ -402,6 +328,15 @@ def test_kept_index_follows_every_write(tmp_path: Path) -> None:
     victim = next(d for d in deps if not d.doc.get("virtual_network_name"))
     classic_writes.delete_deployment(writer, victim.doc["service_name"], victim.name, delete_media=False)
     same_as_cold()  # deleted: gone from the kept index too
+    vm = vms_[0]
+    with writer.store.read() as tx:  # (the storage units read disks by account)
+        account = tx.resources.query(SUB, types=[ids.T_STORAGE])[0].name
+    link = f"https://{account}.blob.core.windows.net/vhds/added-by-test.vhd"
+    disk = classic.DataDisk(lun=40, disk_name="added-by-test", media_link=link, logical_size_gb=8)
+    classic_writes.add_data_disk(writer, vm.doc["service_name"], vm.doc["deployment_name"], vm.name, disk)
+    same_as_cold()  # a disk created: in its account's list
+    classic_writes.delete_role(writer, vm.doc["service_name"], vm.doc["deployment_name"], vm.name, delete_media=True)
+    same_as_cold()  # its disks deleted with it
     ref = next(r for r in _all_refs(writer) if not migration.validate(writer, r).has_errors)
     assert migration.execute(writer, Op.PREPARE, ref).status == "Succeeded"
     same_as_cold()  # locked by another context: R50 either way
@@ -419,6 +354,12 @@ def test_kept_index_follows_every_write(tmp_path: Path) -> None:
     same_as_cold()
     estate.import_estate(writer, generator.generate(vms=20, vnets=1, seed=5, blockers=0.5), source="more")
     same_as_cold()  # created and replaced rows
+    with writer.store.read() as tx:  # (NSG units list the VMs naming them)
+        nsg = tx.resources.query(SUB, types=[ids.T_NSG])[0].name
+        vm = next(r for r in tx.resources.query(SUB, types=[ids.T_VM]) if not r.doc.get("network_security_group"))
+    classic_writes.update_role(writer, vm.doc["service_name"], vm.doc["deployment_name"], vm.name,
+                               {"network_security_group": nsg})
+    same_as_cold()  # a VM now naming an NSG
     with writer.store.tx() as tx:
         tx.resources.delete_all(SUB)
     estate.import_estate(writer, generator.generate(vms=30, vnets=1, seed=7, blockers=0.3), source="again")

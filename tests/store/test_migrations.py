@@ -169,3 +169,8 @@ def test_concurrent_open_of_a_fresh_database(pg_cluster: Any, tmp_path: Path) ->
     failures = [next((ln for ln in reversed(out.splitlines()) if "Error" in ln), out[-500:])
                 for p, out in zip(procs, outputs, strict=True) if p.returncode]
     assert failures == []
+
+
+def test_head_constant_is_alembics_head() -> None:
+    """`Store.open` compares the database with `migrate.HEAD` without importing Alembic: it must be the head."""
+    assert migrate.head_revision() == migrate.HEAD

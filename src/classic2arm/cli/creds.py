@@ -11,13 +11,14 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..service import admin, credentials
-from ..service.context import AppContext
 from . import output
+
+if TYPE_CHECKING:
+    from ..service.context import AppContext
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 SubOpt = Annotated[str | None, typer.Option("--subscription", help="Subscription id (default: the only one in "
@@ -50,6 +51,8 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
         as_json: JsonOpt = False,
     ) -> None:
         """Mint a bearer token for a subscription. It is shown only this once."""
+        from ..service import credentials
+
         ctx = get_ctx()
         sub = _subscription(ctx, subscription)
         ttl = timedelta(seconds=expires_in) if expires_in else None
@@ -67,10 +70,12 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
         out: Annotated[Path, typer.Option("--out", file_okay=False, help="Directory for cert.pem, key.pem "
                                                                          "and both.pem.")],
         subscription: SubOpt = None,
-        days: Annotated[int, typer.Option("--days", min=1, max=3650)] = 365,
+        days: Annotated[int, typer.Option("--days", min=1, max=3650, help="Days it is valid for.")] = 365,
         as_json: JsonOpt = False,
     ) -> None:
         """Make a self-signed management certificate, write it with its key, and register it."""
+        from ..service import admin, credentials
+
         ctx = get_ctx()
         sub = _subscription(ctx, subscription)
         # a unique subject: in "registered" TLS trust mode OpenSSL looks trusted certificates up by subject
@@ -95,6 +100,8 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
         as_json: JsonOpt = False,
     ) -> None:
         """Register an existing certificate as a management certificate of the subscription."""
+        from ..service import admin
+
         ctx = get_ctx()
         sub = _subscription(ctx, subscription)
         thumb = admin.register_certificate(ctx, sub, file.read_bytes(), f"registered from {file.name}"[:256])

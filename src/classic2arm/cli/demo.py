@@ -8,110 +8,99 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..domain import generator
-from ..domain.state_machine import Op
-from ..domain.units import Category, Destination, UnitKind, UnitRef
-from ..service import clock, estate, inventory, migration, status, world_clock
-from ..service.context import AppContext
 from . import output
 
-ORDER = {"vnet": 0, "deployment": 1, "reserved-ip": 2, "nsg": 3, "route-table": 4, "storage": 5}
-
-
-def _ref(u: status.UnitStatus) -> UnitRef:
-    kind = UnitKind(u.kind)
-    return UnitRef(kind, u.name, u.service, Destination("New") if kind == UnitKind.DEPLOYMENT else None)
-
-
-def _estate_counts(ctx: AppContext) -> dict[str, int]:
-    n = estate.counts(ctx)
-    return {"classic VMs": n.classic_vms, "classic VNets": n.classic_vnets,
-            "classic storage accounts": n.classic_storage_accounts, "ARM resource groups": n.arm_resource_groups,
-            "ARM VMs": n.arm_vms, "ARM resources in all": n.arm_resources}
+if TYPE_CHECKING:
+    from ..service.context import AppContext
 
 
 def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
     @app.command()
     def demo(
-        vms: Annotated[int, typer.Option("--vms", min=1, max=100_000)] = 200,
-        seed: Annotated[int, typer.Option("--seed")] = 7,
-        vnets: Annotated[int, typer.Option("--vnets", min=0)] = 4,
-        blockers: Annotated[float, typer.Option("--blockers", min=0.0, max=1.0)] = 0.04,
+        vms: Annotated[int, typer.Option("--vms", min=1, max=100_000, help="Classic VMs to generate.")] = 200,
+        seed: Annotated[int, typer.Option("--seed", help="Generator seed.")] = 7,
+        vnets: Annotated[int, typer.Option("--vnets", min=0, help="Classic VNets to generate.")] = 4,
+        blockers: Annotated[float, typer.Option("--blockers", min=0.0, max=1.0,
+                                                help="Fraction of deployments given a configuration that "
+                                                     "can't migrate.")] = 0.04,
         as_of: Annotated[str, typer.Option("--as-of", help="World clock for the demo.")] = "2023-06-01",
     ) -> None:
         """The whole flow on a fresh generated estate (this database is emptied first)."""
+        from ..domain.state_machine import Op
+        from ..domain.units import Category
+        from ..service import bulk, status
+
         ctx = get_ctx()
-        estate.clear(ctx)
-        world_clock.set_clock(ctx, clock.fixed(clock.parse_when(as_of)))
         output.out.rule(f"classic2arm demo — {vms} classic VMs, world clock {as_of}")
         with output.progress("generating") as bar:
             bar.add_task(f"generating and storing {vms} classic VMs", total=None)
-            generated = generator.generate(vms=vms, vnets=vnets, seed=seed, blockers=blockers)
-            estate.import_estate(ctx, generated, source="generator")
-        items = inventory.inventory(ctx)
-        in_vnet = sum(1 for i in items if i.virtualNetwork)
-        states = Counter(i.powerState for i in items)
+            bulk.fresh_generated_estate(ctx, as_of, vms=vms, vnets=vnets, seed=seed, blockers=blockers)
+        inv = bulk.vm_summary(ctx)
         output.out.print(f"Inventory (resources | where type == \"microsoft.classiccompute/virtualmachines\"): "
-                         f"{len(items)} VMs, {in_vnet} in a VNet, {len(items) - in_vnet} outside; "
-                         + ", ".join(f"{n} {s}" for s, n in states.most_common()))
-        before = _estate_counts(ctx)
+                         f"{inv['total']} VMs, {inv['inVirtualNetwork']} in a VNet, "
+                         f"{inv['total'] - inv['inVirtualNetwork']} outside; "
+                         + ", ".join(f"{n} {s}" for s, n in sorted(inv["byPowerState"].items(), key=lambda x: -x[1])))
+        before = bulk.estate_counts(ctx)
 
-        # 1. validate every unit
-        units = sorted(status.status(ctx), key=lambda u: (ORDER[u.kind], u.name))
-        results = {}
+        # 1. validate every unit (at once, on one index of the subscription)
         with output.progress("validating") as bar:
-            task = bar.add_task("validating every unit", total=len(units))
-            for u in units:
-                results[(u.kind, u.service, u.name)] = migration.validate(ctx, _ref(u))
-                bar.advance(task)
-        errors = [(u, m) for u in units for m in results[(u.kind, u.service, u.name)].messages
-                  if m.category == Category.ERROR]
-        blocked = {(u.kind, u.service, u.name) for u, _ in errors}
-        output.out.print(f"Validated {len(units)} units: {len(units) - len(blocked)} can migrate, {len(blocked)} "
-                         f"are blocked ({len(errors)} errors).")
+            bar.add_task("validating every unit", total=None)
+            results = bulk.validate_all(ctx)
+        errors = [(r.unit, m) for r in results for m in r.result.messages if m.category == Category.ERROR]
+        blocked = {id(u) for u, _ in errors}
+        output.out.print(f"Validated {len(results)} units: {len(results) - len(blocked)} can migrate, "
+                         f"{len(blocked)} are blocked ({len(errors)} errors).")
         output.table("blockers (first 20)", ["unit", "resource", "message"],
                      [(f"{u.kind} {u.name}", f"{m.resource_type} {m.resource_name}", m.message)
                       for u, m in errors[:20]])
 
-        # 2. prepare what can migrate; abort the first non-VNet deployment, commit the rest
-        ready = [u for u in units if (u.kind, u.service, u.name) not in blocked]
+        # 2. prepare what can migrate, several units per transaction; abort the first deployment outside a VNet,
+        # commit the rest. Storage accounts go last: their disks are free once their VMs have moved.
+        ready = [r.unit for r in results if id(r.unit) not in blocked]
         aborted = next((u for u in ready if u.kind == "deployment" and u.vms), None)
         outcome: Counter[str] = Counter()
         failures: list[tuple[str, str]] = []
-        prepare_ops: list[str] = []
         with output.progress("migrating") as bar:
-            task = bar.add_task("prepare and commit", total=len(ready))
-            for u in ready:
-                ref = _ref(u)
-                view = migration.execute(ctx, Op.PREPARE, ref)
-                if view.status != "Succeeded":
-                    outcome["prepare failed"] += 1
-                    failures.append((f"{u.kind} {u.name}", f"{view.error_code}: {view.error_message}"))
-                else:
-                    prepare_ops.append(view.id)
-                    last = migration.execute(ctx, Op.ABORT if u is aborted else Op.COMMIT, ref)
-                    outcome["aborted" if u is aborted else "committed"] += last.status == "Succeeded"
-                bar.advance(task)
-        output.out.print(", ".join(f"{n} {k}" for k, n in outcome.items()) +
+            task = bar.add_task("prepare and commit", total=2 * len(ready))
+
+            def report(step: str, done: int, total: int) -> None:
+                bar.update(task, description=f"{step} ({done}/{total})")
+
+            for phase in ([u for u in ready if u.kind != "storage"], [u for u in ready if u.kind == "storage"]):
+                prepared = []
+                for u, view in zip(phase, bulk.execute_all(ctx, Op.PREPARE, phase, report), strict=True):
+                    if view.status != "Succeeded":
+                        outcome["prepare failed"] += 1
+                        failures.append((f"{u.kind} {u.name}", f"{view.error_code}: {view.error_message}"))
+                    else:
+                        prepared.append(u)
+                    bar.advance(task)
+                if aborted in prepared:
+                    prepared.remove(aborted)
+                    outcome["aborted"] += bulk.execute_all(ctx, Op.ABORT, [aborted])[0].status == "Succeeded"
+                for view in bulk.execute_all(ctx, Op.COMMIT, prepared, report):
+                    outcome["committed"] += view.status == "Succeeded"
+                    bar.advance(task)
+        output.out.print(", ".join(f"{outcome[k]} {k}" for k in ("committed", "aborted", "prepare failed")
+                                   if outcome[k]) +
                          (f"; aborted {aborted.kind} {aborted.name} of cloud service {aborted.service}"
                           if aborted else ""))
         if failures:
             output.table("prepare refused (first 10)", ["unit", "error"], failures[:10])
 
         # 3. before / after, and downtime per VM
-        after = _estate_counts(ctx)
+        after = bulk.estate_counts(ctx)
         output.table("estate before and after", ["", "before", "after"],
                      [(k, before[k], after[k]) for k in before])
-        downtime = [d for op_id in prepare_ops for d in status.downtime(ctx, op_id)]
-        migrated_vnet_vms = sum(u.vms for u in ready if u.kind == "vnet" and u is not aborted)
-        output.out.print(f"Data plane: {migrated_vnet_vms} VMs migrated with their VNet kept running (no downtime); "
-                         f"{sum(1 for d in downtime if d.windows)} VMs outside a VNet were stopped, deallocated and "
-                         f"restarted in ARM by prepare (one window each).")
         all_down = status.downtime(ctx)
+        migrated_vnet_vms = sum(u.vms for u in ready if u.kind == "vnet")
+        output.out.print(f"Data plane: {migrated_vnet_vms} VMs migrated with their VNet kept running (no downtime); "
+                         f"{sum(1 for d in all_down if d.windows)} VMs outside a VNet were stopped, deallocated "
+                         f"and restarted in ARM by prepare (one window each).")
         output.table("downtime per VM outside a VNet (first 15; the aborted one went down twice)",
                      ["vm", "windows", "minutes down", "still down"],
                      [(d.vm, d.windows, f"{d.seconds / 60:.1f}", d.open) for d in all_down[:15]])

@@ -1,32 +1,43 @@
 """`classic2arm` — the command-line tool.
 
-Exit codes: 0 success, 2 usage error, 1 any other error (message on stderr). Every command takes
-`--json` for machine-readable output on stdout.
+Exit codes: 0 success, 2 usage error, 1 any other error (message on stderr), 3 validation errors. Every
+command that prints data takes `--json` for machine-readable output on stdout.
+
+Each command imports the services it calls in its own body: `--help` or `clock show` must not pay for the
+generator, the importers, the migration engine or the HTTP server (see docs/cli.md, "Start-up").
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
-from ..domain import generator
-from ..importers import detect, estate_doc
-from ..importers.errors import InputError
-from ..service import arm_reads, classic_writes, clock, estate, inventory, resources, world_clock
-from ..service.context import AppContext, db_url_from_env, store_failure
-from ..service.errors import ServiceError
 from . import creds as creds_cmd
 from . import demo as demo_cmd
-from . import migrate as migrate_cmd
 from . import ops as ops_cmd
 from . import output
 from . import serve as serve_cmd
+from . import verbs as verbs_cmd
+from .options import (
+    CloudServiceOpt,
+    FormatOpt,
+    JsonOpt,
+    LocationOpt,
+    MigrationOpt,
+    PowerOpt,
+    SummaryOpt,
+    VnetOpt,
+    check_format,
+)
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+if TYPE_CHECKING:
+    from ..service.context import AppContext
+    from ..service.estate import ImportReport
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Rehearse and run the migration of Azure classic (ASM) IaaS resources to Azure Resource "
                        "Manager.")
 arm_app = typer.Typer(no_args_is_help=True, help="ARM resources in ARM's JSON shape.")
@@ -36,7 +47,6 @@ app.add_typer(arm_app, name="arm")
 app.add_typer(clock_app, name="clock")
 app.add_typer(vm_app, name="vm")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 class State:
@@ -46,16 +56,26 @@ class State:
 
     def ctx(self) -> AppContext:
         if self._ctx is None:
+            from ..service.context import AppContext
+
             self._ctx = AppContext.open(self.db, self.subscription)
         return self._ctx
 
 
 state = State()
 demo_cmd.register(app, state.ctx)
-migrate_cmd.register(app, state.ctx, lambda: state.db)
+verbs_cmd.register(app, state.ctx, lambda: state.db)
 ops_cmd.register(app, state.ctx)
 serve_cmd.register(app, state.ctx, lambda: state.db)
 creds_cmd.register(app, state.ctx, lambda: state.db)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"classic2arm {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -64,6 +84,8 @@ def _global(
                                            help="Database URL (default sqlite:///classic2arm.db).")] = None,
     subscription: Annotated[str | None, typer.Option("--subscription", help="Subscription id, when the store "
                                                                               "holds more than one.")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
 ) -> None:
     state.db, state.subscription = db, subscription
 
@@ -81,7 +103,7 @@ def _parse_affinity_groups(values: list[str]) -> dict[str, str]:
     return out
 
 
-def _print_report(report: estate.ImportReport, as_json: bool, title: str) -> None:
+def _print_report(report: ImportReport, as_json: bool, title: str) -> None:
     if as_json:
         output.emit_json(report.to_json())
         return
@@ -104,6 +126,9 @@ def import_(
     as_json: JsonOpt = False,
 ) -> None:
     """Import classic files into the store, all in one transaction."""
+    from ..importers import detect
+    from ..service import estate
+
     ags = _parse_affinity_groups(affinity_group)
     merged = None
     with output.progress("reading files", enabled=not as_json and len(paths) > 1) as bar:
@@ -133,6 +158,9 @@ def generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a realistic synthetic classic estate and store it."""
+    from ..domain import generator
+    from ..service import estate
+
     ctx = state.ctx()
     with output.progress("", enabled=not as_json) as bar:
         t = bar.add_task(f"generating {vms_} VMs", total=None)
@@ -151,8 +179,13 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml",
     out_file: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")]
     = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """Export the subscription as an estate document (re-importable)."""
+    from ..importers import estate_doc
+    from ..service import estate
+
+    fmt = "json" if as_json else fmt
     if fmt not in ("yaml", "json"):
         raise typer.BadParameter("must be yaml or json", param_hint="--format")
     data = estate_doc.dumps(estate.export_estate(state.ctx()), fmt)
@@ -172,17 +205,44 @@ def inventory_(
     type_: Annotated[str | None, typer.Option("--type", help="Classic type, e.g. "
                                               "microsoft.classicstorage/storageaccounts, or 'all'. Default: "
                                               "microsoft.classiccompute/virtualmachines.")] = None,
-    as_json: JsonOpt = False,
+    location: LocationOpt = None, vnet: VnetOpt = None, cloud_service: CloudServiceOpt = None,
+    power_state: PowerOpt = None, migration_state: MigrationOpt = None, summary: SummaryOpt = False,
+    fmt: FormatOpt = "auto", as_json: JsonOpt = False,
 ) -> None:
-    """Every classic resource affected by the retirement (like the Resource Graph query)."""
-    items = inventory.inventory(state.ctx(), type_)
+    """Every classic resource affected by the retirement (like the Resource Graph query), with a summary."""
+    from ..service import inventory
+
+    check_format(fmt)
+    where = inventory.InventoryFilter(location, vnet, cloud_service, power_state, migration_state)
+    items = inventory.inventory(state.ctx(), type_, where)
+    if summary:
+        counts = inventory.summary(items)
+        output.emit_json(counts) if as_json else output.key_values("summary", _flat(counts))
+        return
     if as_json:
         output.emit_json([i.to_json() for i in items])
         return
     output.table(f"{len(items)} classic resources", ["type", "name", "location", "cloud service", "vnet",
                                                      "power state", "migration state"],
                  [(i.type, i.name, i.location, i.cloudService, i.virtualNetwork, i.powerState, i.migrationState)
-                  for i in items])
+                  for i in items], fmt)
+    if output.out.is_terminal and fmt != "tsv":
+        output.out.print(_summary_line(inventory.summary(items)))
+
+
+def _flat(counts: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Nested counts as key/value rows ('byPowerState Started' → 3)."""
+    rows: list[tuple[str, Any]] = []
+    for k, v in counts.items():
+        rows.extend(((f"{k} {sub}", n) for sub, n in v.items()) if isinstance(v, dict) else [(k, v)])
+    return rows
+
+
+def _summary_line(counts: dict[str, Any]) -> str:
+    parts = [f"{counts['total']} in all", f"{counts['inVirtualNetwork']} in a VNet"]
+    parts += [f"{n} {s}" for s, n in counts["byPowerState"].items()]
+    parts += [f"{n} {s}" for s, n in counts["byMigrationState"].items()]
+    return "; ".join(parts)
 
 
 @app.command()
@@ -191,6 +251,8 @@ def show(resource_id: Annotated[str, typer.Argument(help="Name, ASM path, ARM id
                                                          "of that name.")],
          as_json: JsonOpt = False) -> None:
     """One resource, classic or ARM."""
+    from ..service import resources
+
     data = resources.show(state.ctx(), resource_id)
     if as_json:
         output.emit_json(data)
@@ -208,6 +270,8 @@ def arm_list(
     as_json: JsonOpt = False,
 ) -> None:
     """ARM resources (and classic ones as ARM shows them)."""
+    from ..service import arm_reads
+
     items = arm_reads.list_resources(state.ctx(), types=[type_] if type_ else None, resource_group=resource_group,
                                      classic=not no_classic).items
     if as_json:
@@ -222,6 +286,8 @@ def arm_show(arm_id: Annotated[str, typer.Argument(help="ARM id of a resource (a
                                                      "resource group.")],
              as_json: JsonOpt = False) -> None:
     """One resource in ARM's JSON shape, as the ARM API's GET answers it."""
+    from ..service import arm_reads
+
     data = arm_reads.show(state.ctx(), arm_id)
     if as_json:
         output.emit_json(data)
@@ -235,6 +301,8 @@ def arm_show(arm_id: Annotated[str, typer.Argument(help="ARM id of a resource (a
 @clock_app.command("show")
 def clock_show(as_json: JsonOpt = False) -> None:
     """The world clock and what the retirement policy says at that time."""
+    from ..service import world_clock
+
     data = world_clock.show_clock(state.ctx())
     if as_json:
         output.emit_json(data)
@@ -250,6 +318,8 @@ def clock_set(
     as_json: JsonOpt = False,
 ) -> None:
     """Set the world clock ('as of' time); the retirement policy applies from then on."""
+    from ..service import clock, world_clock
+
     if when.lower() == "real":
         setting = clock.ClockSetting()
     else:
@@ -278,35 +348,54 @@ SvcOpt = Annotated[str, typer.Option("--service", help="Cloud service (hosted se
 DepOpt = Annotated[str, typer.Option("--deployment", help="Deployment name.")]
 
 
+VmArg = Annotated[str, typer.Argument(help="Name of the classic VM (role).")]
+
+
 @vm_app.command("start")
-def vm_start(name: str, service: SvcOpt, deployment: DepOpt, as_json: JsonOpt = False) -> None:
+def vm_start(name: VmArg, service: SvcOpt, deployment: DepOpt, as_json: JsonOpt = False) -> None:
     """Start a classic VM (refused after the retirement date)."""
+    from ..service import classic_writes
+
     _vm_result(classic_writes.start_vm(state.ctx(), service, deployment, name), as_json)
 
 
 @vm_app.command("stop")
-def vm_stop(name: str, service: SvcOpt, deployment: DepOpt,
+def vm_stop(name: VmArg, service: SvcOpt, deployment: DepOpt,
             stay_provisioned: Annotated[bool, typer.Option("--stay-provisioned",
                                                            help="Stop but keep it allocated.")] = False,
             as_json: JsonOpt = False) -> None:
     """Stop (and by default deallocate) a classic VM."""
+    from ..service import classic_writes
+
     _vm_result(classic_writes.stop_vm(state.ctx(), service, deployment, name, not stay_provisioned), as_json)
 
 
 def main() -> None:
     """Entry point: typer handles usage errors (exit 2); service and input errors exit 1 on stderr."""
+    from rich.markup import escape
+
     try:
         app(standalone_mode=True)
-    except (ServiceError, InputError) as exc:
-        output.err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        sys.exit(1)
-    except OSError as exc:
-        output.err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        sys.exit(1)
     except Exception as exc:
-        detail = store_failure(exc)  # e.g. a --db path whose directory doesn't exist
-        if detail is None:
+        message = _user_error(exc)
+        if message is None:
             raise
-        output.err.print(f"[bold red]error:[/] cannot use the database {escape(db_url_from_env(state.db))}: "
-                         f"{escape(detail)}", highlight=False)
+        output.err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
         sys.exit(1)
+
+
+def _user_error(exc: Exception) -> str | None:
+    """What to tell the user about an error that is theirs to fix (None: a bug, shown as a traceback). The
+    modules that raise them are imported by the commands that can."""
+    from ..importers.errors import InputError
+    from ..service.errors import ServiceError
+
+    if isinstance(exc, ServiceError | InputError | OSError):
+        return str(exc)
+    if "classic2arm.service.context" in sys.modules:
+        from ..service.context import db_url_from_env, store_failure
+
+        detail = store_failure(exc)  # e.g. a --db path whose directory doesn't exist
+        if detail is not None:
+            return f"cannot use the database {db_url_from_env(state.db)}: {detail}"
+    return None

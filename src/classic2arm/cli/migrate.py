@@ -3,31 +3,33 @@
     classic2arm deployment validate|prepare|commit|abort --service S --deployment D
         [--new-vnet | --vnet-resource-group RG --vnet V --subnet SN]
     classic2arm vnet|storage|reserved-ip|nsg|route-table validate|prepare|commit|abort NAME
+
+Loaded by `verbs.py` when one of these groups is invoked.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..domain.state_machine import Op
 from ..domain.units import Destination, UnitKind, UnitRef
-from ..service import check, migration
-from ..service.context import AppContext
-from ..service.operations import OperationView
 from . import output
+from .options import JsonOpt
+from .verbs import EXIT_VALIDATION_ERRORS
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+if TYPE_CHECKING:
+    from ..service import migration
+    from ..service.context import AppContext
+    from ..service.operations import OperationView
+
 NoWait = Annotated[bool, typer.Option("--no-wait", help="Print the operation id and return at once.")]
 ServiceOpt = Annotated[str, typer.Option("--service", help="Cloud service (hosted service) name.")]
 DeploymentOpt = Annotated[str, typer.Option("--deployment", help="Deployment name.")]
-EXIT_VALIDATION_ERRORS = 3
 
 
 def _print_validation(result: migration.ValidationResult, as_json: bool) -> None:
@@ -56,6 +58,8 @@ def _print_operation(view: OperationView, as_json: bool) -> None:
 
 
 def run_op(ctx: AppContext, op: Op, ref: UnitRef, as_json: bool, no_wait: bool, db_url: str | None) -> None:
+    from ..service import migration
+
     view = migration.start(ctx, op, ref)
     if no_wait:
         if view.status == "InProgress":
@@ -103,87 +107,61 @@ def parse_unit(text: str) -> UnitRef:
     return UnitRef(kind, rest)
 
 
-def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callable[[], str | None]) -> None:
-    dep_app = typer.Typer(no_args_is_help=True, help=_help(UnitKind.DEPLOYMENT))
-    app.add_typer(dep_app, name="deployment")
-
-    def destination(new_vnet: bool, rg: str | None, vnet: str | None, subnet: str | None,
-                    raw: str | None) -> Destination:
-        if raw is not None:  # as the REST API takes it (Default/New/Existing), for the exact R03/R04 errors
-            return Destination(raw, rg or "", vnet or "", subnet or "")
-        existing = any(x is not None for x in (rg, vnet, subnet))
-        if new_vnet and existing:
-            raise typer.BadParameter("--new-vnet and --vnet-resource-group/--vnet/--subnet exclude each other")
-        if not new_vnet and not existing:
-            raise typer.BadParameter("give --new-vnet, or --vnet-resource-group, --vnet and --subnet")
-        if existing:
-            return Destination("Existing", rg or "", vnet or "", subnet or "")
-        return Destination("New")
-
-    def make_dep_command(op: Op) -> None:
-        with_dest = op in (Op.VALIDATE, Op.PREPARE)
-
-        def command(
-            service: ServiceOpt,
-            deployment: DeploymentOpt,
-            new_vnet: Annotated[bool, typer.Option("--new-vnet", help="Let the platform create a VNet.")] = False,
-            vnet_resource_group: Annotated[str | None, typer.Option("--vnet-resource-group")] = None,
-            vnet: Annotated[str | None, typer.Option("--vnet", help="Existing ARM VNet.")] = None,
-            subnet: Annotated[str | None, typer.Option("--subnet", help="Subnet of the existing ARM VNet.")] = None,
-            destination_raw: Annotated[str | None, typer.Option("--destination", hidden=True)] = None,
-            as_json: JsonOpt = False,
-            no_wait: NoWait = False,
-        ) -> None:
-            dest = destination(new_vnet, vnet_resource_group, vnet, subnet, destination_raw) if with_dest else None
-            ref = UnitRef(UnitKind.DEPLOYMENT, deployment, service, dest)
-            if op == Op.VALIDATE:
-                _print_validation(migration.validate(get_ctx(), ref), as_json)
-            else:
-                run_op(get_ctx(), op, ref, as_json, no_wait, get_db())
-
-        command.__doc__ = f"{op.value.capitalize()} the migration of a deployment."
-        dep_app.command(op.value)(command)
-
+def build_group(name: str, get_ctx: Callable[[], AppContext], get_db: Callable[[], str | None]) -> typer.Typer:
+    """The verbs (validate, prepare, commit, abort) of unit kind `name`, as `verbs.py` loads them."""
+    kind = UnitKind(name)
+    group = typer.Typer()
     for op in Op:
-        make_dep_command(op)
-
-    @app.command("snapshot")
-    def snapshot_cmd(unit: Annotated[str, typer.Argument(help="deployment:SERVICE/DEPLOYMENT, vnet:NAME, "
-                                                              "storage:NAME, reserved-ip:NAME, nsg:NAME, "
-                                                              "route-table:NAME")]) -> None:
-        """Capture a unit's classic configuration as JSON (before prepare), for `check`."""
-        output.emit_json(check.snapshot(get_ctx(), parse_unit(unit)))
-
-    @app.command("check")
-    def check_cmd(unit: Annotated[str, typer.Argument(help="as for snapshot")],
-                  before: Annotated[Path, typer.Option("--before", help="JSON written by `snapshot` before prepare.")],
-                  as_json: JsonOpt = False) -> None:
-        """Compare the snapshot with the prepared ARM resources: what was kept, what changed."""
-        try:
-            data = json.loads(before.read_text())
-        except (OSError, ValueError) as exc:
-            raise typer.BadParameter(f"{before}: {exc}", param_hint="--before") from None
-        findings = check.check(get_ctx(), parse_unit(unit), data)
-        if as_json:
-            output.emit_json([f.to_json() for f in findings])
-        else:
-            output.table(f"check of {unit}", ["resource", "aspect", "outcome", "as documented", "before", "after"],
-                         [(f.resource, f.aspect, f.outcome, "yes" if f.expected else "NO", f.before, f.after)
-                          for f in findings])
-        if any(not f.expected for f in findings):
-            raise typer.Exit(1)
-
-    for kind in UnitKind:
         if kind == UnitKind.DEPLOYMENT:
-            continue
-        sub_app = typer.Typer(no_args_is_help=True, help=_help(kind))
-        app.add_typer(sub_app, name=kind.value)
-        for op in Op:
-            _named_command(sub_app, kind, op, get_ctx, get_db)
+            _deployment_command(group, op, get_ctx, get_db)
+        else:
+            _named_command(group, kind, op, get_ctx, get_db)
+    return group
 
 
-def _help(kind: UnitKind) -> str:
-    return f"Migrate {kind.help_title} ({kind.cmdlet})."
+def _destination(new_vnet: bool, rg: str | None, vnet: str | None, subnet: str | None,
+                 raw: str | None) -> Destination:
+    if raw is not None:  # as the REST API takes it (Default/New/Existing), for the exact R03/R04 errors
+        return Destination(raw, rg or "", vnet or "", subnet or "")
+    existing = any(x is not None for x in (rg, vnet, subnet))
+    if new_vnet and existing:
+        raise typer.BadParameter("--new-vnet and --vnet-resource-group/--vnet/--subnet exclude each other")
+    if not new_vnet and not existing:
+        raise typer.BadParameter("give --new-vnet, or --vnet-resource-group, --vnet and --subnet")
+    if existing:
+        return Destination("Existing", rg or "", vnet or "", subnet or "")
+    return Destination("New")
+
+
+def _deployment_command(group: typer.Typer, op: Op, get_ctx: Callable[[], AppContext],
+                        get_db: Callable[[], str | None]) -> None:
+    with_dest = op in (Op.VALIDATE, Op.PREPARE)
+
+    def command(
+        service: ServiceOpt,
+        deployment: DeploymentOpt,
+        new_vnet: Annotated[bool, typer.Option("--new-vnet", help="Let the platform create a VNet.")] = False,
+        vnet_resource_group: Annotated[str | None, typer.Option("--vnet-resource-group",
+                                                                help="Resource group of the existing ARM "
+                                                                     "VNet.")] = None,
+        vnet: Annotated[str | None, typer.Option("--vnet", help="Existing ARM VNet.")] = None,
+        subnet: Annotated[str | None, typer.Option("--subnet", help="Subnet of the existing ARM VNet.")] = None,
+        destination_raw: Annotated[str | None, typer.Option("--destination", hidden=True)] = None,
+        as_json: JsonOpt = False,
+        no_wait: NoWait = False,
+    ) -> None:
+        dest = _destination(new_vnet, vnet_resource_group, vnet, subnet, destination_raw) if with_dest else None
+        ref = UnitRef(UnitKind.DEPLOYMENT, deployment, service, dest)
+        if op == Op.VALIDATE:
+            from ..service import migration
+
+            _print_validation(migration.validate(get_ctx(), ref), as_json)
+        else:
+            run_op(get_ctx(), op, ref, as_json, no_wait, get_db())
+
+    command.__doc__ = f"{op.value.capitalize()} the migration of a deployment."
+    group.command(op.value)(command)
+
 
 
 def _named_command(sub_app: typer.Typer, kind: UnitKind, op: Op, get_ctx: Callable[[], AppContext],
@@ -192,6 +170,8 @@ def _named_command(sub_app: typer.Typer, kind: UnitKind, op: Op, get_ctx: Callab
                 as_json: JsonOpt = False, no_wait: NoWait = False) -> None:
         ref = UnitRef(kind, name)
         if op == Op.VALIDATE:
+            from ..service import migration
+
             _print_validation(migration.validate(get_ctx(), ref), as_json)
         else:
             run_op(get_ctx(), op, ref, as_json, no_wait, get_db())

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..api.limits import Limits
-from ..service.context import AppContext, db_url_from_env
+
+if TYPE_CHECKING:
+    from ..service.context import AppContext
 
 ADMIN_TOKEN_ENV = "CLASSIC2ARM_ADMIN_TOKEN"
 _DEFAULTS = Limits()
@@ -53,6 +55,7 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
     ) -> None:
         """Serve the classic (ASM) and ARM APIs over the store; prints where it listens (and the CA)."""
         from ..api import server
+        from ..service.context import db_url_from_env
 
         if key is not None and cert is None:
             raise typer.BadParameter("--key needs --cert", param_hint="--key")

@@ -88,9 +88,6 @@ class Category(StrEnum):
     INFORMATION = "Information"
 
 
-_CATEGORIES = {c.value: c for c in Category}
-
-
 class Phase(StrEnum):
     VALIDATE = "validate"  # checked by validate and again by prepare
     PREPARE = "prepare"  # checked by prepare only
@@ -147,16 +144,6 @@ class Message:
         return {"resourceType": self.resource_type, "resourceName": self.resource_name,
                 "category": self.category.value, "message": self.message,
                 "virtualMachineName": self.virtual_machine}
-
-    def __reduce__(self) -> tuple[object, tuple[str, str, str, str, str, str | None]]:
-        # Pickled as plain strings (a bulk validation's workers send back ~1 per VM): the default way rebuilds
-        # the enum and sets each slot through Python calls, twice as slow to load.
-        return _message, (self.rule, self.resource_type, self.resource_name, self.category.value, self.message,
-                          self.virtual_machine)
-
-
-def _message(rule: str, rtype: str, name: str, category: str, text: str, vm: str | None) -> Message:
-    return Message(rule, rtype, name, _CATEGORIES[category], text, vm)
 
 
 @dataclass(slots=True)

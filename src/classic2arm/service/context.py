@@ -40,9 +40,9 @@ def sqlite_file(url: str) -> Path | None:
 def store_failure(exc: BaseException) -> str | None:
     """What went wrong, when `exc` is the database refusing to work at all (e.g. a SQLite path whose directory
     does not exist); None for any other exception. Lets an entry point report it without knowing the driver."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DatabaseError
 
-    if not isinstance(exc, OperationalError):
+    if not isinstance(exc, DatabaseError):  # (OperationalError among them; also a file that is not a database)
         return None
     return str(exc.orig) if exc.orig is not None else str(exc)
 

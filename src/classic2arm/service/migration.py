@@ -8,12 +8,10 @@ another run (or process) claims and finishes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .. import forked
 from ..domain import catalogue as msg
 from ..domain import classic as c
 from ..domain import identity as ids
@@ -29,7 +27,7 @@ from .errors import ServiceError
 from .operations import FAILED, IN_PROGRESS, SUCCEEDED, OperationView
 from .runner import Progress
 from .snapshot import load_unit, unit_id
-from .sources import NO_DATABASE, IndexSource, NeedsDatabase, Source
+from .sources import IndexSource, Source
 
 STEPS = steps.NAMES
 
@@ -302,10 +300,9 @@ def resume_all(ctx: AppContext, owner: str | None = None) -> list[OperationView]
 
 
 @gc_paused()  # (as a decorator, so the function's locals are freed before the collector is back on)
-def validate_many(ctx: AppContext, refs: list[UnitRef], workers: int | None = None) -> list[ValidationResult]:
+def validate_many(ctx: AppContext, refs: list[UnitRef]) -> list[ValidationResult]:
     """Validate many units against one preloaded index of the subscription (no per-unit queries); the same
-    results as calling `validate` on each. `workers`: processes to share the units between (see
-    `_validate_units`); by default one per `_VMS_PER_WORKER` VMs, at most `forked.available()`."""
+    results as calling `validate` on each."""
     with ctx.store.tx() as tx:
         sub_id = ctx.subscription_id(tx)
         check_registered(subscriptions.load(tx, sub_id))
@@ -314,76 +311,19 @@ def validate_many(ctx: AppContext, refs: list[UnitRef], workers: int | None = No
         now = clock.now(tx)
         units = {u.id: u for u in tx.units.all(sub_id)}
         locked = [getattr(units.get(unit_id(sub_id, ref)), "state", None) in LOCKED_STATES for ref in refs]
-        free = [ref for ref, is_locked in zip(refs, locked, strict=True) if not is_locked]
         op_ids = [operations.new_id() for _ in refs]
-        records = [OperationRecord(op_id, sub_id, Op.VALIDATE.value, unit_id(sub_id, ref), SUCCEEDED, http_status=200,
-                                   request=_request(ref)) for op_id, ref in zip(op_ids, refs, strict=True)]
-        with ctx.classic_index(tx, sub_id) as src:  # (the records go in meanwhile: they don't depend on results)
-            found = iter(_validate_units(tx, sub_id, now, src, free, workers,
-                                         meanwhile=lambda: tx.operations.insert_many(records)))
+        tx.operations.insert_many([OperationRecord(op_id, sub_id, Op.VALIDATE.value, unit_id(sub_id, ref), SUCCEEDED,
+                                                   http_status=200, request=_request(ref))
+                                   for op_id, ref in zip(op_ids, refs, strict=True)])
         out: list[ValidationResult] = []
-        for op_id, ref, is_locked in zip(op_ids, refs, locked, strict=True):
-            messages = [_lock_message(ref)] if is_locked else next(found)
-            out.append(ValidationResult(op_id, rules.result_text(messages), messages))
+        with ctx.classic_index(tx, sub_id) as src:
+            for op_id, ref, is_locked in zip(op_ids, refs, locked, strict=True):
+                if is_locked:
+                    messages = [_lock_message(ref)]
+                else:
+                    messages = rules.validate(load_unit(tx, sub_id, ref, now, src).snapshot, Phase.VALIDATE)
+                out.append(ValidationResult(op_id, rules.result_text(messages), messages))
     return out
-
-
-# Below this many VMs a worker, forking one costs more than it saves.
-_VMS_PER_WORKER = 2_000
-
-
-def _validate_units(tx: Tx, sub_id: str, now: datetime, src: IndexSource, refs: list[UnitRef],
-                    workers: int | None, meanwhile: Callable[[], object]) -> list[list[Message]]:
-    """Each unit's validation messages against the index: here, or shared out between this process and forked
-    workers that inherit the index (`forked`). A worker never touches the database: `tx` is this process's,
-    and a unit that needs more than the index (an existing ARM VNet, disks) is done here. Nothing can change
-    under them: `tx` holds the write lock (SQLite: BEGIN IMMEDIATE) until they are done.
-
-    Building each unit's models and running its rules is about two thirds of a cold validation (reading the
-    rows is the rest), and it is what workers share: on two cores a 10,000-VM validation takes about 0.45 s
-    instead of 0.6 s. (They also copy the pages of the index they touch, which is why it is not half.)"""
-    def work(part: list[UnitRef], in_child: bool) -> list[list[Message] | None]:
-        if in_child:
-            src.detach()  # (the child's copy of the index)
-        out: list[list[Message] | None] = []
-        for ref in part:
-            try:
-                lu = load_unit(NO_DATABASE if in_child else tx, sub_id, ref, now, src)
-            except NeedsDatabase:  # (only in a child) the parent does it
-                out.append(None)
-                continue
-            out.append(rules.validate(lu.snapshot, Phase.VALIDATE))
-            if in_child:  # (a child's cache dies with it: the next unit may as well reuse the memory)
-                src.forget_models(r for r in lu.members if r.type == ids.T_VM)
-        return out
-
-    n = forked.available() if workers is None else workers
-    weights = [_vm_weight(src, sub_id, ref) for ref in refs] if n > 1 else []
-    if workers is None and n > 1:
-        n = min(n, sum(weights) // _VMS_PER_WORKER)
-    if n <= 1:
-        meanwhile()
-        return [m for m in work(refs, False) if m is not None]
-    src.ready_for_copies()
-    movable = [ref.kind == UnitKind.VNET or (ref.kind == UnitKind.DEPLOYMENT and not _to_existing_vnet(ref))
-               for ref in refs]  # (the others read what the index does not hold)
-    # This process also writes the operation records and takes in the workers' answers: about as long as
-    # validating a quarter of a VM per unit (at 10,000 VMs), so it is given that much less.
-    groups = forked.split(weights, n, movable, head_start=len(refs) // 4)
-    return forked.run(refs, groups, work, meanwhile)
-
-
-def _to_existing_vnet(ref: UnitRef) -> bool:
-    return ref.destination is not None and ref.destination.normalized == "existing"
-
-
-def _vm_weight(src: IndexSource, sub_id: str, ref: UnitRef) -> int:
-    """The unit's VMs as the index holds them: how the work is shared out."""
-    if ref.kind == UnitKind.DEPLOYMENT:
-        return 1 + src.vm_count([ref.root_id(sub_id)])
-    if ref.kind == UnitKind.VNET:
-        return 1 + src.vm_count(d.key for d in src.deployments_in_vnet(ref.name))
-    return 1
 
 
 @gc_paused()  # for the whole run: re-enabled between batches, it would walk the index each time

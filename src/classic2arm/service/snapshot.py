@@ -125,8 +125,7 @@ def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime, src: Source | None 
         snap.storage_accounts[account.name.lower()] = account
         lu.members.append(root)
         name = account.name.lower()
-        snap.disks = [src.model(c.Disk, r) for r in src.of_type(ids.T_DISK)
-                      if media.account_of(r.doc["media_link"]) == name]
+        snap.disks = [src.model(c.Disk, r) for r in src.disks_in_account(name)]
         snap.os_images = [src.model(c.OSImage, r) for r in src.of_type(ids.T_OS_IMAGE)
                           if r.doc.get("media_link") and media.account_of(r.doc["media_link"]) == name]
         snap.vm_images = [src.model(c.VMImage, r) for r in src.of_type(ids.T_VM_IMAGE)
@@ -167,7 +166,4 @@ def _load_standalone_network(src: Source, ref: UnitRef, root: Row, lu: LoadedUni
             if (subnet.get(field_name) or "").lower() == name:
                 snap.used_by.append(f"Subnet {subnet['name']} of Virtual Network {row.name}")
     if ref.kind == UnitKind.NSG:
-        for row in src.of_type(ids.T_VM):
-            nics = [n.get("network_security_group") for n in row.doc.get("secondary_nics", [])]
-            if name in {(x or "").lower() for x in [row.doc.get("network_security_group"), *nics]}:
-                snap.used_by.append(f"VM {row.name}")
+        snap.used_by.extend(f"VM {row.name}" for row in src.vms_using_nsg(name))

@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
+import orjson
 from pydantic import BaseModel
 
 from ..domain import classic as c
 from ..domain import identity as ids
+from ..domain import media
 from ..store import Row, TextRow, Tx
 
 M = TypeVar("M", bound=BaseModel)
@@ -24,6 +26,8 @@ class Source(Protocol):
     def by_names(self, rtype: str, names: set[str]) -> list[Row]: ...
     def of_type(self, rtype: str) -> list[Row]: ...
     def deployments_in_vnet(self, vnet: str) -> list[Row]: ...
+    def disks_in_account(self, account: str) -> list[Row]: ...
+    def vms_using_nsg(self, nsg: str) -> list[Row]: ...
     def usage(self, region: str) -> dict[str, int]: ...
     def model(self, cls: type[M], row: Row) -> M: ...
 
@@ -57,6 +61,16 @@ class DbSource:
                 if (d["doc_virtual_network_name"] or "").lower() == vnet.lower()]
         return sorted(self.tx.resources.get_many(keys).values(), key=lambda r: r.key)
 
+    def disks_in_account(self, account: str) -> list[Row]:
+        """The classic disks whose VHD is in storage account `account`, in key order."""
+        keys = disk_accounts(self.tx, self.sub).get(account.lower(), ())
+        return sorted(self.tx.resources.get_many(keys).values(), key=lambda r: r.key)
+
+    def vms_using_nsg(self, nsg: str) -> list[Row]:
+        """The classic VMs whose NIC (primary or secondary) names NSG `nsg`, in key order."""
+        keys = nsg_users(self.tx, self.sub).get(nsg.lower(), [])
+        return sorted(self.tx.resources.get_many(keys).values(), key=lambda r: r.key)
+
     def usage(self, region: str) -> dict[str, int]:
         return self.tx.usage.in_location(self.sub, region)
 
@@ -70,18 +84,26 @@ class DbSource:
         return found
 
 
-class NeedsDatabase(Exception):
-    """A detached index (in a forked worker) was asked for something only the database has."""
+def disk_accounts(tx: Tx, sub: str) -> dict[str, list[str]]:
+    """The keys of the subscription's classic disks by the storage account of their VHD (one query of two
+    columns: no document parsed)."""
+    out: dict[str, list[str]] = {}
+    for d in tx.resources.project(sub, [ids.T_DISK], ["media_link"]):
+        out.setdefault(media.account_of(d["doc_media_link"] or ""), []).append(d["key"])
+    return out
 
 
-class _NoDatabase:
-    """Stands in for the transaction of a detached index, whose connection is another process's."""
-
-    def __getattr__(self, name: str) -> Any:
-        raise NeedsDatabase(name)
-
-
-NO_DATABASE: Any = _NoDatabase()
+def nsg_users(tx: Tx, sub: str) -> dict[str, list[str]]:
+    """The keys of the subscription's classic VMs (in key order) by the lower-case names of the NSGs their
+    NICs name: two fields extracted by the database, no VM document parsed."""
+    out: dict[str, list[str]] = {}
+    for d in tx.resources.project(sub, [ids.T_VM], ["network_security_group", "secondary_nics"]):
+        names = {d["doc_network_security_group"] or ""}
+        if d["doc_secondary_nics"]:
+            names |= {n.get("network_security_group") or "" for n in orjson.loads(d["doc_secondary_nics"])}
+        for name in names - {""}:
+            out.setdefault(name.lower(), []).append(d["key"])
+    return out
 
 
 # Disks are as many as VMs again, and no VM or VNet unit reads them (a VM's disks are references inside its
@@ -113,38 +135,20 @@ class IndexSource(DbSource):
         self._names: dict[tuple[str, str], dict[str, Row]] = {}
         self._vnet_deps: dict[str, dict[str, Row]] = {}
         self._stale: set[str] = set()
-        self._held_usage: dict[str, dict[str, int]] | None = None  # (see ready_for_copies)
+        # Disk rows by storage account, read when a storage unit first asks and dropped whenever a disk is
+        # written (disks are not indexed otherwise).
+        self._disks: dict[str, list[Row]] | None = None
+        # VM keys by the NSGs they name (for NSG units), built when first asked and dropped on any change.
+        self._nsg_users: dict[str, list[str]] | None = None
         for row in tx.resources.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED), text_docs=True, ordered=False):
             self._add(row)
-
-    def ready_for_copies(self) -> None:
-        """Before forking workers that `detach` their copies: read again the rows marked stale, and the ARM usage
-        of every region, for the copies to answer from. (Only while nothing they read is written: the copies are
-        made for a validation, whose transaction holds the write lock until they are done and writes only its
-        operation records.)"""
-        self._reload(set(self._stale))
-        self._held_usage = self.tx.usage.everywhere(self.sub)
-
-    def detach(self) -> None:
-        """In a forked worker: the connection is the parent process's, not this one's to use. From now on a
-        read the index cannot answer itself raises NeedsDatabase (usage comes from `ready_for_copies`)."""
-        self.tx = NO_DATABASE
-
-    def forget_models(self, rows: Iterable[Row]) -> None:
-        """Drop the models built of these rows (a worker, once done with a unit whose roles no other unit has:
-        the memory they free is reused by the next unit's, where fresh memory costs a page fault per 4 KiB)."""
-        for row in rows:
-            self._models.pop((row.key, row.version), None)
-
-    def vm_count(self, deployment_keys: Iterable[str]) -> int:
-        """The VMs of these deployments, as indexed."""
-        return sum(len(self._children.get((k.lower(), ids.T_VM), {})) for k in deployment_keys)
 
     @property
     def exact_refresh(self) -> bool:
         return self.tx.conn.dialect.name == "sqlite"
 
     def _add(self, row: Row) -> None:
+        self._nsg_users = None
         self.rows[row.key] = row
         self._types.setdefault(row.type, {})[row.key] = row
         if row.type in _BY_NAME:
@@ -155,6 +159,7 @@ class IndexSource(DbSource):
             self._vnet_deps.setdefault(str(row.doc["virtual_network_name"]).lower(), {})[row.key] = row
 
     def _drop(self, key: str) -> None:
+        self._nsg_users = None
         row = self.rows.pop(key, None)
         self._stale.discard(key)
         if row is None:
@@ -179,6 +184,8 @@ class IndexSource(DbSource):
         fetch: set[str] = set()
         for seq, key, rtype, action in tx.events.after(self.sub, self.seq):
             self.seq = max(self.seq, seq)
+            if rtype == ids.T_DISK:
+                self._disks = None
             if rtype not in _INDEXED:
                 continue
             if action == "delete":
@@ -188,12 +195,15 @@ class IndexSource(DbSource):
                 fetch.add(key)
             else:
                 self._stale.add(key)
+                self._nsg_users = None
         self._reload(fetch)
 
     def written(self, keys: Iterable[str], seq: int) -> None:
         """The caller has written these rows and nothing else of the subscription's classic rows, up to event
         `seq`, in a transaction nobody else wrote in (a SQLite writer's): mark them stale, skip those events."""
         self._stale.update(k for k in keys if k in self.rows)
+        self._disks = None  # (the events skipped may include disks')
+        self._nsg_users = None
         self.seq = max(self.seq, seq)
 
     def _reload(self, keys: set[str]) -> None:
@@ -244,7 +254,15 @@ class IndexSource(DbSource):
     def deployments_in_vnet(self, vnet: str) -> list[Row]:
         return self._fresh(sorted(self._vnet_deps.get(vnet.lower(), {}).values(), key=lambda r: r.key))
 
-    def usage(self, region: str) -> dict[str, int]:
-        if self.tx is NO_DATABASE and self._held_usage is not None:
-            return dict(self._held_usage.get(region, {}))
-        return self.tx.usage.in_location(self.sub, region)  # changes as units are prepared: always current
+    def disks_in_account(self, account: str) -> list[Row]:
+        if self._disks is None:
+            found = self.tx.resources.query(self.sub, types=[ids.T_DISK], text_docs=True, ordered=False)
+            rows = {r.key: r for r in found}
+            self._disks = {account: [rows[k] for k in keys if k in rows]
+                           for account, keys in disk_accounts(self.tx, self.sub).items()}
+        return list(self._disks.get(account.lower(), []))
+
+    def vms_using_nsg(self, nsg: str) -> list[Row]:
+        if self._nsg_users is None:
+            self._nsg_users = nsg_users(self.tx, self.sub)
+        return self._fresh(self.rows[k] for k in self._nsg_users.get(nsg.lower(), []) if k in self.rows)

@@ -94,7 +94,7 @@ class Store:
     @classmethod
     def open(cls, url: str, upgrade: bool = True, usage: UsageFn | None = None) -> Store:
         engine = make_engine(url)
-        if upgrade and migrate.current_revision(engine) != migrate.head_revision():
+        if upgrade and migrate.current_revision(engine) != migrate.HEAD:
             migrate.upgrade(engine)
         return cls(engine, usage)
 
