@@ -19,6 +19,7 @@ from ...importers.errors import InputError
 from ...service.context import AppContext
 from ...service.errors import ServiceError
 from ..auth import AuthError, authorize
+from ..query import repeated_key, repeated_message
 from . import xml_out
 
 log = logging.getLogger("classic2arm.api.asm")
@@ -137,6 +138,9 @@ def endpoint(handlers: Mapping[str, Handler]) -> Callable[[Request], object]:
             def work() -> Response:
                 ctx = authorized or _authorize(request, sub)
                 check_version(request.headers)
+                repeated = repeated_key(request.query_params)
+                if repeated is not None:
+                    raise bad_request(repeated_message(repeated), "InvalidQueryParameterValue")
                 handler = handlers.get(request.method.upper())
                 if handler is None:
                     raise AsmError(405, "MethodNotAllowed", f"The method {request.method[:16]} is not allowed "

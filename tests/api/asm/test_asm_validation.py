@@ -1,0 +1,54 @@
+"""Issue 11: repeated query parameters, role sizes, labels, `x-ms-version` dates and XML declarations naming a
+non-text codec are refused as bad input with an ASM `<Error>`, and nothing is changed."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from live import SUB, LiveServer
+from lxml import etree
+
+from classic2arm.domain import identity as ids
+from classic2arm.domain.state_machine import Op
+from classic2arm.domain.units import UnitKind, UnitRef
+from classic2arm.service import migration
+from classic2arm.service.context import AppContext
+
+NS = "http://schemas.microsoft.com/windowsazure"
+XML = {"Content-Type": "application/xml"}
+
+
+@pytest.fixture(scope="module")
+def http(live: LiveServer) -> requests.Session:
+    return live.session(live.token)
+
+
+def refused(resp: requests.Response, status: int = 400) -> str:
+    assert resp.status_code == status, (resp.status_code, resp.text[:400])
+    root = etree.fromstring(resp.content)
+    assert root.tag == f"{{{NS}}}Error", resp.text[:300]
+    return root.findtext(f"{{{NS}}}Message") or ""
+
+
+def _vnets(live: LiveServer) -> list[str]:
+    with live.ctx.store.read() as tx:
+        return [r.name for r in tx.query(SUB, types=[ids.T_VNET])]
+
+
+def test_repeated_comp_is_refused_and_runs_nothing(http: requests.Session, live: LiveServer) -> None:
+    first, second = _vnets(live)[:2]
+    path = f"{live.base_url}/{SUB}/services/networking/virtualnetwork/{{}}/migration"
+    before = live.dump()
+    for query in ("comp=validate&comp=prepare", "comp=prepare&COMP=prepare", "comp=validate&Comp=abort"):
+        message = refused(http.post(path.format(first) + "?" + query))
+        assert "comp" in message.lower() and "more than once" in message, message
+    assert live.dump() == before
+    # A prepared unit: abort-then-commit must not commit (irreversibly) nor abort.
+    scoped = AppContext(live.ctx.store, SUB)
+    ref = UnitRef(UnitKind.VNET, second)
+    assert migration.execute(scoped, Op.PREPARE, ref).status == "Succeeded"
+    prepared = live.dump()
+    refused(http.post(path.format(second) + "?comp=abort&comp=commit"))
+    refused(http.get(f"{live.base_url}/{SUB}/services/hostedservices?a=1&A=2"))
+    assert live.dump() == prepared
+    assert migration.execute(scoped, Op.ABORT, ref).status == "Succeeded"
