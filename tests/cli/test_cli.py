@@ -87,6 +87,14 @@ def test_bad_file_exit_1_and_database_unchanged(db: Path, tmp_path: Path) -> Non
                    'NetworkConfiguration">&e;</NetworkConfiguration>')
     res = run(db, "import", str(SAMPLE), str(bad))
     assert res.returncode == 1 and "evil.xml" in res.stderr
+    for codec in ("rot13", "base64", "zlib"):
+        coded = tmp_path / f"{codec}.xml"
+        coded.write_text(f'<?xml version="1.0" encoding="{codec}"?><HostedService '
+                         'xmlns="http://schemas.microsoft.com/windowsazure"><ServiceName>x</ServiceName>'
+                         '</HostedService>')
+        res = run(db, "import", str(coded))
+        assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1 and f"{codec}.xml: line 1: encoding '{codec}'" in res.stderr
     res = run(db, "import", str(tmp_path / "does-not-exist.xml"))
     assert res.returncode in (1, 2) and "does-not-exist.xml" in res.stderr
     assert ok_json(db, "inventory", "--type", "all") == before

@@ -77,6 +77,15 @@ def test_unknown_declared_encoding() -> None:
     assert "unknown encoding 'klingon-8'" in err.message
 
 
+@pytest.mark.parametrize("codec", ["base64", "rot13", "rot-13", "zlib", "zlib_codec", "bz2", "hex", "uu",
+                                   "quopri", "punycode", "undefined", "cp500"])
+def test_declared_codec_that_is_not_a_text_encoding(codec: str) -> None:
+    # Python's codec registry knows these names, but bytes.decode refuses them (LookupError) or they cannot
+    # read the ASCII declaration itself: bad input, never a crash.
+    err = refused(f'<?xml version="1.0" encoding="{codec}"?><HostedService {AZ}/>')
+    assert err.where == "line 1" and f"encoding '{codec}'" in err.message and "not a text encoding" in err.message
+
+
 def test_unknown_root() -> None:
     err = refused(f"<Subscription {AZ}/>")
     assert err.where == "Subscription" and err.message == "unknown root element <Subscription>"

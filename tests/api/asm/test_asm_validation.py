@@ -52,3 +52,13 @@ def test_repeated_comp_is_refused_and_runs_nothing(http: requests.Session, live:
     refused(http.get(f"{live.base_url}/{SUB}/services/hostedservices?a=1&A=2"))
     assert live.dump() == prepared
     assert migration.execute(scoped, Op.ABORT, ref).status == "Succeeded"
+
+
+@pytest.mark.parametrize("codec", ["base64", "rot13", "zlib", "hex"])
+def test_xml_declaration_naming_a_non_text_codec(http: requests.Session, live: LiveServer, codec: str) -> None:
+    before = live.dump()
+    body = (f'<?xml version="1.0" encoding="{codec}"?><CreateHostedService xmlns="{NS}"><ServiceName>codec-{codec}'
+            f'</ServiceName><Label>bA==</Label><Location>West US</Location></CreateHostedService>').encode()
+    message = refused(http.post(f"{live.base_url}/{SUB}/services/hostedservices", data=body, headers=XML))
+    assert f"encoding '{codec}'" in message and "not a text encoding" in message
+    assert live.dump() == before
