@@ -62,3 +62,20 @@ def test_xml_declaration_naming_a_non_text_codec(http: requests.Session, live: L
     message = refused(http.post(f"{live.base_url}/{SUB}/services/hostedservices", data=body, headers=XML))
     assert f"encoding '{codec}'" in message and "not a text encoding" in message
     assert live.dump() == before
+
+
+def test_x_ms_version_must_be_a_known_version(live: LiveServer) -> None:
+    from classic2arm.api.asm import versions
+
+    url = f"{live.base_url}/{SUB}/services/hostedservices"
+    bare = live.session(live.token, version=None)
+    for version in ("2016-13-45", "2016-07-02", "2099-01-01", "2016-7-1", "0000-00-00", "2016-07-01x"):
+        resp = bare.get(url, headers={"x-ms-version": version})
+        assert resp.status_code == 400, (version, resp.status_code)
+        root = etree.fromstring(resp.content)
+        assert root.findtext(f"{{{NS}}}Code") == "MissingOrIncorrectVersionHeader"
+        assert version in (root.findtext(f"{{{NS}}}Message") or "")
+    for version in ("2009-10-01", "2014-10-01", "2015-04-01", "2016-03-01", "2016-06-01", "2016-07-01",
+                    "2017-01-01"):
+        assert versions.known(version)
+        assert bare.get(url, headers={"x-ms-version": version}).status_code == 200, version
