@@ -20,6 +20,22 @@ _CORES: Final[dict[str, int]] = {
 }
 
 
+# The role sizes the classic API offers (List Role Sizes, a location's capabilities) and accepts in a write.
+WEB_WORKER_SIZES: Final[tuple[str, ...]] = ("ExtraSmall", "Small", "Medium", "Large", "ExtraLarge")
+VM_SIZES: Final[tuple[str, ...]] = (
+    *WEB_WORKER_SIZES, *(f"A{n}" for n in range(5, 12)), *(f"Basic_A{n}" for n in range(5)),
+    "Standard_D1", "Standard_D2", "Standard_D3", "Standard_D4", "Standard_DS1", "Standard_DS2", "Standard_DS3",
+    "Standard_DS4", "Standard_D1_v2", "Standard_D2_v2", "Standard_D3_v2", "Standard_D4_v2",
+)
+_BY_LOWER: Final[dict[str, str]] = {name.lower(): name for name in VM_SIZES}
+
+
+def role_size(name: str) -> str | None:
+    """A classic role size in its canonical spelling (matched ignoring case), or None when ASM offers no such
+    size."""
+    return _BY_LOWER.get(name.lower())
+
+
 def arm_size(classic_size: str | None) -> str:
     if not classic_size:
         return "Standard_A1"

@@ -79,3 +79,79 @@ def test_x_ms_version_must_be_a_known_version(live: LiveServer) -> None:
                     "2017-01-01"):
         assert versions.known(version)
         assert bare.get(url, headers={"x-ms-version": version}).status_code == 200, version
+
+
+def _deployment(live: LiveServer) -> tuple[str, str, str, str]:
+    """(service, deployment, VM, a subnet of its VNet) of an unlocked VM."""
+    with live.ctx.store.read() as tx:
+        row = next(r for r in tx.query(SUB, types=[ids.T_VM]) if not r.migration_state and not r.lock_holder)
+        dep = tx.get(ids.deployment_id(SUB, row.doc["service_name"], row.doc["deployment_name"]))
+        assert dep is not None
+        vnet = tx.get(ids.vnet_id(SUB, dep.doc["virtual_network_name"]))
+        assert vnet is not None
+    return row.doc["service_name"], row.doc["deployment_name"], row.name, vnet.doc["subnets"][0]["name"]
+
+
+def _role_xml(root: str, name: str, size: str, subnet: str) -> str:
+    return (f'<{root}><RoleName>{name}</RoleName><RoleType>PersistentVMRole</RoleType>'
+            f'<ConfigurationSets><ConfigurationSet><ConfigurationSetType>NetworkConfiguration</ConfigurationSetType>'
+            f'<SubnetNames><SubnetName>{subnet}</SubnetName></SubnetNames></ConfigurationSet></ConfigurationSets>'
+            f'<OSVirtualHardDisk><MediaLink>https://x.blob.core.windows.net/vhds/{name}.vhd</MediaLink>'
+            f'<SourceImageName>golden-ubuntu</SourceImageName></OSVirtualHardDisk>'
+            f'<RoleSize>{size}</RoleSize></{root.split()[0]}>')
+
+
+def test_unknown_role_size_is_refused(http: requests.Session, live: LiveServer) -> None:
+    from classic2arm.domain import sizes
+
+    svc, dep, vm, subnet = _deployment(live)
+    base = f"{live.base_url}/{SUB}/services/hostedservices/{svc}/deployments/{dep}"
+    before = live.dump()
+    for size in ("NoSuchSize", "Standard_A1000", "Small\u200b"):
+        body = _role_xml(f'PersistentVMRole xmlns="{NS}"', "sized1", size, subnet).encode()
+        message = refused(http.post(f"{base}/roles", data=body, headers=XML))
+        assert f"'{size}'" in message and "ExtraSmall" in message, message
+        update = (f'<PersistentVMRole xmlns="{NS}"><RoleName>{vm}</RoleName><RoleSize>{size}</RoleSize>'
+                  f'</PersistentVMRole>').encode()
+        assert f"'{size}'" in refused(http.put(f"{base}/roles/{vm}", data=update, headers=XML))
+        deployment = (f'<Deployment xmlns="{NS}"><Name>sized</Name><DeploymentSlot>Staging</DeploymentSlot>'
+                      f'<Label>c2l6ZWQ=</Label><RoleList>{_role_xml("Role", "sized2", size, subnet)}</RoleList>'
+                      f'</Deployment>').encode()
+        assert f"'{size}'" in refused(http.post(f"{live.base_url}/{SUB}/services/hostedservices/{svc}/deployments",
+                                                data=deployment, headers=XML))
+    assert live.dump() == before
+    assert sizes.role_size("medium") == "Medium" and sizes.role_size("NoSuchSize") is None
+    # A known size in any case is stored in its canonical spelling.
+    update = f'<PersistentVMRole xmlns="{NS}"><RoleName>{vm}</RoleName><RoleSize>large</RoleSize></PersistentVMRole>'
+    assert http.put(f"{base}/roles/{vm}", data=update.encode(), headers=XML).status_code == 202
+    with live.ctx.store.read() as tx:
+        assert tx.get(ids.role_id(SUB, svc, dep, vm)).doc["size"] == "Large"  # type: ignore[union-attr]
+    body = _role_xml(f'PersistentVMRole xmlns="{NS}"', "sized1", "a7", subnet).encode()  # the same body, a known size
+    added = http.post(f"{base}/roles", data=body, headers=XML)
+    assert added.status_code == 202, added.text
+    with live.ctx.store.read() as tx:
+        assert tx.get(ids.role_id(SUB, svc, dep, "sized1")).doc["size"] == "A7"  # type: ignore[union-attr]
+
+
+def _hosted_service(name: str, label: str) -> bytes:
+    return (f'<CreateHostedService xmlns="{NS}"><ServiceName>{name}</ServiceName><Label>{label}</Label>'
+            f'<Location>West US</Location></CreateHostedService>').encode()
+
+
+def test_label_must_be_base64(http: requests.Session, live: LiveServer) -> None:
+    import base64
+
+    url = f"{live.base_url}/{SUB}/services/hostedservices"
+    before = live.dump()
+    too_long = base64.b64encode(b"x" * 101).decode()
+    for label in ("not base64!", "bA=", "////", "AA==", too_long, "%%%%"):
+        message = refused(http.post(url, data=_hosted_service("labelled", label), headers=XML))
+        assert "Label" in message and "base64" in message, message
+        storage = (f'<CreateStorageServiceInput xmlns="{NS}"><ServiceName>labelstore01</ServiceName>'
+                   f'<Label>{label}</Label><Location>West US</Location></CreateStorageServiceInput>').encode()
+        refused(http.post(f"{live.base_url}/{SUB}/services/storageservices", data=storage, headers=XML))
+    assert live.dump() == before
+    good = base64.b64encode("caf\u00e9 service".encode()).decode()
+    assert http.post(url, data=_hosted_service("labelled", good), headers=XML).status_code == 201
+    with live.ctx.store.read() as tx:
+        assert tx.get(ids.hosted_service_id(SUB, "labelled")).doc["label"] == "caf\u00e9 service"  # type: ignore[union-attr]

@@ -11,10 +11,7 @@ from ...service.classic_reads import SubscriptionFacts
 from ...service.operations import OperationView
 from .xml_out import add, root, texts, to_bytes
 
-WEB_WORKER_SIZES = ("ExtraSmall", "Small", "Medium", "Large", "ExtraLarge")
-VM_SIZES = (*WEB_WORKER_SIZES, *(f"A{n}" for n in range(5, 12)), *(f"Basic_A{n}" for n in range(5)),
-            "Standard_D1", "Standard_D2", "Standard_D3", "Standard_D4", "Standard_DS1", "Standard_DS2",
-            "Standard_DS3", "Standard_DS4", "Standard_D1_v2", "Standard_D2_v2", "Standard_D3_v2", "Standard_D4_v2")
+WEB_WORKER_SIZES, VM_SIZES = sizes.WEB_WORKER_SIZES, sizes.VM_SIZES
 STORAGE_TYPES = ("Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS", "Premium_LRS")
 # (publisher, name, version, label, json extension)
 EXTENSIONS = (
