@@ -43,6 +43,22 @@ def _check_subscription(ctx: AppContext, subscription_id: str) -> None:
             raise ServiceError("SubscriptionNotFound", f"subscription '{subscription_id}' is not in the store", 404)
 
 
+MAX_TOKEN_LIFETIME = timedelta(days=3650)
+
+
+def token_lifetime(seconds: float | None) -> timedelta | None:
+    """A token's lifetime from a caller's seconds (None: never expires). Zero, negative (an already expired
+    token), NaN, infinite and astronomically long lifetimes are refused rather than overflowing a date."""
+    if seconds is None:
+        return None
+    limit = MAX_TOKEN_LIFETIME.total_seconds()
+    if isinstance(seconds, bool) or not 0 < seconds <= limit:  # NaN fails every comparison
+        raise ServiceError("InvalidTokenLifetime", f"a token lifetime must be more than 0 and at most {int(limit)} "
+                                                   f"seconds ({MAX_TOKEN_LIFETIME.days} days); got "
+                                                   f"{str(seconds)[:40]}")
+    return timedelta(seconds=seconds)
+
+
 def create_token(ctx: AppContext, subscription_id: str, ttl: timedelta | None = timedelta(days=1),
                  description: str = "") -> tuple[str, datetime | None]:
     _check_subscription(ctx, subscription_id)
