@@ -280,3 +280,18 @@ def test_wrongly_declared_ascii_over_utf8_falls_back_to_utf8() -> None:
 def test_declared_ascii_with_latin1_bytes_is_refused() -> None:
     err = refused(b'<?xml version="1.0" encoding="us-ascii"?>\n<ReservedIP><Name>caf\xe9</Name></ReservedIP>')
     assert err.where == "line 2" and "not valid utf-8" in err.message
+
+
+@pytest.mark.parametrize("doc", [
+    b"classic2arm: estate/v1\nsubscription: " + b"[" * 50_000 + b"]" * 50_000,
+    b"classic2arm: estate/v1\nx:\n" + b"".join(b" " * i + b"- \n" for i in range(1, 3000)),
+    b"classic2arm: estate/v1\nx: " + b"{a: " * 20_000 + b"1" + b"}" * 20_000,
+])
+def test_deeply_nested_yaml_is_bad_input(doc: bytes) -> None:
+    err = refused(doc, "deep.yaml")
+    assert "nested more than 100 levels deep" in err.message
+
+
+def test_deeply_nested_json_is_bad_input() -> None:
+    err = refused(b'{"classic2arm": "estate/v1", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "deep.json")
+    assert "nested too deeply" in err.message or "depth" in err.message
