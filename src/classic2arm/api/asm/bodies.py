@@ -45,7 +45,8 @@ def parse(req: AsmRequest, expected_root: str | tuple[str, ...], namespace: str 
 
 
 def check_label(n: Node, element: str = "Label") -> None:
-    """A write's label must be base64 (importers keep a plain-text label from a capture; the API refuses one)."""
+    """Create Hosted Service's and Create Storage Account's label must be base64 (importers keep a plain-text
+    label from a capture; the API refuses one). Create VM Deployment's label is plain text, as the SDK sends it."""
     raw = n.text(element)
     if raw is not None and values.strict_label(raw) is None:
         raise bad_request(msg.ASM_LABEL_NOT_BASE64.text(element=element, label=raw[:80], limit=values.LABEL_MAX))
@@ -106,7 +107,6 @@ def _role(n: Node, where: Where) -> c.Role:
 
 def deployment(req: AsmRequest, svc: str) -> tuple[c.Deployment, list[c.Role]]:
     n = parse(req, "Deployment")
-    check_label(n)
     name = n.req("Name")
     roles = n.items("RoleList", "Role")
     if not roles:
