@@ -45,6 +45,11 @@ def test_upper_case_subscription_id_is_the_same_subscription(fresh: Env) -> None
         assert client.get(f"/subscriptions/{OTHER_SUB}/resourcegroups/SHOUTED-RG", params=Q).status_code == 200
         again = client.put(f"/subscriptions/{OTHER_SUB}/resourcegroups/Shouted-RG", params=Q, json=LOC)
         assert again.status_code == 200 and again.json()["name"] == "shouted-rg"
+        vnet = "resourceGroups/shouted-rg/providers/Microsoft.Network/virtualNetworks/loud"
+        body = {**LOC, "properties": {"addressSpace": {"addressPrefixes": ["10.8.0.0/16"]}}}
+        made = client.put(f"/subscriptions/{UPPER}/{vnet}", params=Q, json=body)
+        assert made.status_code == 201 and made.json()["id"] == f"/subscriptions/{OTHER_SUB}/{vnet}", made.text
+        assert client.get(f"/subscriptions/{OTHER_SUB}/{vnet}", params=Q).json()["id"] == made.json()["id"]
     with fresh.client() as client:  # still another subscription's caller: refused, whatever the case
         assert client.get(f"/subscriptions/{UPPER}", params=Q).status_code == 403
 
