@@ -87,6 +87,14 @@ def test_bad_file_exit_1_and_database_unchanged(db: Path, tmp_path: Path) -> Non
                    'NetworkConfiguration">&e;</NetworkConfiguration>')
     res = run(db, "import", str(SAMPLE), str(bad))
     assert res.returncode == 1 and "evil.xml" in res.stderr
+    for codec in ("rot13", "base64", "zlib"):
+        coded = tmp_path / f"{codec}.xml"
+        coded.write_text(f'<?xml version="1.0" encoding="{codec}"?><HostedService '
+                         'xmlns="http://schemas.microsoft.com/windowsazure"><ServiceName>x</ServiceName>'
+                         '</HostedService>')
+        res = run(db, "import", str(coded))
+        assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1 and f"{codec}.xml: line 1: encoding '{codec}'" in res.stderr
     res = run(db, "import", str(tmp_path / "does-not-exist.xml"))
     assert res.returncode in (1, 2) and "does-not-exist.xml" in res.stderr
     assert ok_json(db, "inventory", "--type", "all") == before
@@ -132,3 +140,23 @@ def test_several_subscriptions_need_a_choice(db: Path) -> None:
 def test_database_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
     res = run(tmp_path / "missing-dir" / "x.db", "inventory")
     assert res.returncode == 1 and "cannot use the database" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_absurd_values_are_one_line_errors(db: Path, tmp_path: Path) -> None:
+    """Issue 11: values the services bound (token lifetimes, fault counts, nesting depth) give one clear line."""
+    ok_json(db, "import", str(SAMPLE))
+    sub = "11111111-2222-3333-4444-555555555555"
+    deep_yaml = tmp_path / "deep.yaml"
+    deep_yaml.write_bytes(b"classic2arm: estate/v1\nsubscription: " + b"[" * 50_000 + b"]" * 50_000 + b"\n")
+    deep_json = tmp_path / "deep.json"
+    deep_json.write_text("[" * 50_000 + "]" * 50_000)
+    cases = [
+        (("token", "create", "--subscription", sub, "--expires-in", "99999999999999999999"), "token lifetime"),
+        (("fault", "set", "prepare.lock", "--times", "99999999999999999999999"), "times must be"),
+        (("import", str(deep_yaml)), "nested more than 100 levels deep"),
+        (("check", "vnet:nope", "--before", str(deep_json)), "nested too deeply"),
+    ]
+    for args, text in cases:
+        res = run(db, *args)
+        assert res.returncode in (1, 2) and "Traceback" not in res.stderr, (args, res.stderr[-500:])
+        assert text in res.stderr, (args, res.stderr[-500:])

@@ -77,6 +77,15 @@ def test_unknown_declared_encoding() -> None:
     assert "unknown encoding 'klingon-8'" in err.message
 
 
+@pytest.mark.parametrize("codec", ["base64", "rot13", "rot-13", "zlib", "zlib_codec", "bz2", "hex", "uu",
+                                   "quopri", "punycode", "undefined", "cp500"])
+def test_declared_codec_that_is_not_a_text_encoding(codec: str) -> None:
+    # Python's codec registry knows these names, but bytes.decode refuses them (LookupError) or they cannot
+    # read the ASCII declaration itself: bad input, never a crash.
+    err = refused(f'<?xml version="1.0" encoding="{codec}"?><HostedService {AZ}/>')
+    assert err.where == "line 1" and f"encoding '{codec}'" in err.message and "not a text encoding" in err.message
+
+
 def test_unknown_root() -> None:
     err = refused(f"<Subscription {AZ}/>")
     assert err.where == "Subscription" and err.message == "unknown root element <Subscription>"
@@ -271,3 +280,18 @@ def test_wrongly_declared_ascii_over_utf8_falls_back_to_utf8() -> None:
 def test_declared_ascii_with_latin1_bytes_is_refused() -> None:
     err = refused(b'<?xml version="1.0" encoding="us-ascii"?>\n<ReservedIP><Name>caf\xe9</Name></ReservedIP>')
     assert err.where == "line 2" and "not valid utf-8" in err.message
+
+
+@pytest.mark.parametrize("doc", [
+    b"classic2arm: estate/v1\nsubscription: " + b"[" * 50_000 + b"]" * 50_000,
+    b"classic2arm: estate/v1\nx:\n" + b"".join(b" " * i + b"- \n" for i in range(1, 3000)),
+    b"classic2arm: estate/v1\nx: " + b"{a: " * 20_000 + b"1" + b"}" * 20_000,
+])
+def test_deeply_nested_yaml_is_bad_input(doc: bytes) -> None:
+    err = refused(doc, "deep.yaml")
+    assert "nested more than 100 levels deep" in err.message
+
+
+def test_deeply_nested_json_is_bad_input() -> None:
+    err = refused(b'{"classic2arm": "estate/v1", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "deep.json")
+    assert "nested too deeply" in err.message or "depth" in err.message

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -55,7 +54,7 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
 
         ctx = get_ctx()
         sub = _subscription(ctx, subscription)
-        ttl = timedelta(seconds=expires_in) if expires_in else None
+        ttl = credentials.token_lifetime(expires_in) if expires_in else None
         token, expires = credentials.create_token(ctx, sub, ttl, description[:256])
         if as_json:
             output.emit_json({"token": token, "subscription": sub,

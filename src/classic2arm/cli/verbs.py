@@ -131,6 +131,8 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
             data: Any = json.loads(before.read_text())
         except (OSError, ValueError) as exc:
             raise typer.BadParameter(f"{before}: {exc}", param_hint="--before") from None
+        except RecursionError:
+            raise typer.BadParameter(f"{before}: JSON nested too deeply", param_hint="--before") from None
         findings = check.check(get_ctx(), parse_unit(unit), data)
         if as_json:
             output.emit_json([f.to_json() for f in findings])

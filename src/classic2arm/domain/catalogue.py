@@ -467,3 +467,15 @@ R43_VNET_ELIGIBLE = Text("R43", "Eligible", "Virtual Network {name} is eligible 
 R43_RESERVED_IP_ELIGIBLE = Text("R43", "Eligible", "Reserved IP {name} is eligible for migration.", ours=True)
 R43_NSG_ELIGIBLE = Text("R43", "Eligible", "Network Security Group {name} is eligible for migration.", ours=True)
 R43_ROUTE_TABLE_ELIGIBLE = Text("R43", "Eligible", "Route Table {name} is eligible for migration.", ours=True)
+
+
+# --------------------------------------------------------------------------- ARM and ASM input (issue 11)
+ARM_INVALID_RESOURCE_GROUP = Text(
+    "N1", "InvalidResourceGroup", "The resource group name '{name}' is invalid: {reason}.", ours=True)
+ARM_INVALID_RESOURCE_NAME = Text(
+    "N2", "InvalidResourceName", "The {what} name '{name}' is invalid: {reason}.", ours=True)
+ASM_UNKNOWN_ROLE_SIZE = Text(
+    "N3", "BadRequest", "The role size '{size}' is not valid. Valid role sizes: {sizes}.", ours=True)
+ASM_LABEL_NOT_BASE64 = Text(
+    "N4", "BadRequest", "The {element} '{label}' is not valid: it must be base64-encoded text of 1 to "
+    "{limit} characters.", ours=True)

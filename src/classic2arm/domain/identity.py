@@ -8,6 +8,7 @@ case-insensitive on names.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import quote
@@ -116,6 +117,68 @@ def affinity_group_id(sub: str, name: str) -> str:
 
 def role_assignment_id(sub: str, name: str) -> str:
     return f"/{sub}/roleassignments/{seg(name)}"
+
+
+# --------------------------------------------------------------------------- ARM names
+
+RESOURCE_GROUP_MAX = 90
+_GROUP_PUNCTUATION = frozenset("-_.()")
+
+
+def _upper_char(ch: str) -> str:
+    # .NET's ordinal ignore-case maps one char to one char; where Python's upper() expands ('ß' -> 'SS') the
+    # char stays as it is.
+    up = ch.upper()
+    return up if len(up) == 1 else ch
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names compared as ARM compares them: ordinal, ignoring case char by char (no NFKC: the Kelvin sign is
+    not 'K')."""
+    return len(a) == len(b) and all(_upper_char(x) == _upper_char(y) for x, y in zip(a, b, strict=True))
+
+
+def _key_faithful(ch: str) -> bool:
+    """Whether lower-casing `ch` (how stored keys are compared) keeps exactly ARM's case equivalence for it:
+    false for the Kelvin sign (lowers to 'k'), 'ẞ', 'İ', final sigma and the like."""
+    low = ch.lower()
+    return len(low) == 1 and _upper_char(low) == _upper_char(ch) and _upper_char(ch).lower() == low
+
+
+def _name_chars_problem(name: str) -> str | None:
+    for ch in name:
+        category = unicodedata.category(ch)
+        if category[0] == "C" or category in ("Zl", "Zp"):
+            return f"character U+{ord(ch):04X} ({unicodedata.name(ch, category)}) is not allowed"
+        if not _key_faithful(ch):
+            twin = ch.lower() if ch.lower() != ch else _upper_char(ch).lower()
+            return (f"character U+{ord(ch):04X} ({unicodedata.name(ch, category)}) is not allowed: ignoring "
+                    f"case it would match '{twin}'")
+    return None
+
+
+def resource_group_name_problem(rg: str) -> str | None:
+    """Why `rg` is not a resource group name ARM accepts (1-90 letters, digits, '-', '_', '.', '(', ')', not
+    ending in '.'), or None."""
+    if not rg or len(rg) > RESOURCE_GROUP_MAX:
+        return f"it must be 1 to {RESOURCE_GROUP_MAX} characters long"
+    chars = _name_chars_problem(rg)
+    if chars:
+        return chars
+    bad = sorted({ch for ch in rg if ch not in _GROUP_PUNCTUATION
+                  and unicodedata.category(ch)[0] != "L" and unicodedata.category(ch) != "Nd"})
+    if bad:
+        return "it may hold only letters, digits, '-', '_', '.', '(' and ')'; found " + \
+            ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in bad[:5])
+    if rg.endswith("."):
+        return "it must not end in '.'"
+    return None
+
+
+def resource_name_problem(name: str) -> str | None:
+    """Characters no ARM resource name may hold (controls, format characters such as U+202E and U+200B,
+    unassigned code points, line separators, and those whose case is ambiguous), or None."""
+    return _name_chars_problem(name)
 
 
 # --------------------------------------------------------------------------- ARM ids

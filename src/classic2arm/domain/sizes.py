@@ -41,6 +41,15 @@ _CORES: Final[dict[str, int]] = {
 _PREFIX: Final = re.compile(r"^(standard_|basic_)")
 
 
+_BY_LOWER: Final[dict[str, str]] = {name.lower(): name for name in VM_SIZES}
+
+
+def role_size(name: str) -> str | None:
+    """A classic role size in its canonical spelling (matched ignoring case), or None when ASM offers no such
+    size."""
+    return _BY_LOWER.get(name.lower())
+
+
 @lru_cache(maxsize=1024)  # a handful of names, asked once per VM
 def arm_size(classic_size: str | None) -> str:
     """The ARM vmSize of a classic role size: ExtraSmall..ExtraLarge → Standard_A0..A4, A5..A11 →

@@ -50,14 +50,26 @@ _FLAT: dict[str, type[BaseModel]] = {
 _KEYS = {"classic2arm", "subscription", "hosted_services", "arm_resources", *_FLAT}
 
 
+MAX_DEPTH = 100  # an estate document nests about 8 levels; PyYAML's composer recurses once per level
+
+
 class _NoAliasLoader(yaml.SafeLoader):
-    """YAML anchors/aliases are how 'billion laughs' works in YAML; an estate never needs them."""
+    """YAML anchors/aliases are how 'billion laughs' works in YAML; an estate never needs them. Nesting is
+    bounded too: 50,000 levels would exhaust the interpreter's stack (a RecursionError, not bad input)."""
+
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.YAMLError(f"aliases are not allowed (line {event.start_mark.line + 1})")
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise yaml.YAMLError(f"nested more than {MAX_DEPTH} levels deep (line {event.start_mark.line + 1})")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _parse(data: bytes, name: str) -> dict[str, Any]:

@@ -42,17 +42,31 @@ def _new_parser() -> etree.XMLParser:
     )
 
 
-def _decode_error(data: bytes, exc: UnicodeDecodeError, path: str, encoding: str) -> InputError:
+def _decode_error(data: bytes, exc: UnicodeError, path: str, encoding: str) -> InputError:
+    if not isinstance(exc, UnicodeDecodeError):  # codecs such as punycode raise the bare class
+        return InputError(path, "file", f"the text is not valid {encoding}")
     line = data.count(b"\n", 0, exc.start) + 1
     bad = data[exc.start : exc.start + 1].hex()
     return InputError(path, f"line {line}", f"byte 0x{bad} at offset {exc.start} is not valid {encoding}")
 
 
-def _codec_name(label: str) -> str | None:
+def _codec_name(label: str, path: str) -> str:
+    """The text encoding a declaration names. Python's codec registry also holds bytes-to-bytes and str-to-str
+    codecs (base64, zlib, rot13, hex…), which `bytes.decode` refuses with LookupError: bad input too."""
     try:
-        return codecs.lookup(label).name
+        name = codecs.lookup(label).name
     except LookupError:
-        return None
+        raise InputError(path, "line 1", f"unknown encoding '{label[:40]}' in the XML declaration") from None
+    # The declaration was read as ASCII, so the encoding must read it back the same (utf-16/32 claims are
+    # overruled by the caller).
+    try:
+        readable = name in _WIDE_ENCODINGS or b"<?xml".decode(name) == "<?xml"
+    except (LookupError, UnicodeError):
+        readable = False
+    if not readable:
+        raise InputError(path, "line 1", f"encoding '{label[:40]}' in the XML declaration is not a text encoding "
+                                         "this document can be in (codecs such as base64, zlib or rot13 are not)")
+    return name
 
 
 def decode_text(data: bytes, path: str) -> str:
@@ -70,15 +84,13 @@ def decode_text(data: bytes, path: str) -> str:
         declared = _DECLARED_ENCODING.match(data)
         if declared:
             label = declared.group(1).decode("ascii")
-            name = _codec_name(label)
-            if name is None:
-                raise InputError(path, "line 1", f"unknown encoding '{label}' in the XML declaration")
+            name = _codec_name(label, path)
             # An ASCII-readable prolog proves the file is not utf-16/32 whatever it claims.
             if name not in _WIDE_ENCODINGS:
                 encoding = name
     try:
         return body.decode(encoding)
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         if encoding == "utf-8":
             raise _decode_error(body, exc, path, encoding) from None
     # The declaration was wrong (e.g. "us-ascii" over UTF-8 text): UTF-8 is the only other honest guess.

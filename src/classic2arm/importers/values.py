@@ -13,19 +13,33 @@ _B64 = re.compile(r"\A[A-Za-z0-9+/]+={0,2}\Z")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
+LABEL_MAX = 100  # characters of a decoded label (Create Hosted Service, Create Deployment, Create Storage Account)
+
+
+def _base64_text(raw: str) -> str | None:
+    if len(raw) % 4 or not _B64.match(raw):
+        return None
+    try:
+        decoded = base64.b64decode(raw, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if not decoded or not all(ch.isprintable() or ch in "\t\r\n" for ch in decoded):
+        return None
+    return decoded
+
+
 def decode_label(raw: str | None) -> str:
     """ASM labels travel base64-encoded; some captures hold plain text, which is kept as is."""
     if not raw:
         return ""
-    if len(raw) % 4 or not _B64.match(raw):
-        return raw
-    try:
-        decoded = base64.b64decode(raw, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return raw
-    if not decoded or not all(ch.isprintable() or ch in "\t\r\n" for ch in decoded):
-        return raw
-    return decoded
+    return _base64_text(raw) or raw
+
+
+def strict_label(raw: str) -> str | None:
+    """A label as the API's writes take it: base64 of printable UTF-8 text of 1 to LABEL_MAX characters, decoded;
+    None otherwise (a file may hold plain text, a request may not)."""
+    decoded = _base64_text(raw)
+    return decoded if decoded is not None and len(decoded) <= LABEL_MAX else None
 
 
 def parse_bool(raw: str) -> bool | None:

@@ -12,6 +12,7 @@ import re
 from typing import Any, Final
 
 from ..domain import arm as armt
+from ..domain import catalogue as msg
 from ..domain import identity as ids
 from ..domain.arm import ArmResource
 from ..domain.locations import UnknownLocation, arm_name, display_name
@@ -34,6 +35,9 @@ _NAME_OK = re.compile(r"^[^\x00-\x1f\x7f<>%&:\\?/*#|]{1,260}$")
 def check_name(name: str, what: str = "resource") -> None:
     if not _NAME_OK.match(name) or name.endswith((".", " ")):
         raise ServiceError("InvalidResourceName", f"The {what} name '{name[:80]}' is invalid.", 400)
+    reason = ids.resource_name_problem(name)
+    if reason:
+        raise ServiceError(*msg.ARM_INVALID_RESOURCE_NAME.render(what=what, name=name[:80], reason=reason), 400)
 
 
 def _location(value: Any) -> str:
@@ -59,7 +63,7 @@ def _tags(value: Any) -> dict[str, str]:
 
 def put_group(ctx: AppContext, sub: str, rg: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Create or update a resource group: (its JSON, created?). One transaction: checked and written together."""
-    check_name(rg, "resource group")
+    arm_reads.check_group_name(rg)
     location, tags = _location(body.get("location")), _tags(body.get("tags"))
     with ctx.store.tx() as tx:
         existing = tx.resources.get(ids.resource_group_id(sub, rg))
@@ -86,6 +90,7 @@ def patch_group(ctx: AppContext, sub: str, rg: str, body: dict[str, Any]) -> dic
 
 def delete_group(ctx: AppContext, sub: str, rg: str) -> str:
     """Delete a resource group and everything in it; returns its location (for the operation URL)."""
+    arm_reads.check_group_name(rg)
     with ctx.store.tx() as tx:
         row = tx.resources.get(ids.resource_group_id(sub, rg))
         if row is None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ..domain import arm as armt
+from ..domain import catalogue as msg
 from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain.arm import ArmResource
@@ -96,8 +97,18 @@ def _namespace_known(namespace: str) -> bool:
     return any(k.lower() == namespace.lower() for k in providers.KNOWN)
 
 
+def check_group_name(rg: str) -> None:
+    """A resource group name outside ARM's rules is refused before any look-up: the store compares keys
+    lower-cased, so a name such as 'K' + 'y' with the Kelvin sign must never reach it and find group 'ky'."""
+    reason = ids.resource_group_name_problem(rg)
+    if reason:
+        raise ServiceError(*msg.ARM_INVALID_RESOURCE_GROUP.render(name=rg[:90], reason=reason), 400)
+
+
 def check_type(addr: ResourceAddress) -> None:
-    """Unknown namespaces and top-level types are refused as ARM does."""
+    """Unknown namespaces and top-level types are refused as ARM does (and group names outside ARM's rules)."""
+    if addr.resource_group:
+        check_group_name(addr.resource_group)
     if not _namespace_known(addr.namespace):
         raise ServiceError("NoRegisteredProviderFound", f"No registered resource provider found for namespace "
                                                         f"'{addr.namespace}'.", 400)
@@ -380,6 +391,7 @@ def list_groups(ctx: AppContext, sub: str) -> list[dict[str, Any]]:
 
 def group_in(tx: Tx, sub: str, rg: str) -> dict[str, Any]:
     """A resource group as `get_group` answers it, read in the caller's transaction."""
+    check_group_name(rg)
     row = tx.resources.get(ids.resource_group_id(sub, rg))
     if row is not None:
         return arm_json(tx, row)

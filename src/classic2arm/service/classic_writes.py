@@ -20,7 +20,7 @@ from typing import Any
 from ..domain import catalogue as msg
 from ..domain import classic as c
 from ..domain import identity as ids
-from ..domain import media, retirement
+from ..domain import media, retirement, sizes
 from ..domain.locations import UnknownLocation, display_name
 from ..domain.units import UnitKind
 from ..store import OperationRecord, Row, Tx
@@ -74,6 +74,16 @@ def _locked(row: Row) -> bool:
 def _check_name(name: str, pattern: re.Pattern[str], what: str) -> None:
     if not pattern.fullmatch(name):
         raise _bad(f"The {what} name '{name[:80]}' is invalid.")
+
+
+def _role_size(size: str | None) -> str | None:
+    """The canonical spelling of a write's role size; an unknown size is refused before anything is stored."""
+    if size is None:
+        return None
+    known = sizes.role_size(size)
+    if known is None:
+        raise ServiceError(*msg.ASM_UNKNOWN_ROLE_SIZE.render(size=size[:60], sizes=", ".join(sizes.VM_SIZES)), 400)
+    return known
 
 
 def valid_storage_name(name: str) -> bool:
@@ -293,6 +303,7 @@ def create_deployment(ctx: AppContext, dep: c.Deployment, roles: list[c.Role]) -
                 raise _conflict(f"The role name '{role.name}' appears twice in the deployment.")
             seen.add(role.name.lower())
             _check_name(role.name, _RESOURCE_NAME, "role")
+            role.size = _role_size(role.size)
             role.service_name, role.deployment_name = hs.name, dep.name
             _place_role(w, role, dep, taken)
             rows.append(_role_row(w, role, hs))
@@ -309,6 +320,7 @@ def add_role(ctx: AppContext, svc: str, dep_name: str, role: c.Role) -> str:
         _hs_row, hs = _service(w, svc)
         _dep_row, dep = _deployment(w, svc, dep_name)
         _check_name(role.name, _RESOURCE_NAME, "role")
+        role.size = _role_size(role.size)
         if tx.resources.get(ids.role_id(w.sub, svc, dep.name, role.name)) is not None:
             raise _conflict(f"A role named '{role.name}' already exists in deployment '{dep.name}'.")
         role.service_name, role.deployment_name = hs.name, dep.name
@@ -322,6 +334,8 @@ def update_role(ctx: AppContext, svc: str, dep_name: str, name: str, changes: di
     unknown = set(changes) - ROLE_FIELDS
     if unknown:
         raise _bad(f"Update Role cannot change {', '.join(sorted(unknown))}.")
+    if changes.get("size") is not None:
+        changes = {**changes, "size": _role_size(changes["size"])}
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
         _hs_row, hs = _service(w, svc)

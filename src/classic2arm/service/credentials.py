@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from . import subscriptions
 from .context import AppContext
+from .errors import ServiceError
 
 TOKEN_PREFIX = "c2a."
 
@@ -40,6 +41,22 @@ class Principal:
 def _check_subscription(ctx: AppContext, subscription_id: str) -> None:
     with ctx.store.read() as tx:
         subscriptions.require(tx, subscription_id)
+
+
+MAX_TOKEN_LIFETIME = timedelta(days=3650)
+
+
+def token_lifetime(seconds: float | None) -> timedelta | None:
+    """A token's lifetime from a caller's seconds (None: never expires). Zero, negative (an already expired
+    token), NaN, infinite and astronomically long lifetimes are refused rather than overflowing a date."""
+    if seconds is None:
+        return None
+    limit = MAX_TOKEN_LIFETIME.total_seconds()
+    if isinstance(seconds, bool) or not 0 < seconds <= limit:  # NaN fails every comparison
+        raise ServiceError("InvalidTokenLifetime", f"a token lifetime must be more than 0 and at most {int(limit)} "
+                                                   f"seconds ({MAX_TOKEN_LIFETIME.days} days); got "
+                                                   f"{str(seconds)[:40]}")
+    return timedelta(seconds=seconds)
 
 
 def create_token(ctx: AppContext, subscription_id: str, ttl: timedelta | None = timedelta(days=1),

@@ -13,6 +13,7 @@ from .context import AppContext
 from .errors import ServiceError
 
 META_KEY = "faults"
+MAX_TIMES = 1_000_000  # far more failures than any retry test needs; bounds what the store keeps
 
 # Steps of the operations that can be made to fail.
 STEPS = ("prepare.validate", "prepare.lock", "prepare.create", "prepare.dataplane", "prepare.finish",
@@ -34,8 +35,9 @@ def set_fault(ctx: AppContext, step: str, error: str = "R47", times: int = 1) ->
         raise ServiceError("InvalidFault", f"unknown step '{step}'; steps: {', '.join(STEPS)}")
     if error not in TEXTS:
         raise ServiceError("InvalidFault", f"unknown error '{error}'; errors: {', '.join(TEXTS)}")
-    if times < 0:
-        raise ServiceError("InvalidFault", "times must be 0 or more")
+    if isinstance(times, bool) or not isinstance(times, int) or not 0 <= times <= MAX_TIMES:
+        raise ServiceError("InvalidFault", f"times must be a whole number from 0 to {MAX_TIMES}; got "
+                                           f"{str(times)[:40]}")
     with ctx.store.tx() as tx:
         faults = dict(tx.meta.get(META_KEY) or {})
         if times == 0:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -64,12 +63,19 @@ def require_admin(request: Request) -> None:
                         "printed at start (or was given with --admin-token).")
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 async def _json_body(request: Request, limit: int = 1 << 20) -> Any:
     data = await _read_limited(request, limit)
     try:
-        return json.loads(data or b"null")
-    except (ValueError, RecursionError):
-        raise ServiceError("InvalidJson", "the request body is not valid JSON") from None
+        # NaN and Infinity are not JSON (Python's parser takes them by default).
+        return json.loads(data or b"null", parse_constant=_no_constant)
+    except RecursionError:
+        raise ServiceError("InvalidJson", "the request body is nested too deeply") from None
+    except ValueError as exc:
+        raise ServiceError("InvalidJson", f"the request body is not valid JSON: {str(exc)[:120]}") from None
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -142,10 +148,8 @@ async def put_faults(request: Request) -> Any:
         ctx = _ctx(request)
         current: dict[str, Any] = faults.list_faults(ctx)
         for item in items:
-            times = item.get("times", 1)
-            if not isinstance(times, int) or isinstance(times, bool):
-                raise ServiceError("InvalidFault", "times must be a whole number")
-            current = faults.set_fault(ctx, str(item.get("step")), str(item.get("error", "R47")), times)
+            current = faults.set_fault(ctx, str(item.get("step")), str(item.get("error", "R47")),
+                                       item.get("times", 1))
         return {"faults": current}
 
     return await run_in_threadpool(apply)
@@ -178,7 +182,7 @@ async def create_token(request: Request) -> Any:
         raise ServiceError("InvalidRequest", "'subscription' is required")
     if ttl_s is not None and (not isinstance(ttl_s, int | float) or isinstance(ttl_s, bool)):
         raise ServiceError("InvalidRequest", "'expiresIn' must be a number of seconds or null")
-    ttl = None if ttl_s is None else timedelta(seconds=ttl_s)
+    ttl = credentials.token_lifetime(ttl_s)
     token, expires = await run_in_threadpool(credentials.create_token, _ctx(request), sub, ttl, "admin api")
     return {"token": token, "subscription": sub, "expiresOn": expires.isoformat() if expires else None}
 

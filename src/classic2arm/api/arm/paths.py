@@ -3,7 +3,7 @@ ARM does (`/subscriptions/{s}/resourcegroups/...` == `/Subscriptions/{s}/resourc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...service.arm_reads import ResourceAddress
 
@@ -163,3 +163,13 @@ def _sub_providers(sub: str, rest: list[str], low: list[str]) -> Target:
     if len(rest) == 5 and low[1] == "locations" and low[3] in ("operations", "operationresults"):
         return OperationStatus(sub, ns, rest[2], rest[4], low[3] == "operationresults")
     return Unknown(sub)
+
+
+def on_subscription(target: Target, canonical: str) -> Target:
+    """The target with its subscription id spelled as stored. ARM compares subscription ids case-insensitively;
+    authorisation has matched them that way, and every read and write below then uses the one stored form."""
+    if isinstance(target, Resource):
+        return Resource(replace(target.addr, subscription=canonical))
+    if getattr(target, "sub", None) is not None:
+        return replace(target, sub=canonical)  # type: ignore[arg-type]
+    return target

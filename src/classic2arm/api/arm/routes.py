@@ -23,6 +23,7 @@ from ...service.context import AppContext
 from ...service.errors import ServiceError
 from ..auth import AuthError, authorize, principal
 from ..graph.endpoint import GraphRequestError
+from ..query import repeated_key, repeated_message
 from . import handlers, openapi, paths
 from .responses import error, json_response
 
@@ -124,12 +125,16 @@ async def dispatch(request: Request, path: str) -> Response:
             nonlocal caller
             if caller is None:
                 caller = who()
+            repeated = repeated_key(request.query_params)
+            if repeated is not None:
+                return error(request, 400, "InvalidQueryParameter", repeated_message(repeated))
             if not request.query_params.get("api-version"):
                 return error(request, 400, "MissingApiVersionParameter",
                              "The api-version query parameter (?api-version=) is required for all requests.")
             if isinstance(body, ServiceError):
                 raise body
-            return _call(request, ctx, target, caller, body)
+            addressed = target if sub is None else paths.on_subscription(target, caller)
+            return _call(request, ctx, addressed, caller, body)
 
         return await run_in_threadpool(work)
     except AuthError as exc:

@@ -8,10 +8,11 @@ from typing import Any
 
 from lxml import etree
 
+from ...domain import catalogue as msg
 from ...domain import classic as c
 from ...domain.estate import Estate
 from ...domain.units import Destination
-from ...importers import asm_compute, asm_roles, asm_storage, netcfg, safe_xml
+from ...importers import asm_compute, asm_roles, asm_storage, netcfg, safe_xml, values
 from ...importers.asm_roles import Where
 from ...importers.xml_node import Node, build, present
 from ...service.classic_writes import new_disk_name
@@ -43,6 +44,14 @@ def parse(req: AsmRequest, expected_root: str | tuple[str, ...], namespace: str 
     return Node.root(el, SOURCE)
 
 
+def check_label(n: Node, element: str = "Label") -> None:
+    """Create Hosted Service's and Create Storage Account's label must be base64 (importers keep a plain-text
+    label from a capture; the API refuses one). Create VM Deployment's label is plain text, as the SDK sends it."""
+    raw = n.text(element)
+    if raw is not None and values.strict_label(raw) is None:
+        raise bad_request(msg.ASM_LABEL_NOT_BASE64.text(element=element, label=raw[:80], limit=values.LABEL_MAX))
+
+
 def optional(req: AsmRequest, expected_root: str) -> Node | None:
     return parse(req, expected_root) if req.body.strip() else None
 
@@ -61,6 +70,7 @@ def destination(req: AsmRequest) -> Destination:
 
 def hosted_service(req: AsmRequest) -> c.HostedService:
     n = parse(req, "CreateHostedService")
+    check_label(n)
     return build(c.HostedService, n, name=n.req("ServiceName"), location=n.text("Location"),
                  affinity_group=n.text("AffinityGroup"), label=n.label(), description=n.text("Description") or "",
                  extended_properties=asm_compute.extended_properties(n))
@@ -168,6 +178,7 @@ def role_operation(req: AsmRequest) -> tuple[str, str | None]:
 
 def storage_account(req: AsmRequest) -> c.StorageAccount:
     n = parse(req, "CreateStorageServiceInput")
+    check_label(n)
     estate = asm_storage.parse_storage_services(n)
     return estate.storage_accounts[0]
 

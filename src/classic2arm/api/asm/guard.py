@@ -4,7 +4,6 @@ every failure to an ASM `<Error>` (never a 500 for bad input; a logged 500 only 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -19,13 +18,12 @@ from ...importers.errors import InputError
 from ...service.context import AppContext
 from ...service.errors import ServiceError
 from ..auth import AuthError, authorize
-from . import xml_out
+from ..query import repeated_key, repeated_message
+from . import versions, xml_out
 
 log = logging.getLogger("classic2arm.api.asm")
 
 MAX_BODY = 1024 * 1024
-OLDEST_VERSION = "2009-10-01"
-_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DRAIN_LIMIT = 64 * 1024 * 1024  # read (and drop) up to this much of an oversized body before answering
 
 
@@ -76,11 +74,13 @@ def accepted(request_id: str, status: int = 202) -> Response:
 def check_version(headers: Headers) -> None:
     version = headers.get("x-ms-version", "").strip()
     if not version:
-        raise bad_request("The versioning header is not specified: send x-ms-version (any version from "
-                          f"{OLDEST_VERSION} is accepted, e.g. 2016-07-01).", "MissingOrIncorrectVersionHeader")
-    if not _VERSION.fullmatch(version) or version < OLDEST_VERSION:
-        raise bad_request(f"The versioning header x-ms-version '{version[:40]}' is not valid: use a version date "
-                          f"from {OLDEST_VERSION} on, e.g. 2016-07-01.", "MissingOrIncorrectVersionHeader")
+        raise bad_request("The versioning header is not specified: send x-ms-version (a Service Management "
+                          f"version from {versions.OLDEST} to {versions.NEWEST}, e.g. 2016-07-01).",
+                          "MissingOrIncorrectVersionHeader")
+    if not versions.known(version):
+        raise bad_request(f"The versioning header x-ms-version '{version[:40]}' is not a Service Management "
+                          f"version: use one from {versions.OLDEST} to {versions.NEWEST}, e.g. 2016-07-01 (known: "
+                          f"{', '.join(versions.KNOWN)}).", "MissingOrIncorrectVersionHeader")
 
 
 async def read_body(request: Request) -> bytes:
@@ -137,6 +137,9 @@ def endpoint(handlers: Mapping[str, Handler]) -> Callable[[Request], object]:
             def work() -> Response:
                 ctx = authorized or _authorize(request, sub)
                 check_version(request.headers)
+                repeated = repeated_key(request.query_params)
+                if repeated is not None:
+                    raise bad_request(repeated_message(repeated), "InvalidQueryParameterValue")
                 handler = handlers.get(request.method.upper())
                 if handler is None:
                     raise AsmError(405, "MethodNotAllowed", f"The method {request.method[:16]} is not allowed "
