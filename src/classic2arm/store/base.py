@@ -21,6 +21,11 @@ class NotFound(KeyError):
     pass
 
 
+class Unavailable(Exception):
+    """The database cannot serve at all (not ours, opened read-only for a write, its file gone…): the reason is
+    the message, for an entry point to show as it is."""
+
+
 def dicts(result: sa.CursorResult[Any]) -> list[dict[str, Any]]:
     """A result's rows as dicts. The column names are taken once: each row's own mapping view costs ~20 µs."""
     names = list(result.keys())

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exc, text
+from sqlalchemy import exc, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 if TYPE_CHECKING:
@@ -48,6 +48,16 @@ def current_revision(engine: Engine) -> str | None:
                 return None
             raise
     return str(rows[0][0]) if len(rows) == 1 else None
+
+
+def known_revisions() -> set[str]:
+    """The revisions shipped (by file name: 0001_initial.py is '0001'), without importing Alembic."""
+    return {p.name.partition("_")[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py")}
+
+
+def has_tables(engine: Engine) -> bool:
+    """Whether the database holds any table (in its default schema)."""
+    return bool(inspect(engine).get_table_names())
 
 
 def _no_such_table(e: exc.DBAPIError) -> bool:

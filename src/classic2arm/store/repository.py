@@ -4,18 +4,22 @@ through a repository of its own, all over the transaction's connection: `tx.reso
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from . import migrate
-from .base import CHUNK, Conflict, NotFound, UsageFn
+from .base import CHUNK, Conflict, NotFound, Unavailable, UsageFn
 from .credentials import CredentialRepo
 from .events import EventRepo
 from .operations import OperationRecord, OperationRepo
@@ -26,8 +30,8 @@ from .timeline import TimelineRepo
 from .units import UnitRecord, UnitRepo
 from .usage import UsageRepo
 
-__all__ = ["CHUNK", "Conflict", "NotFound", "OperationRecord", "Row", "Store", "TextRow", "Tx", "UnitRecord",
-           "UsageFn", "make_engine"]
+__all__ = ["CHUNK", "Conflict", "NotFound", "OperationRecord", "Row", "Store", "TextRow", "Tx", "Unavailable",
+           "UnitRecord", "UsageFn", "make_engine", "parse_url", "sqlite_path"]
 
 
 def _json_dumps(obj: Any) -> str:
@@ -57,49 +61,136 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, read_only: bool = False) -> None:
     dbapi_conn.isolation_level = None  # autocommit at the driver level; BEGIN is ours (see make_engine)
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    if not read_only:  # (changing the journal mode is a write)
+        cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+_SUPPORTED = "give sqlite:///PATH or postgresql://USER@HOST/DATABASE"
+# What pysqlite takes from a URL's query itself; anything else (mode=ro, immutable=1, cache…) is for SQLite's
+# URI filename, which SQLAlchemy passes on only with uri=true (and otherwise drops, with a warning).
+_PYSQLITE_ARGS = {"uri", "timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements"}
+
+
+def parse_url(url: str) -> URL:
+    """The URL of a database the store can live in, or Unavailable saying why not (also for the driver-less
+    in-memory SQLite: each pooled connection would get a database of its own, all lost at exit)."""
+    try:
+        parsed = make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise Unavailable(f"'{url}' is not a database URL: {_SUPPORTED}") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise Unavailable(f"{backend} databases are not supported: {_SUPPORTED}")
+    if backend == "sqlite":
+        if not parsed.database or parsed.database in (":memory:", "file::memory:") \
+                or parsed.query.get("mode") == "memory":
+            raise Unavailable("an in-memory SQLite database would be empty for every connection and lost when "
+                              "the process ends: give a file, e.g. sqlite:///classic2arm.db")
+        if set(parsed.query) - _PYSQLITE_ARGS and parsed.query.get("uri") != "true":
+            # sqlite:///x.db?mode=ro means what it says: as the URI filename file:x.db?mode=ro
+            database = parsed.database if parsed.database.startswith("file:") else "file:" + quote(parsed.database)
+            parsed = parsed.set(database=database).update_query_dict({"uri": "true"})
+    elif parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file of a SQLite URL as `parse_url` gives it; None for another database."""
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    name = url.database
+    if url.query.get("uri") == "true" and name.startswith("file:"):
+        from urllib.parse import unquote
+
+        name = unquote(name[len("file:"):].removeprefix("//"))
+    return Path(name)
+
+
+def _read_only(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and (url.query.get("mode") == "ro" or url.query.get("immutable") == "1")
+
+
+def make_engine(url: str | URL) -> Engine:
+    parsed = parse_url(url) if isinstance(url, str) else url
     kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
-    if url.startswith("sqlite"):
-        # As many pooled connections as a server has worker threads, so busy periods don't reopen (and
-        # re-PRAGMA) connections.
-        engine = sa.create_engine(url, pool_size=40, max_overflow=20, pool_use_lifo=True, **kwargs)
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling breaks SAVEPOINTs and begins lazily; take control of BEGIN:
-        # writers take the write lock up front (BEGIN IMMEDIATE) so two writers never deadlock upgrading.
-        sa.event.listen(engine, "begin", _sqlite_begin)
-    else:
-        engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            # As many pooled connections as a server has worker threads, so busy periods don't reopen (and
+            # re-PRAGMA) connections.
+            engine = sa.create_engine(parsed, pool_size=40, max_overflow=20, pool_use_lifo=True, **kwargs)
+            sa.event.listen(engine, "connect", partial(_sqlite_pragmas, read_only=_read_only(parsed)))
+            # pysqlite's own transaction handling breaks SAVEPOINTs and begins lazily; take control of BEGIN:
+            # writers take the write lock up front (BEGIN IMMEDIATE) so two writers never deadlock upgrading.
+            sa.event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
+    except (sa.exc.ArgumentError, ImportError) as exc:  # e.g. a driver that is not installed
+        raise Unavailable(f"cannot use {parsed.render_as_string(hide_password=True)}: {exc}") from None
     return engine
 
 
 class Store:
     """A database holding both control planes. `Store.open(url)` creates or upgrades the schema."""
 
-    def __init__(self, engine: Engine, usage: UsageFn | None = None) -> None:
+    def __init__(self, engine: Engine, usage: UsageFn | None = None, file: Path | None = None,
+                 read_only: bool = False) -> None:
         self.engine = engine
         self.usage = usage
+        self.read_only = read_only
+        # A SQLite file and its identity when opened: every transaction checks it is still there (a stat, ~1 µs)
+        # — once the file is deleted, SQLite goes on writing to the unlinked inode and every write would be lost.
+        self.file = file
+        self._identity = _identity(file) if file is not None else None
 
     @classmethod
-    def open(cls, url: str, upgrade: bool = True, usage: UsageFn | None = None) -> Store:
-        engine = make_engine(url)
-        if upgrade and migrate.current_revision(engine) != migrate.HEAD:
-            migrate.upgrade(engine)
-        return cls(engine, usage)
+    def open(cls, url: str, upgrade: bool = True, usage: UsageFn | None = None, create: bool = True) -> Store:
+        """`create=False`: a SQLite file that does not exist is an error rather than a new, empty database."""
+        parsed = parse_url(url)
+        file = sqlite_path(parsed)
+        if file is not None:
+            file = file.absolute()
+            if not create and not file.exists():
+                raise Unavailable(f"no database at {file} (check --db or CLASSIC2ARM_DB; a command that only "
+                                  "reads never creates one)")
+        read_only = _read_only(parsed)
+        engine = make_engine(parsed)
+        try:
+            revision = migrate.current_revision(engine)
+            if revision is None and migrate.has_tables(engine):
+                raise Unavailable(f"{_shown(parsed)} is not a classic2arm database (it holds tables, but not ours)")
+            if revision is not None and revision not in migrate.known_revisions():
+                raise Unavailable(f"{_shown(parsed)} is at schema revision '{revision}', which this version of "
+                                  "classic2arm does not know (a newer version's database, or another program's)")
+            if upgrade and revision != migrate.HEAD:
+                if read_only:
+                    raise Unavailable(f"{_shown(parsed)} is opened read-only but its schema needs "
+                                      + ("creating" if revision is None else "an upgrade"))
+                migrate.upgrade(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, usage, file, read_only)
+
+    def check_file(self) -> None:
+        """Unavailable when the SQLite file is gone or replaced: what the store would read or write is no
+        longer the database (a new connection would even create an empty one in its place)."""
+        if self.file is not None and _identity(self.file) != self._identity:
+            raise Unavailable(f"the database file {self.file} was deleted or replaced while in use: requests are "
+                              "refused (restore the file and restart)")
 
     @contextmanager
     def tx(self, now: datetime | None = None) -> Iterator[Tx]:
+        if self.read_only:
+            raise Unavailable("the database is open read-only (mode=ro in its URL): writes are refused")
+        self.check_file()
         with self.engine.connect().execution_options(sqlite_write=True) as conn, conn.begin():
             tx = Tx(conn, now, self.usage)
             yield tx
@@ -107,11 +198,25 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
+        self.check_file()
         with self.engine.connect() as conn:
             yield Tx(conn, None, self.usage)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _identity(file: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(file)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _shown(url: URL) -> str:
+    file = sqlite_path(url)
+    return str(file) if file is not None else url.render_as_string(hide_password=True)
 
 
 @dataclass
