@@ -41,7 +41,7 @@ from fastapi import FastAPI
 
 from ..service import admin as admin_service
 from ..service import migration, operations
-from ..service.context import AppContext, sqlite_file
+from ..service.context import AppContext, sqlite_file, store_failure
 from . import tls
 from .limits import Limits
 
@@ -120,8 +120,12 @@ class Resumer:
         try:
             view = migration.run(self.ctx, op_id, owner=self.owner)
             log.info("operation %s (%s of %s): %s", view.id, view.kind, view.unit, view.status)
-        except Exception:
-            log.exception("operation %s: the run failed; it stays claimable", op_id)
+        except Exception as exc:
+            detail = store_failure(exc)  # (a full disk, a vanished file: the reason, not a traceback, each retry)
+            if detail is not None:
+                log.error("operation %s: the store failed: %s; it stays claimable", op_id, detail)
+            else:
+                log.exception("operation %s: the run failed; it stays claimable", op_id)
         finally:
             with self._lock:
                 self._running.discard(op_id)
@@ -131,8 +135,12 @@ class Resumer:
         while not self.stop.is_set():
             try:
                 self.tick()
-            except Exception:  # a database hiccup must not end the loop
-                log.exception("resuming operations failed; retrying in %.0f s", self.interval)
+            except Exception as exc:  # a database hiccup must not end the loop
+                detail = store_failure(exc)
+                if detail is not None:
+                    log.error("resuming operations failed: %s; retrying in %.0f s", detail, self.interval)
+                else:
+                    log.exception("resuming operations failed; retrying in %.0f s", self.interval)
             self.stop.wait(self.interval)
 
 
@@ -313,8 +321,12 @@ def _fork_workers(opts: ServeOptions, sock: socket.socket, files: tls.TlsFiles |
             code = 0
             try:
                 _worker(opts, sock, files, admin_token, None)
-            except BaseException:
-                log.exception("worker failed")
+            except BaseException as exc:
+                detail = store_failure(exc)
+                if detail is not None:  # (the parent has said where it listens: say why nothing answers)
+                    log.error("worker failed: cannot use the database: %s", detail)
+                else:
+                    log.exception("worker failed")
                 code = 1
             finally:
                 os._exit(code)

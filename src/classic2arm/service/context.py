@@ -12,7 +12,7 @@ from pathlib import Path
 from ..domain.usage import usage_of
 from ..store import Store, Tx
 from . import subscriptions
-from .errors import ServiceError
+from .errors import ServiceError, StoreUnavailable
 from .sources import IndexSource
 
 DEFAULT_DB_URL = "sqlite:///classic2arm.db"
@@ -24,27 +24,60 @@ def db_url_from_env(explicit: str | None = None) -> str:
 
 
 def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite database URL; None for another database, an in-memory one or a URL that is not one."""
+    """The file of a SQLite database URL; None for another database or a URL the store refuses."""
+    from ..store import Unavailable
+    from ..store.repository import parse_url, sqlite_path
+
+    try:
+        return sqlite_path(parse_url(url))
+    except Unavailable:
+        return None
+
+
+def shown_url(url: str) -> str:
+    """A database URL as it may be shown to a user: without its password."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        parsed = make_url(url)
+        return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database)
+        return url
+
+
+# SQLite's words for a store it cannot work with, and what they mean to a user.
+_SQLITE_MEANINGS = {
+    "file is not a database": "not a database file (or an encrypted one)",
+    "database disk image is malformed": "the database file is corrupted",
+    "attempt to write a readonly database": "the database is read-only",
+    "database or disk is full": "the disk is full",
+    "unable to open database file": "the database file cannot be opened (does its directory exist?)",
+    "disk i/o error": "the disk failed to read or write the database file (was it deleted or moved?)",
+}
 
 
 def store_failure(exc: BaseException) -> str | None:
-    """What went wrong, when `exc` is the database refusing to work at all (e.g. a SQLite path whose directory
-    does not exist); None for any other exception. Lets an entry point report it without knowing the driver."""
-    from sqlalchemy.exc import DatabaseError
+    """What went wrong, when `exc` is the database refusing to work at all (not a database, corrupted, gone,
+    read-only, full, unreachable, a URL the store can't use); None for any other exception (a constraint
+    violated is a bug or a conflict, not the store failing). Lets an entry point report it without knowing the
+    driver."""
+    from sqlalchemy.exc import DatabaseError, IntegrityError
 
-    if not isinstance(exc, DatabaseError):  # (OperationalError among them; also a file that is not a database)
+    from ..store import Unavailable
+
+    if isinstance(exc, Unavailable):
+        return str(exc)
+    if not isinstance(exc, DatabaseError) or isinstance(exc, IntegrityError):
         return None
-    return str(exc.orig) if exc.orig is not None else str(exc)
+    detail = str(exc.orig) if exc.orig is not None else str(exc).partition("\n")[0]
+    meaning = next((m for words, m in _SQLITE_MEANINGS.items() if words in detail.lower()), None)
+    return f"{meaning} ({detail})" if meaning else detail
+
+
+def store_unavailable(exc: BaseException) -> StoreUnavailable | None:
+    """`store_failure` as the service error an API answers with (503 and the reason)."""
+    detail = store_failure(exc)
+    return None if detail is None else StoreUnavailable(detail)
 
 
 @dataclass
@@ -57,8 +90,9 @@ class AppContext:
     _index_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
-    def open(cls, url: str | None = None, subscription: str | None = None) -> AppContext:
-        return cls(Store.open(db_url_from_env(url), usage=usage_of), subscription)
+    def open(cls, url: str | None = None, subscription: str | None = None, create: bool = True) -> AppContext:
+        """`create=False`: a missing SQLite file is an error (store_failure says which) instead of a new store."""
+        return cls(Store.open(db_url_from_env(url), usage=usage_of, create=create), subscription)
 
     def subscription_id(self, tx: Tx) -> str:
         """The subscription a command works on: the one given, else the only one in the store."""

@@ -40,3 +40,13 @@ class Locked(ServiceError):
 
     def __init__(self, message: str, code: str = "ConflictError") -> None:
         super().__init__(code, message)
+
+
+class StoreUnavailable(ServiceError):
+    """The database cannot serve (see context.store_failure): a 503 with the reason."""
+
+    http_status = 503
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("ServiceUnavailable", f"The store is unavailable: {reason}")
+        self.reason = reason

@@ -20,8 +20,8 @@ from fastapi.routing import APIRoute
 from ...importers.errors import InputError
 from ...importers.safe_xml import MAX_BYTES
 from ...service import admin, credentials, faults, pacing, world_clock
-from ...service.context import AppContext
-from ...service.errors import ServiceError
+from ...service.context import AppContext, store_unavailable
+from ...service.errors import ServiceError, StoreUnavailable
 from ..auth import AuthError, authorize, principal
 
 
@@ -42,9 +42,16 @@ class _JsonErrors(APIRoute):
                 return _error(exc.status, exc.code, exc.message)
             except InputError as exc:
                 return _error(400, "InvalidInput", str(exc))
+            except StoreUnavailable as exc:
+                return _error(exc.http_status, exc.code, exc.message)
             except ServiceError as exc:
                 status = exc.http_status if 400 <= exc.http_status < 500 else 400
                 return _error(status, exc.code, exc.message)
+            except Exception as exc:
+                down = store_unavailable(exc)  # the database failing (gone, read-only, full…): 503 with the reason
+                if down is None:
+                    raise
+                return _error(down.http_status, down.code, down.message)
 
         return route
 

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
-from ...service.context import AppContext
+from ...service.context import AppContext, store_unavailable
 from ...service.errors import ServiceError
 from ..auth import AuthError, authorize, principal
 from ..graph.endpoint import GraphRequestError
@@ -146,7 +146,12 @@ async def dispatch(request: Request, path: str) -> Response:
         return error(request, exc.http_status, exc.code, exc.message)
     except ClientDisconnect:
         raise  # the body never came (gone, too slow, too large): api.limits.BodyGuard answers, if anyone
-    except Exception:  # a bug: answer as ARM does, keep the details in the log only
+    except Exception as exc:
+        down = store_unavailable(exc)
+        if down is not None:  # the database failing (gone, read-only, full…): 503 with the reason
+            log.error("ARM request failed: %s %s: %s", request.method, path, down.reason)
+            return error(request, down.http_status, down.code, down.message)
+        # a bug: answer as ARM does, keep the details in the log only
         log.exception("ARM request failed: %s %s", request.method, path)
         return error(request, 500, "InternalServerError", "The server encountered an internal error.")
 

@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ...importers.errors import InputError
-from ...service.context import AppContext
+from ...service.context import AppContext, store_unavailable
 from ...service.errors import ServiceError
 from ..auth import AuthError, authorize
 from ..query import repeated_key, repeated_message
@@ -168,7 +168,11 @@ def endpoint(handlers: Mapping[str, Handler]) -> Callable[[Request], object]:
             return error_response(400, "BadRequest", f"{exc.where}: {exc.message}")
         except ClientDisconnect:
             raise  # the body never came (gone, too slow, too large): api.limits.BodyGuard answers, if anyone
-        except Exception:
+        except Exception as exc:
+            down = store_unavailable(exc)
+            if down is not None:  # the database failing (gone, read-only, full…): 503 with the reason
+                log.error("%s %s failed: %s", request.method, request.url.path, down.reason)
+                return error_response(down.http_status, down.code, down.message)
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             return error_response(500, "InternalError", "The server encountered an internal error. Please retry "
                                                         "the request.")
