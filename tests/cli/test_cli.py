@@ -123,7 +123,7 @@ def test_clock_and_retirement_via_cli(db: Path) -> None:
 
 def test_database_url_from_environment(tmp_path: Path) -> None:
     path = tmp_path / "env.db"
-    res = subprocess.run([sys.executable, "-m", "classic2arm", "clock", "show", "--json"], capture_output=True,
+    res = subprocess.run([sys.executable, "-m", "classic2arm", "clock", "set", "real", "--json"], capture_output=True,
                          text=True, env={**os.environ, "CLASSIC2ARM_DB": f"sqlite:///{path}"}, timeout=60)
     assert res.returncode == 0 and path.exists()
 

@@ -10,6 +10,7 @@ generator, the importers, the migration engine or the HTTP server (see docs/cli.
 from __future__ import annotations
 
 import sys
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -49,16 +50,37 @@ app.add_typer(vm_app, name="vm")
 
 
 
+# The commands that only read: on a database that does not exist they fail naming it, where any other command
+# creates it (a mistyped --db must not answer "nothing there" from a new, empty store).
+READ_COMMANDS = frozenset({
+    "inventory", "show", "status", "downtime", "export", "snapshot", "check", "arm list", "arm show",
+    "clock show", "operation show", "provider show", "fault list",
+})
+
+
+def _command_path() -> str:
+    """The command being run, as READ_COMMANDS spells it ('arm show')."""
+    from typer._click.globals import get_current_context  # (typer's own copy of click)
+
+    names: list[str] = []
+    current = get_current_context(silent=True)
+    while current is not None and current.parent is not None:  # the root's name is the program's
+        names.append(current.info_name or "")
+        current = current.parent
+    return " ".join(reversed(names))
+
+
 class State:
     db: str | None = None
     subscription: str | None = None
+    debug: bool = False
     _ctx: AppContext | None = None
 
     def ctx(self) -> AppContext:
         if self._ctx is None:
             from ..service.context import AppContext
 
-            self._ctx = AppContext.open(self.db, self.subscription)
+            self._ctx = AppContext.open(self.db, self.subscription, create=_command_path() not in READ_COMMANDS)
         return self._ctx
 
 
@@ -86,8 +108,9 @@ def _global(
                                                                               "holds more than one.")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="On an error, show the Python traceback too.")] = False,
 ) -> None:
-    state.db, state.subscription = db, subscription
+    state.db, state.subscription, state.debug = db, subscription, debug
 
 
 # --------------------------------------------------------------------------- import / generate / export
@@ -158,9 +181,12 @@ def generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a realistic synthetic classic estate and store it."""
-    from ..domain import generator
+    from ..domain import generator, locations
     from ..service import estate
 
+    if location is not None and not locations.is_known(location):
+        raise typer.BadParameter(f"unknown region '{location}' (e.g. 'West Europe' or westeurope)",
+                                 param_hint="--location")
     ctx = state.ctx()
     with output.progress("", enabled=not as_json) as bar:
         t = bar.add_task(f"generating {vms_} VMs", total=None)
@@ -188,13 +214,20 @@ def export(
     fmt = "json" if as_json else fmt
     if fmt not in ("yaml", "json"):
         raise typer.BadParameter("must be yaml or json", param_hint="--format")
+    if out_file is not None and out_file.is_dir():
+        raise typer.BadParameter(f"{out_file} is a directory: give a file name", param_hint="--output")
     data = estate_doc.dumps(estate.export_estate(state.ctx()), fmt)
     if out_file is None:
         sys.stdout.buffer.write(data)
     else:
         tmp = out_file.with_name(out_file.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(out_file)  # nothing half-written
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(out_file)  # nothing half-written
+        except BaseException:
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)  # nor left behind
+            raise
 
 
 # --------------------------------------------------------------------------- reads
@@ -371,31 +404,37 @@ def vm_stop(name: VmArg, service: SvcOpt, deployment: DepOpt,
 
 
 def main() -> None:
-    """Entry point: typer handles usage errors (exit 2); service and input errors exit 1 on stderr."""
+    """Entry point: typer handles usage errors (exit 2); every other error exits 1 with one line on stderr —
+    the traceback too only with --debug."""
     from rich.markup import escape
 
     try:
         app(standalone_mode=True)
     except Exception as exc:
         message = _user_error(exc)
-        if message is None:
-            raise
-        output.err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        if state.debug:
+            output.err.print_exception(show_locals=False)
+        elif message is None:  # a bug: one line all the same, and how to see more
+            first = next(iter(str(exc).strip().splitlines()), "")
+            message = f"unexpected {type(exc).__name__}{': ' + first if first else ''} (a bug: re-run with " \
+                      "--debug for the traceback)"
+        if message is not None:
+            output.err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 
 def _user_error(exc: Exception) -> str | None:
-    """What to tell the user about an error that is theirs to fix (None: a bug, shown as a traceback). The
-    modules that raise them are imported by the commands that can."""
+    """What to tell the user about an error that is theirs to fix (None: a bug). The modules that raise them
+    are imported by the commands that can."""
     from ..importers.errors import InputError
     from ..service.errors import ServiceError
 
     if isinstance(exc, ServiceError | InputError | OSError):
         return str(exc)
     if "classic2arm.service.context" in sys.modules:
-        from ..service.context import db_url_from_env, store_failure
+        from ..service.context import db_url_from_env, shown_url, store_failure
 
         detail = store_failure(exc)  # e.g. a --db path whose directory doesn't exist
         if detail is not None:
-            return f"cannot use the database {db_url_from_env(state.db)}: {detail}"
+            return f"cannot use the database {shown_url(db_url_from_env(state.db))}: {detail}"
     return None

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 ADMIN_TOKEN_ENV = "CLASSIC2ARM_ADMIN_TOKEN"
 _DEFAULTS = Limits()
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")  # uvicorn's
 
 
 def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callable[[], str | None]) -> None:
@@ -41,7 +42,7 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
                                                              "printed).")] = None,
         workers: Annotated[int, typer.Option("--workers", min=1, max=64,
                                              help="Worker processes sharing the socket.")] = 1,
-        log_level: Annotated[str, typer.Option("--log-level", help="critical|error|warning|info|debug")]
+        log_level: Annotated[str, typer.Option("--log-level", help="|".join(LOG_LEVELS))]
         = "info",
         max_connections: Annotated[int, typer.Option("--max-connections", min=2, max=1_000_000,
                                                      help="Open connections a worker serves; requests beyond "
@@ -57,6 +58,8 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
         from ..api import server
         from ..service.context import db_url_from_env
 
+        if log_level.lower() not in LOG_LEVELS:
+            raise typer.BadParameter(f"'{log_level}' is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level")
         if key is not None and cert is None:
             raise typer.BadParameter("--key needs --cert", param_hint="--key")
         if admin_token is not None and len(admin_token) < 8:
