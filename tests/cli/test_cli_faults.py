@@ -92,7 +92,7 @@ def test_bad_options_are_usage_errors(db: Path, tmp_path: Path) -> None:
     assert err.returncode == 2 and "'bogus' is not one of" in err.stderr and "Traceback" not in err.stderr
     out = tmp_path / "outdir"
     out.mkdir()
-    err = cli("--db", url, "export", "-o", str(out))
+    err = cli("--db", url, "export", "-o", str(out), env={"COLUMNS": "400"})  # (a long path in typer's box)
     assert err.returncode == 2 and "is a directory" in err.stderr and "Traceback" not in err.stderr
     assert not (tmp_path / "outdir.tmp").exists() and list(out.iterdir()) == []
     res = cli("--db", url, "export", "-o", str(tmp_path / "no-such-dir" / "estate.yaml"))

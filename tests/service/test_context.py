@@ -27,3 +27,17 @@ def test_store_failure_names_what_the_database_refused(tmp_path: Path) -> None:
     detail = store_failure(err.value)
     assert detail is not None and "unable to open database file" in detail
     assert store_failure(ValueError("something else")) is None
+
+
+def test_store_failure_leaves_constraint_violations_alone() -> None:
+    """A violated constraint is a conflict or a bug for the caller to handle, not the store failing (503)."""
+    import sqlalchemy as sa
+
+    from classic2arm.service.context import store_unavailable
+    from classic2arm.store import Unavailable
+
+    assert store_failure(sa.exc.IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))) is None
+    full = sa.exc.OperationalError("INSERT", {}, Exception("database or disk is full"))
+    assert store_failure(full) == "the disk is full (database or disk is full)"
+    down = store_unavailable(Unavailable("the file is gone"))
+    assert down is not None and down.http_status == 503 and down.message == "The store is unavailable: the file is gone"
