@@ -41,3 +41,10 @@ def test_store_failure_leaves_constraint_violations_alone() -> None:
     assert store_failure(full) == "the disk is full (database or disk is full)"
     down = store_unavailable(Unavailable("the file is gone"))
     assert down is not None and down.http_status == 503 and down.message == "The store is unavailable: the file is gone"
+
+
+def test_shown_url_hides_only_a_password() -> None:
+    from classic2arm.service.context import shown_url
+
+    assert shown_url("postgresql://u:hunter2@h/db") == "postgresql://u:***@h/db"
+    assert shown_url("sqlite:///:memory:") == "sqlite:///:memory:" and shown_url("notaurl") == "notaurl"

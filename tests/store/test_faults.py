@@ -52,6 +52,8 @@ def test_a_missing_file_is_not_created_when_asked_not_to(tmp_path: Path) -> None
     path = tmp_path / "typo.db"
     with pytest.raises(Unavailable, match=f"no database at {path}"):
         Store.open(f"sqlite:///{path}", create=False)
+    with pytest.raises(Unavailable, match=f"no database at {path}"):
+        Store.open(f"sqlite:///{path}?mode=ro")
     assert not path.exists()
     Store.open(f"sqlite:///{made(path)}", create=False).dispose()
 

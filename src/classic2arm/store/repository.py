@@ -155,12 +155,12 @@ class Store:
         """`create=False`: a SQLite file that does not exist is an error rather than a new, empty database."""
         parsed = parse_url(url)
         file = sqlite_path(parsed)
+        read_only = _read_only(parsed)
         if file is not None:
             file = file.absolute()
-            if not create and not file.exists():
+            if (not create or read_only) and not file.exists():
                 raise Unavailable(f"no database at {file} (check --db or CLASSIC2ARM_DB; a command that only "
                                   "reads never creates one)")
-        read_only = _read_only(parsed)
         engine = make_engine(parsed)
         try:
             revision = migrate.current_revision(engine)
