@@ -37,8 +37,8 @@ _VARIANT_PRELUDE = {
                 "    def __enter__(self): return self\n"
                 "    def __exit__(self, *exc): return False\n"
                 "g.gc_paused = Off"),
-    "textrow": ("import classic2arm.store.repository as r; q = r.Tx.query; "
-                "r.Tx.query = lambda self, *a, **k: q(self, *a, **{**k, 'text_docs': False})"),
+    "textrow": ("import classic2arm.store.resources as r; q = r.ResourceRepo.query; "
+                "r.ResourceRepo.query = lambda self, *a, **k: q(self, *a, **{**k, 'text_docs': False})"),
 }
 
 

@@ -83,6 +83,13 @@ class State:
             self._ctx = AppContext.open(self.db, self.subscription, create=_command_path() not in READ_COMMANDS)
         return self._ctx
 
+    def close(self) -> None:
+        """Close the store before the process ends: a SQLite database is then whole in its one file (a
+        connection left to the interpreter's exit may leave the last writes in the -wal file beside it)."""
+        if self._ctx is not None:
+            self._ctx.close()
+            self._ctx = None
+
 
 state = State()
 demo_cmd.register(app, state.ctx)
@@ -421,6 +428,8 @@ def main() -> None:
         if message is not None:
             output.err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         sys.exit(1)
+    finally:
+        state.close()
 
 
 def _user_error(exc: Exception) -> str | None:

@@ -41,6 +41,11 @@ class UnitRecord:
 
 _NAMES = [c.name for c in units.columns]
 
+# The first key of the advisory locks on unit ids (the second is the id's hash). Two-key advisory locks never
+# clash with one-key ones such as the schema upgrade's.
+_UNIT_LOCK_SPACE = 0x756E_6974
+_LOCK_ID = sa.text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), hashtext(CAST(:id AS text)))")
+
 
 def _unit(r: Any) -> UnitRecord:
     return UnitRecord(**dict(zip(_NAMES, r, strict=True)))
@@ -52,15 +57,24 @@ class UnitRepo:
         self.conn = tx.conn
 
     def get(self, unit_id: str, for_update: bool = False) -> UnitRecord | None:
+        """A unit record; `for_update`: locked (even while absent) until the transaction ends, so that what is
+        decided from it stays true."""
         self.tx.sync(units)
         q = sa.select(units).where(units.c.id == unit_id)
         if for_update and self.conn.dialect.name == "postgresql":
+            # A row lock can't serialise those deciding about a unit that has no row yet: two first prepares
+            # through two servers both read nothing and both insert it (a unique violation). This lock exists
+            # before the row does, and whoever waited for it then reads the row its holder committed. (SQLite
+            # needs none: BEGIN IMMEDIATE already makes writers take turns.)
+            self.conn.execute(_LOCK_ID, {"space": _UNIT_LOCK_SPACE, "id": unit_id})
             q = q.with_for_update()
         r = self.conn.execute(q).first()
         return _unit(r) if r else None
 
     def get_many(self, unit_ids: Iterable[str], for_update: bool = False) -> dict[str, UnitRecord]:
-        """Several unit records at once (on PostgreSQL locked for the rest of the transaction if asked)."""
+        """Several unit records at once (on PostgreSQL the rows found locked for the rest of the transaction if
+        asked; unlike `get`, absent ids are not: a batch may start thousands of units, more advisory locks than
+        PostgreSQL's lock table holds)."""
         self.tx.sync(units)
         out: dict[str, UnitRecord] = {}
         id_list = sorted(unit_ids)  # a fixed order: two transactions locking overlapping sets can't deadlock
