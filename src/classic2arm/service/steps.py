@@ -187,14 +187,19 @@ def commit_remove_classic(sc: StepContext) -> Iterator[int]:
         yield 0
 
 
-def unlock_arm(sc: StepContext) -> Iterator[int]:
+def _unlock(sc: StepContext, model: str) -> Iterator[int]:
+    """Release the unit's locks on the rows of one model, a batch per checkpoint."""
     while True:
         tx = sc.tx
-        keys = tx.resources.keys(lock_holder=sc.uid, model=ids.ARM)
+        keys = tx.resources.keys(lock_holder=sc.uid, model=model)
         tx.resources.set_columns(keys[:BATCH], lock_holder=None, migration_state=None)
         if len(keys) <= BATCH:
             return
         yield 0
+
+
+def unlock_arm(sc: StepContext) -> Iterator[int]:
+    return _unlock(sc, ids.ARM)
 
 
 def commit_finish(sc: StepContext) -> None:
@@ -238,13 +243,7 @@ def abort_restore(sc: StepContext) -> None:
 def abort_finish(sc: StepContext) -> Iterator[int]:
     """Unlock the classic side; the last batch goes with the unit's Aborted (the runner's end of the operation,
     same transaction), so classic writes stay refused for as long as the unit says Aborting (spec §2.3)."""
-    while True:
-        tx = sc.tx
-        keys = tx.resources.keys(lock_holder=sc.uid, model=ids.CLASSIC)
-        tx.resources.set_columns(keys[:BATCH], lock_holder=None, migration_state=None)
-        if len(keys) <= BATCH:
-            return
-        yield 0
+    return _unlock(sc, ids.CLASSIC)
 
 
 PLAN = Plan(NAMES, {
