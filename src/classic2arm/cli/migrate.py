@@ -119,6 +119,17 @@ def build_group(name: str, get_ctx: Callable[[], AppContext], get_db: Callable[[
     return group
 
 
+def _run(op: Op, ref: UnitRef, as_json: bool, no_wait: bool, get_ctx: Callable[[], AppContext],
+         get_db: Callable[[], str | None]) -> None:
+    """What every unit verb does once it has its unit: validate and print, or run the operation."""
+    if op == Op.VALIDATE:
+        from ..service import migration
+
+        _print_validation(migration.validate(get_ctx(), ref), as_json)
+    else:
+        run_op(get_ctx(), op, ref, as_json, no_wait, get_db())
+
+
 def _destination(new_vnet: bool, rg: str | None, vnet: str | None, subnet: str | None,
                  raw: str | None) -> Destination:
     if raw is not None:  # as the REST API takes it (Default/New/Existing), for the exact R03/R04 errors
@@ -152,16 +163,10 @@ def _deployment_command(group: typer.Typer, op: Op, get_ctx: Callable[[], AppCon
     ) -> None:
         dest = _destination(new_vnet, vnet_resource_group, vnet, subnet, destination_raw) if with_dest else None
         ref = UnitRef(UnitKind.DEPLOYMENT, deployment, service, dest)
-        if op == Op.VALIDATE:
-            from ..service import migration
-
-            _print_validation(migration.validate(get_ctx(), ref), as_json)
-        else:
-            run_op(get_ctx(), op, ref, as_json, no_wait, get_db())
+        _run(op, ref, as_json, no_wait, get_ctx, get_db)
 
     command.__doc__ = f"{op.value.capitalize()} the migration of a deployment."
     group.command(op.value)(command)
-
 
 
 def _named_command(sub_app: typer.Typer, kind: UnitKind, op: Op, get_ctx: Callable[[], AppContext],
@@ -169,12 +174,7 @@ def _named_command(sub_app: typer.Typer, kind: UnitKind, op: Op, get_ctx: Callab
     def command(name: Annotated[str, typer.Argument(help="Name of the classic resource.")],
                 as_json: JsonOpt = False, no_wait: NoWait = False) -> None:
         ref = UnitRef(kind, name)
-        if op == Op.VALIDATE:
-            from ..service import migration
-
-            _print_validation(migration.validate(get_ctx(), ref), as_json)
-        else:
-            run_op(get_ctx(), op, ref, as_json, no_wait, get_db())
+        _run(op, ref, as_json, no_wait, get_ctx, get_db)
 
     command.__doc__ = f"{op.value.capitalize()} the migration of {kind.value} NAME."
     sub_app.command(op.value)(command)
