@@ -10,7 +10,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..service.context import AppContext
-from .limits import BodyGuard, Limits
+from .limit_settings import Limits
+from .limits import BodyGuard
 
 
 class RequestId:

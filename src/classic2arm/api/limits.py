@@ -20,24 +20,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # Starlette is imported where it is used: `classic2arm serve --help` reads the defaults here
+from .limit_settings import Limits
+
+if TYPE_CHECKING:  # Starlette is imported where it is used
     from starlette.responses import Response
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("classic2arm.limits")
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_connections: int = 1000
-    header_timeout: float = 10.0
-    body_timeout: float = 30.0
-    max_header_bytes: int = 32 * 1024
-    max_headers: int = 100
-    max_body_bytes: int = 64 * 1024 * 1024  # a backstop over every route's own limit (ASM drains up to 64 MB)
 
 
 def _plain(status: int, reason: str, text: str) -> bytes:

@@ -43,7 +43,7 @@ from ..service import admin as admin_service
 from ..service import migration, operations
 from ..service.context import AppContext, sqlite_file, store_failure
 from . import tls
-from .limits import Limits
+from .limit_settings import Limits
 
 log = logging.getLogger("classic2arm.server")
 BANNER = "classic2arm:"

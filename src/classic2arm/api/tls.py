@@ -44,7 +44,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .auth import CLIENT_CERT_KEY
-from .limits import GuardMixin, Limits
+from .limit_settings import Limits
+from .limits import GuardMixin
 
 log = logging.getLogger("classic2arm.tls")
 
