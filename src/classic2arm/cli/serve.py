@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..api.limits import Limits
+from ..api.limit_settings import Limits
 
 if TYPE_CHECKING:
     from ..service.context import AppContext
