@@ -6,6 +6,7 @@ where the spec marks a gap the text is ours and the entry says so (`ours=True`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -479,3 +480,29 @@ ASM_UNKNOWN_ROLE_SIZE = Text(
 ASM_LABEL_NOT_BASE64 = Text(
     "N4", "BadRequest", "The {element} '{label}' is not valid: it must be base64-encoded text of 1 to "
     "{limit} characters.", ours=True)
+
+
+# --------------------------------------------------------------------------- what a retry may cure
+# The backend's transient failures (R47–R49: "Retry the request") and the refusals of a unit another
+# operation is still working on (R46 "…until it completes", R15 "Retry after sometime"): `migrate --all`
+# retries these with backoff; any other failure is final.
+TRANSIENT_FAILURES: tuple[Text, ...] = (R47_INTERNAL, R47_RETRY, R47_NETWORK_ALLOCATION, R48_TEMPLATE, R49_XRP_VNET,
+                                        R49_UNKNOWN)
+IN_PROGRESS_REFUSALS: tuple[Text, ...] = (R46_COMMITTING, R46_ABORTING, R46_COMMITTING_UNIT, R46_ABORTING_UNIT,
+                                          R46_PREPARING_UNIT, R15_UPDATE_IN_PROGRESS)
+_TRANSIENT_CODES = frozenset(t.code for t in TRANSIENT_FAILURES)
+
+
+def _pattern(t: Text) -> re.Pattern[str]:
+    parts = re.split(r"\{[^{}]*\}", t.template)
+    return re.compile(".+?".join(re.escape(p) for p in parts), re.DOTALL)
+
+
+_IN_PROGRESS_PATTERNS = tuple(_pattern(t) for t in IN_PROGRESS_REFUSALS)
+
+
+def is_transient(code: str | None, message: str | None) -> bool:
+    """Whether a failed operation's error is one a later retry of the same call may cure."""
+    if code in _TRANSIENT_CODES:
+        return True
+    return bool(message) and any(p.search(message or "") for p in _IN_PROGRESS_PATTERNS)

@@ -8,6 +8,7 @@ another run (or process) claims and finishes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -328,12 +329,14 @@ def validate_many(ctx: AppContext, refs: list[UnitRef]) -> list[ValidationResult
 
 @gc_paused()  # for the whole run: re-enabled between batches, it would walk the index each time
 def execute_many(ctx: AppContext, op: Op, refs: list[UnitRef], progress: Progress | None = None,
-                 batch_rows: int = 60_000) -> list[OperationView]:
+                 batch_rows: int = 60_000, until: Callable[[OperationView], bool] | None = None
+                 ) -> list[OperationView]:
     """Prepare, commit or abort many units, several per transaction (each unit still gets its own durable
     operation record and goes through the same steps). A batch is atomic: a crash loses at most the batch in
     flight, whose units are then simply not started. Units that fail are rolled back on their own (savepoint)
-    and reported Failed, as `execute` would."""
-    many = _Many(ctx, op, operations.new_owner(), progress, len(refs), batch_rows)
+    and reported Failed, as `execute` would. With `until`, no unit is started after one whose view it is
+    true of (the views returned are then those of `refs[:len(views)]`)."""
+    many = _Many(ctx, op, operations.new_owner(), progress, len(refs), batch_rows, until)
     pending = list(refs)
     while pending:
         with ctx.store.tx() as tx:
@@ -352,6 +355,7 @@ class _Many:
     progress: Progress | None
     total: int
     batch_rows: int
+    until: Callable[[OperationView], bool] | None = None
     views: list[OperationView] = field(default_factory=list)
     done: int = 0
 
@@ -409,6 +413,8 @@ class _Many:
             self.done += 1
             if self.progress is not None:
                 self.progress(self.op.value, self.done, self.total)
+            if self.until is not None and self.until(self.views[-1]):
+                pending.clear()
         return touched
 
 
