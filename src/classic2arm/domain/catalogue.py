@@ -482,6 +482,169 @@ ASM_LABEL_NOT_BASE64 = Text(
     "{limit} characters.", ours=True)
 
 
+# --------------------------------------------------------------------------- plan (issue 12)
+@dataclass(frozen=True, slots=True)
+class Mitigation:
+    """What to do about a blocker of one rule: the errors page's mitigation column where it has the error
+    (`ours=False`, text as the page gives it, links reduced to their text), ours otherwise."""
+
+    rule: str
+    text: str
+    ours: bool = False
+
+
+_EXT_STATUS = Mitigation(
+    "R21",
+    "Azure guest agent & VM Extensions need outbound internet access to the VM storage account to populate their "
+    "status. Common causes of status failure include a Network Security Group that blocks outbound access to the "
+    "internet; If the VNET has on premises DNS servers and DNS connectivity is lost. If you continue to see an "
+    "unsupported status, you can uninstall the extensions to skip this check and move forward with migration.")
+
+MITIGATIONS: dict[str, Mitigation] = {m.rule: m for m in (
+    Mitigation("R01", "Register the subscription: classic2arm provider register Microsoft.ClassicInfrastructureMigrate "
+                      "(Register-AzResourceProvider), wait about 5 minutes, then validate again.", ours=True),
+    Mitigation("R02", "The unit no longer exists in the classic control plane: check its name, or drop it from "
+                      "the plan.", ours=True),
+    Mitigation("R05", "This can happen if you created the Virtual Network in the new Azure portal. The actual "
+                      "Virtual Network name follows the pattern \"Group * <VNET name>\""),
+    Mitigation("R06", "Migrate the virtual network the deployment belongs to; its deployments migrate with it.",
+               ours=True),
+    Mitigation("R07", "This happens when a deployment contains a web/worker role. Since migration is only supported "
+                      "for Virtual Machines, remove the web/worker role from the deployment and try migration "
+                      "again."),
+    Mitigation("R08", "This error occurs when you have non-gateway PaaS deployments such as Application Gateway or "
+                      "API Management services that are connected to the Virtual Network."),
+    Mitigation("R09", "Currently, only hosted services that have 1 or less Availability sets can be migrated. To "
+                      "work around this problem, move the additional availability sets, and Virtual machines in "
+                      "those availability sets, to a different hosted service."),
+    Mitigation("R10", "The workaround for this scenario is to either move all the virtual machines into a single "
+                      "Availability set or remove all Virtual machines from the Availability set in the hosted "
+                      "service."),
+    Mitigation("R11", "Move the single-NIC and the multi-NIC VMs into separate cloud services (or give every VM the "
+                      "same NIC layout), then validate again.", ours=True),
+    Mitigation("R12", "Move every network interface of the VM into one subnet, then validate again.", ours=True),
+    Mitigation("R13", "Associate every role of the deployment with a subnet of the virtual network, then validate "
+                      "again.", ours=True),
+    Mitigation("R14", "The VM might be undergoing through a state transition, which usually happens when during an "
+                      "update operation on the HostedService such as a reboot, extension installation etc. It is "
+                      "recommended for the update operation to complete on the HostedService before trying "
+                      "migration."),
+    Mitigation("R15", "Wait for the update operation on the deployment to finish (or finish it), then validate "
+                      "again.", ours=True),
+    Mitigation("R16", "Re-create the VM whose provisioning failed, keeping its disks, then validate again.",
+               ours=True),
+    Mitigation("R17", "Stop (deallocate) the VM and retry the prepare, or retry later.", ours=True),
+    Mitigation("R18", "In 2014, Azure announced that networking resources will move from a cluster level scope to "
+                      "regional scope. See https://aka.ms/regionalscope for more details. This error happens when "
+                      "the deployment being migrated has not had an update operation, which automatically moves it "
+                      "to a regional scope. The best work-around is to either add an endpoint to a VM, or a data "
+                      "disk to the VM, and then retry migration."),
+    Mitigation("R19", "NOTE: Error Message is in processs of getting updated, moving forward it is required to "
+                      "uninstall the extension before the migration XML extensions such as BGInfo 1.* aren't "
+                      "supported in Azure Resource Manager. Therefore, these extensions can't be migrated."),
+    Mitigation("R20", "This is the scenario where the virtual machine is configured for Azure Backup. Since this is "
+                      "currently an unsupported scenario, follow the workaround at https://aka.ms/vmbackupmigration"),
+    _EXT_STATUS,
+    Mitigation("R22", _EXT_STATUS.text),
+    Mitigation("R23", _EXT_STATUS.text),
+    Mitigation("R25", "This error happens if you've resized the VHD blob without updating the size in the VM API "
+                      "model."),
+    Mitigation("R26", "This error can happen if the disks of the VM have been deleted or are not accessible anymore. "
+                      "Make sure the disks for the VM exist."),
+    Mitigation("R27", "This error occurs when the name of the blob has a \"/\" in it which isn't supported in "
+                      "Compute Resource Provider currently."),
+    Mitigation("R28", "Disable boot diagnostics on the VM (or point it at a Standard account), migrate, then enable "
+                      "it again in Azure Resource Manager.", ours=True),
+    Mitigation("R29", "Delete the endpoint ACLs; after migration re-create them as NSG rules on the VM's NIC or "
+                      "subnet.", ours=True),
+    Mitigation("R30", "Remove the peering, migrate the virtual network, then peer it again in Azure Resource "
+                      "Manager.", ours=True),
+    Mitigation("R32", "Add an input endpoint on the reserved IP (a VIP only migrates with one), or give the "
+                      "reserved IP a name.", ours=True),
+    Mitigation("R33", "Migrate the object together with the VNet or cloud service that uses it, or remove the "
+                      "association and migrate it on its own.", ours=True),
+    Mitigation("R34", "Correct the address prefix (host bits zero) in the network configuration.", ours=True),
+    Mitigation("R35", "Remove the VPN connections from the ExpressRoute gateway, migrate, re-create them in Azure "
+                      "Resource Manager.", ours=True),
+    Mitigation("R36", "Re-establish or remove the disconnected gateway connection.", ours=True),
+    Mitigation("R37", "Move the ExpressRoute circuit to Azure Resource Manager first and remove cross-subscription "
+                      "authorizations (MoveErConnectedVnet.ps1 disconnects, waits 300 s, prepares, commits, "
+                      "reconnects).", ours=True),
+    Mitigation("R38", "Make the endpoints of each load-balanced set identical (protocol, public port, probe).",
+               ours=True),
+    Mitigation("R39", "Change the static IP of one of the stopped (deallocated) VMs.", ours=True),
+    Mitigation("R40", "Abort, raise the quota (support request), and start again.", ours=True),
+    Mitigation("R41", "Remove every ConnectionsToLocalNetwork reference from the network configuration.", ours=True),
+    Mitigation("R42", "Migrate (commit) every VM whose disks are in the account, then delete its unattached classic "
+                      "disks and OS/VM images (the VHD blobs are kept).", ours=True),
+    Mitigation("R50", "This error happens when the \"Prepare\" migration operation has been completed on the "
+                      "resource and an operation that would make a change to the resource is triggered. Because of "
+                      "the lock on the management plane after \"Prepare\" operation, any changes to the resource are "
+                      "blocked. To unlock the management plane, you can run the \"Commit\" migration operation to "
+                      "complete migration or the \"Abort\" migration operation to roll back the \"Prepare\" "
+                      "operation."),
+    Mitigation("R51", "This error occurs because the VM is in Prepare state and therefore locked for any "
+                      "update/delete operation. Call Abort using PS/CLI on the VM to roll back the migration and "
+                      "unlock the VM for update/delete operations. Calling commit will also unlock the VM but will "
+                      "commit the migration to ARM."),
+    Mitigation("R52", "Remove the cloud service from the Traffic Manager profile, migrate, then add the migrated "
+                      "public IP to a Traffic Manager profile in Azure Resource Manager.", ours=True),
+    Mitigation("R53", "Re-create the role assignment on the migrated resource's ARM id.", ours=True),
+    Mitigation("R54", "Re-create the alert rules and autoscale settings in Azure Resource Manager after migration.",
+               ours=True),
+    Mitigation("R55", "Disable the Security Center policy on the subscription 3 hours before migration.", ours=True),
+    Mitigation("R56", "Delete the unattached classic disks and OS/VM images (their VHD blobs are kept) before the "
+                      "storage account is prepared.", ours=True),
+)}
+MITIGATION_UNKNOWN = "No documented mitigation: read the message and correct the resource it names."
+
+# Wave titles, in execution order
+WAVE_STANDALONE = "Standalone reserved IPs, NSGs and route tables"
+WAVE_DEPLOYMENTS = "Deployments outside a VNet"
+WAVE_SIMPLE_VNETS = "VNets with their deployments (no gateway, peering or ExpressRoute)"
+WAVE_FLAGGED_VNETS = "VNets with a gateway, peering or ExpressRoute (prerequisites listed)"
+WAVE_STORAGE = "Storage accounts (after every VM whose disks they hold)"
+WAVE_PRODUCTION = "Production: {title}"
+
+# What must happen before a flagged VNet migrates
+PREREQ_PEERED = "remove the peering with {peers}; re-create it in Azure Resource Manager after the commit"
+PREREQ_EXPRESS_ROUTE = ("move ExpressRoute circuit {circuit} to Azure Resource Manager first; with cross-subscription "
+                        "authorizations, disconnect the circuit, migrate, reconnect (MoveErConnectedVnet.ps1)")
+PREREQ_GATEWAY = ("gateway ({gateway}): every connection must be up and no VPN connection may share an ExpressRoute "
+                  "gateway; the gateway VIP is kept")
+PREREQ_STORAGE_WAITS = "waits for {unit} ({vms} VMs with disks in the account) to commit"
+NOTE_LARGE_VNET = ("VNet {vnet} has {vms} VMs: more than 400 VMs in one VNet may hit the 1,200 ARM writes/hour "
+                   "limit; expect throttling (429, Retry-After)")
+NOTE_PRODUCTION = "production units (marked by {marker}) go last"
+NOTE_BLOCKED = "{count} of {units} units are blocked and stay here until their blockers are cleared"
+
+# Data-plane impact of one VM
+IMPACT_NONE = "none: VNet VMs keep running (management-plane lock only)"
+IMPACT_RESTART = "stop, deallocate and start in ARM during prepare (~{minutes:g} min down)"
+IMPACT_DYNAMIC_VIP = ("the dynamic VIP {address} ({vip}) of cloud service {hs} changes: reserve it first "
+                      "(New-AzureReservedIP -ServiceName {hs}) to keep it")
+IMPACT_PRIVATE_IP = "the private IP {address} changes (VMs outside a VNet get a new address in the new VNet)"
+IMPACT_INSTANCE_IP = "the instance-level public IP {address} changes (dynamic)"
+
+# The production marker (ours: nothing in the classic model says "production"; ExtendedProperties are its tags)
+PRODUCTION_MARKER = ("an ExtendedProperty Environment=Production (or Prod) on the hosted service or storage "
+                     "account; a VNet is production when a hosted service in it is")
+
+# The duration model's assumptions, printed with every plan (ours: no public source gives these times)
+ASSUMPTIONS = (
+    "ARM writes: one per ARM resource a unit's prepare creates (resource group, VNet, NICs, public IPs, load "
+    "balancers, NSGs, route tables, availability sets, VMs, storage account); commit and abort add none.",
+    "Throttle: {writes_per_hour:,} ARM writes per subscription per hour (request-limits-and-throttling); a wave "
+    "takes at least its writes at that rate.",
+    "Prepare: {prepare_base:g} min per unit plus {prepare_per_vm:g} s per VM; commit: {commit_base:g} min per unit "
+    "plus {commit_per_vm:g} s per VM (our model: no public source gives these times).",
+    "VMs outside a VNet are down {restart_minutes:g} min each during prepare (stop/deallocate, start in ARM).",
+    "{parallel} units of a wave run at once (operations on different cloud services are not serialised); the waves "
+    "run one after the other.",
+    "Lock window: a unit's management plane is locked from the start of its prepare to the end of its commit.",
+    "Blocked units are counted as if their blockers were cleared first; the time to clear them is not included "
+    "(extension remediation alone can take 1-2 days).",
+)
 # --------------------------------------------------------------------------- what a retry may cure
 # The backend's transient failures (R47–R49: "Retry the request") and the refusals of a unit another
 # operation is still working on (R46 "…until it completes", R15 "Retry after sometime"): `migrate --all`
