@@ -16,14 +16,15 @@ ones are done.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from ..domain import catalogue as msg
 from ..domain import identity as ids
 from ..domain.classic import MigrationState as S
 from ..domain.media import account_of
+from ..domain.planning.model import Plan
 from ..domain.state_machine import LOCKED_STATES, Op
 from ..domain.units import Destination, Message, UnitKind, UnitRef
 from ..gcpause import gc_paused
@@ -32,34 +33,6 @@ from .context import AppContext
 from .errors import ServiceError
 from .inventory import NOT_PREPARED
 from .operations import IN_PROGRESS, SUCCEEDED, OperationView
-
-# --------------------------------------------------------------------------- the plan, as this module reads it
-
-
-class PlannedUnitLike(Protocol):
-    @property
-    def ref(self) -> UnitRef: ...
-    @property
-    def migration_state(self) -> str: ...
-    @property
-    def vms(self) -> int: ...
-    @property
-    def blockers(self) -> tuple[Message, ...]: ...
-
-
-class WaveLike(Protocol):
-    @property
-    def number(self) -> int: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def units(self) -> Sequence[PlannedUnitLike]: ...
-
-
-class PlanLike(Protocol):
-    @property
-    def waves(self) -> Sequence[WaveLike]: ...
-
 
 # --------------------------------------------------------------------------- request, progress, report
 
@@ -156,19 +129,21 @@ class MigrateReport:
 def migrate_all(ctx: AppContext, request: MigrateRequest, progress: ProgressFn | None = None,
                 sleep: Callable[[float], None] = time.sleep) -> MigrateReport:
     """Plan the subscription and run the plan (or, with `dry_run`, say what running it would do)."""
-    from .plan import build_plan  # type: ignore[import-not-found,unused-ignore]
+    from .plan import build_plan
 
     started = time.monotonic()
     resumed = 0 if request.dry_run else len(migration.resume_all(ctx))
     return execute_plan(ctx, build_plan(ctx), request, progress, sleep, resumed=resumed, started=started)
 
 
-def execute_plan(ctx: AppContext, plan: PlanLike, request: MigrateRequest, progress: ProgressFn | None = None,
+def execute_plan(ctx: AppContext, plan: Plan, request: MigrateRequest, progress: ProgressFn | None = None,
                  sleep: Callable[[float], None] = time.sleep, resumed: int = 0,
                  started: float | None = None) -> MigrateReport:
     """Run (or, dry, predict) `plan` as `request` asks; see the module notes."""
-    run = _Run(ctx, request, _select(ctx, plan, request), progress, sleep)
+    run = _Run(ctx, request, _select(plan, request), progress, sleep)
     run.go()
+    if not request.dry_run:
+        run.reread()
     return MigrateReport(request.commit, request.dry_run, tuple(run.outcomes()), run.stopped, resumed,
                          time.monotonic() - (started if started is not None else run.started))
 
@@ -191,6 +166,7 @@ class _Unit:
     operation_id: str | None = None
     outcome: str | None = None  # decided during the run (failed, waiting, not run)
     reasons: tuple[str, ...] = ()
+    moved: bool = False  # migrated as part of another unit (its classic side went with that one's commit)
 
     @property
     def blocked(self) -> bool:
@@ -199,12 +175,11 @@ class _Unit:
         return bool(self.blockers) and self.state not in LOCKED_STATES and self.state != S.COMMITTED.value
 
 
-def _select(ctx: AppContext, plan: PlanLike, request: MigrateRequest) -> list[_Unit]:
+def _select(plan: Plan, request: MigrateRequest) -> list[_Unit]:
     numbers = [w.number for w in plan.waves]
     if request.wave is not None and request.wave not in numbers:
         raise ServiceError("InvalidWave", f"the plan has no wave {request.wave}; its waves: "
                                           f"{', '.join(map(str, numbers)) or 'none'}")
-    states = {_key(u.ref): u for u in status.status(ctx)}
     chosen: list[_Unit] = []
     for wave in plan.waves:
         if request.wave is not None and wave.number != request.wave:
@@ -213,12 +188,9 @@ def _select(ctx: AppContext, plan: PlanLike, request: MigrateRequest) -> list[_U
             ref = p.ref
             if ref.kind == UnitKind.DEPLOYMENT and ref.destination is None:
                 ref = replace(ref, destination=Destination("New"))  # as `validate --all` and the plan validate it
-            now = states.get(_key(ref))
-            chosen.append(_Unit(ref, wave.number, p.vms, tuple(p.blockers), now.state if now else p.migration_state))
-    if request.wave is None:  # units committed earlier whose classic side is gone: part of "all", done
-        planned = {_key(u.ref) for u in chosen}
-        chosen.extend(_Unit(s.ref, None, s.vms, (), s.state) for s in states.values()
-                      if not s.classic and s.state == S.COMMITTED.value and _key(s.ref) not in planned)
+            chosen.append(_Unit(ref, wave.number, p.vms, tuple(p.blockers), p.migration_state or NOT_PREPARED))
+    if request.wave is None:  # units committed earlier: part of "all", and done
+        chosen.extend(_Unit(p.ref, None, p.vms, (), S.COMMITTED.value) for p in plan.done)
     if request.units:
         by_key = {_key(u.ref): u for u in chosen}
         missing = [r for r in request.units if _key(r) not in by_key]
@@ -381,12 +353,25 @@ class _Run:
                                       min(self.work_done + self.optimistic_work, self.work_total), self.work_total,
                                       doing))
 
+    def reread(self) -> None:
+        """The units' states as the store has them now (what this run did, and anything done beside it). A
+        unit whose classic side is gone without a record of its own moved with the unit that used it (a reserved
+        IP with its cloud service, an NSG with its VNet)."""
+        now = {_key(u.ref): u for u in status.status(self.ctx)}
+        for u in self.units:
+            found = now.get(_key(u.ref))
+            if found is not None:
+                u.state = found.state
+            elif u.state != S.COMMITTED.value:
+                u.state, u.moved = S.COMMITTED.value, True
+
     def outcomes(self) -> list[UnitOutcome]:
         out: list[UnitOutcome] = []
         for u in self.units:
             outcome, reasons = u.outcome, u.reasons
             if u.state == S.COMMITTED.value:
-                outcome, reasons = MIGRATED, ()
+                outcome = MIGRATED
+                reasons = ("migrated with the cloud service or virtual network that uses it",) if u.moved else ()
             elif u.blocked:
                 outcome, reasons = BLOCKED, tuple(m.message for m in u.blockers)
             elif u.state == S.PREPARED.value and (outcome is None or not self.request.commit):
