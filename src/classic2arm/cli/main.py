@@ -18,6 +18,7 @@ import typer
 
 from . import creds as creds_cmd
 from . import demo as demo_cmd
+from . import migrate_all as migrate_all_cmd
 from . import ops as ops_cmd
 from . import output
 from . import serve as serve_cmd
@@ -93,6 +94,7 @@ class State:
 
 state = State()
 demo_cmd.register(app, state.ctx)
+migrate_all_cmd.register(app, state.ctx)
 verbs_cmd.register(app, state.ctx, lambda: state.db)
 ops_cmd.register(app, state.ctx)
 serve_cmd.register(app, state.ctx, lambda: state.db)

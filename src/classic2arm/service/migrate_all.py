@@ -119,7 +119,7 @@ class MigrateReport:
                 "complete": self.complete, "stopped": self.stopped, "resumedOperations": self.resumed,
                 "seconds": round(self.seconds, 3),
                 "summary": {o: self.count(o) for o in outcomes if self.count(o)},
-                "vmsMigrated": sum(u.vms for u in self.units if u.outcome == MIGRATED),
+                "vms": {o: sum(u.vms for u in self.units if u.outcome == o) for o in outcomes if self.count(o)},
                 "units": [u.to_json() for u in self.units]}
 
 
@@ -277,7 +277,9 @@ class _Run:
         if self.stopped is not None:
             for u in ready:
                 if u.outcome is None and u.state not in self.target:
-                    u.outcome, u.reasons = NOT_RUN, (f"the run stopped: {self.stopped}",)
+                    prepared = u.state == S.PREPARED.value
+                    u.outcome = PREPARED if prepared else NOT_RUN
+                    u.reasons = (f"{'not committed: ' if prepared else ''}the run stopped: {self.stopped}",)
 
     def _execute(self, number: int, op: Op, units: list[_Unit]) -> None:
         """Run `op` on `units` (in order), retrying transient failures with backoff; stops the run at a hard
@@ -374,7 +376,7 @@ class _Run:
                 reasons = ("migrated with the cloud service or virtual network that uses it",) if u.moved else ()
             elif u.blocked:
                 outcome, reasons = BLOCKED, tuple(m.message for m in u.blockers)
-            elif u.state == S.PREPARED.value and (outcome is None or not self.request.commit):
+            elif u.state == S.PREPARED.value and outcome in (None, PREPARED):
                 outcome = PREPARED
             elif outcome is None:
                 outcome = NOT_RUN
