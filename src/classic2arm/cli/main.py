@@ -20,6 +20,7 @@ from . import creds as creds_cmd
 from . import demo as demo_cmd
 from . import ops as ops_cmd
 from . import output
+from . import plan as plan_cmd
 from . import serve as serve_cmd
 from . import verbs as verbs_cmd
 from .options import (
@@ -54,7 +55,7 @@ app.add_typer(vm_app, name="vm")
 # creates it (a mistyped --db must not answer "nothing there" from a new, empty store).
 READ_COMMANDS = frozenset({
     "inventory", "show", "status", "downtime", "export", "snapshot", "check", "arm list", "arm show",
-    "clock show", "operation show", "provider show", "fault list",
+    "clock show", "operation show", "provider show", "fault list", "plan",
 })
 
 
@@ -95,6 +96,7 @@ state = State()
 demo_cmd.register(app, state.ctx)
 verbs_cmd.register(app, state.ctx, lambda: state.db)
 ops_cmd.register(app, state.ctx)
+plan_cmd.register(app, state.ctx)
 serve_cmd.register(app, state.ctx, lambda: state.db)
 creds_cmd.register(app, state.ctx, lambda: state.db)
 
