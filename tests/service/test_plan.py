@@ -115,7 +115,7 @@ def test_storage_accounts_come_after_every_unit_whose_vms_hold_disks_in_them(big
 def test_wave_order_follows_the_dependencies(big: tuple[AppContext, Plan]) -> None:
     _, plan = big
     assert [w.number for w in plan.waves] == list(range(1, len(plan.waves) + 1))
-    first = {}
+    first: dict[UnitKind, int] = {}
     for w in plan.waves:
         for u in w.units:
             first.setdefault(u.ref.kind, w.number)
