@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..state_machine import LOCKED_STATES
 from ..units import Message, UnitKind, UnitRef
 
 COMMITTED = "Committed"
@@ -59,6 +60,12 @@ class PlannedUnit:
     @property
     def blocked(self) -> bool:
         return bool(self.blockers)
+
+    @property
+    def in_progress(self) -> bool:
+        """Started and not finished (Prepared, Preparing, …): validate gives it only the R50 lock message, and
+        what it needs is a commit or an abort, not a fix."""
+        return self.migration_state in LOCKED_STATES
 
 
 @dataclass(frozen=True, slots=True)
