@@ -159,19 +159,26 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
             raise _usage_error(f"--output {out_file} is a directory: give a file name")
         if out_file is not None and not out_file.parent.is_dir():
             raise _usage_error(f"--output {out_file}: directory {out_file.parent} doesn't exist")
-        from ..service.plan import build_plan
+        from ..gcpause import gc_paused
 
-        plan = build_plan(get_ctx())
-        if as_json:
-            import orjson
+        with gc_paused():  # rendering allocates as much as the plan: the collector would walk both again
+            _render(get_ctx, fmt, out_file, units, as_json)
 
-            from ..domain.planning.report import to_json
 
-            data = orjson.dumps(to_json(plan), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
-            _write(data + "\n", out_file)
-        elif fmt == "csv":
-            _write(render_csv(plan), out_file)
-        elif fmt in ("markdown", "html"):
-            _write(render_template(plan, fmt), out_file)
-        else:
-            _table(plan, units)
+def _render(get_ctx: Callable[[], AppContext], fmt: str, out_file: Path | None, units: bool, as_json: bool) -> None:
+    from ..service.plan import build_plan
+
+    plan = build_plan(get_ctx())
+    if as_json:
+        import orjson
+
+        from ..domain.planning.report import to_json
+
+        data = orjson.dumps(to_json(plan), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+        _write(data + "\n", out_file)
+    elif fmt == "csv":
+        _write(render_csv(plan), out_file)
+    elif fmt in ("markdown", "html"):
+        _write(render_template(plan, fmt), out_file)
+    else:
+        _table(plan, units)
