@@ -78,12 +78,14 @@ def test_quota_lines_sum_the_remaining_units_per_region() -> None:
 
 def test_duration_model_bounds() -> None:
     m = estimate.DurationModel()
-    few = (unit(UnitKind.VNET, "a", 10, writes=6000),)
-    e = m.wave(few)
-    assert e.bound == "throttle" and e.throttle_minutes == 300.0 and e.minutes == 300.0
+    alone = m.wave((unit(UnitKind.VNET, "a", 10, writes=6000),))  # one unit: its own time, not the throttle
+    assert alone.bound == "work" and alone.minutes == alone.longest_lock_minutes == round(1.5 + 6000 * 7 / 60, 1)
+    busy = m.wave(tuple(unit(UnitKind.VNET, f"v{i}", 10, writes=750) for i in range(8)))
+    assert busy.bound == "throttle" and busy.throttle_minutes == busy.minutes == 300.0
+    assert busy.work_minutes == round(8 * (1.5 + 750 * 7 / 60) / 4, 1)
     many = tuple(unit(UnitKind.DEPLOYMENT, f"d{i}", 1, service=f"s{i}", writes=3) for i in range(8))
     e = m.wave(many)
-    per_unit = 2 + 1 + (30 + 5) / 60
+    per_unit = 1 + 0.5 + 3 * (6 + 1) / 60
     assert e.bound == "work" and e.work_minutes == round(8 * per_unit / 4, 1)
     assert e.longest_lock_minutes == round(per_unit, 1)
     assert any("1,200" in a for a in m.assumptions())

@@ -635,8 +635,9 @@ ASSUMPTIONS = (
     "balancers, NSGs, route tables, availability sets, VMs, storage account); commit and abort add none.",
     "Throttle: {writes_per_hour:,} ARM writes per subscription per hour (request-limits-and-throttling); a wave "
     "takes at least its writes at that rate.",
-    "Prepare: {prepare_base:g} min per unit plus {prepare_per_vm:g} s per VM; commit: {commit_base:g} min per unit "
-    "plus {commit_per_vm:g} s per VM (our model: no public source gives these times).",
+    "Prepare: {prepare_base:g} min per unit plus {prepare_per_resource:g} s per ARM resource it creates; commit: "
+    "{commit_base:g} min per unit plus {commit_per_resource:g} s per resource (our model: no public source gives "
+    "these times).",
     "VMs outside a VNet are down {restart_minutes:g} min each during prepare (stop/deallocate, start in ARM).",
     "{parallel} units of a wave run at once (operations on different cloud services are not serialised); the waves "
     "run one after the other.",
