@@ -98,3 +98,14 @@ def test_blocker_groups_carry_mitigation_and_fix() -> None:
     g = groups[0]
     assert g.rule == "R19" and g.fix == "xml-extensions" and g.vms_held_back == 8 and len(g.messages) == 3
     assert g.mitigation == t.MITIGATIONS["R19"].text and not g.mitigation_ours and g.code == "UnsupportedExtension"
+
+
+def test_standalone_objects_that_move_with_their_user_cost_nothing() -> None:
+    r33 = Message("R33", "ReservedIP", "rip", Category.ERROR, "in use")
+    moving = unit(UnitKind.RESERVED_IP, "rip", blockers=(r33,), writes=1)
+    free = unit(UnitKind.NSG, "nsg", writes=1)
+    assert moving.moves_with_user and not free.moves_with_user
+    assert not unit(UnitKind.VNET, "v", blockers=(r33,)).moves_with_user
+    waves, _ = order.waves([moving, free])
+    assert any("migrate with it" in n for n in waves[0].notes)
+    assert estimate.MODEL.wave(waves[0].units).arm_writes == 1

@@ -616,6 +616,8 @@ NOTE_LARGE_VNET = ("VNet {vnet} has {vms} VMs: more than 400 VMs in one VNet may
                    "limit; expect throttling (429, Retry-After)")
 NOTE_PRODUCTION = "production units (marked by {marker}) go last"
 NOTE_BLOCKED = "{count} of {units} units are blocked and stay here until their blockers are cleared"
+NOTE_MOVES_WITH_USER = ("{count} of them are associated with a VNet or cloud service (R33) and migrate with it: "
+                        "nothing to do, and not counted in the wave's time")
 
 # Data-plane impact of one VM
 IMPACT_NONE = "none: VNet VMs keep running (management-plane lock only)"
@@ -643,5 +645,6 @@ ASSUMPTIONS = (
     "run one after the other.",
     "Lock window: a unit's management plane is locked from the start of its prepare to the end of its commit.",
     "Blocked units are counted as if their blockers were cleared first; the time to clear them is not included "
-    "(extension remediation alone can take 1-2 days).",
+    "(extension remediation alone can take 1-2 days). Reserved IPs, NSGs and route tables that move with their "
+    "VNet or cloud service (R33) are not counted on their own.",
 )

@@ -28,6 +28,7 @@ class DurationModel:
                 + u.arm_writes * (self.prepare_per_resource_seconds + self.commit_per_resource_seconds) / 60)
 
     def wave(self, units: tuple[PlannedUnit, ...]) -> WaveEstimate:
+        units = tuple(u for u in units if not u.moves_with_user)  # they go with their VNet or cloud service
         writes = sum(u.arm_writes for u in units)
         locks = [self.unit_minutes(u) for u in units]
         work = sum(locks) / self.parallel if locks else 0.0

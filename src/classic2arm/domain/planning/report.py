@@ -14,7 +14,8 @@ CSV_COLUMNS = ("wave", "wave_title", "kind", "name", "service", "state", "vms", 
 def unit_json(u: PlannedUnit) -> dict[str, Any]:
     return {"key": u.key, "kind": u.ref.kind.value, "name": u.ref.name, "service": u.ref.service,
             "state": u.migration_state, "vms": u.vms, "location": u.location, "production": u.production,
-            "blocked": u.blocked, "blockers": [m.to_json() | {"rule": m.rule} for m in u.blockers],
+            "blocked": u.blocked, "movesWithUser": u.moves_with_user, "inProgress": u.in_progress,
+            "blockers": [m.to_json() | {"rule": m.rule} for m in u.blockers],
             "warnings": [m.to_json() | {"rule": m.rule} for m in u.warnings],
             "prerequisites": list(u.prerequisites), "after": list(u.after), "needs": dict(u.needs),
             "armWrites": u.arm_writes}
