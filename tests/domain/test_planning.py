@@ -109,3 +109,20 @@ def test_standalone_objects_that_move_with_their_user_cost_nothing() -> None:
     waves, _ = order.waves([moving, free])
     assert any("migrate with it" in n for n in waves[0].notes)
     assert estimate.MODEL.wave(waves[0].units).arm_writes == 1
+
+
+def test_mitigations_are_the_errors_pages_where_it_has_them() -> None:
+    """Literals here on purpose (as in test_rules): the errors page's Mitigation column, links as their text."""
+    m = t.MITIGATIONS
+    assert m["R09"].text == (
+        "Currently, only hosted services that have 1 or less Availability sets can be migrated. To work around this "
+        "problem, move the additional availability sets, and Virtual machines in those availability sets, to a "
+        "different hosted service.") and not m["R09"].ours
+    assert m["R26"].text == ("This error can happen if the disks of the VM have been deleted or are not accessible "
+                             "anymore. Make sure the disks for the VM exist.") and not m["R26"].ours
+    assert m["R21"].text == m["R22"].text == m["R23"].text  # one row of the page covers the three
+    assert m["R30"].ours and m["R56"].ours and m["R29"].ours  # the page has no row for these
+    from classic2arm.domain.rules import REGISTRY
+
+    errors = {r.id for r in REGISTRY.all() if r.category == Category.ERROR}
+    assert errors <= set(m), errors - set(m)  # every blocking rule has a mitigation
