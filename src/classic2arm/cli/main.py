@@ -21,6 +21,7 @@ from . import demo as demo_cmd
 from . import migrate_all as migrate_all_cmd
 from . import ops as ops_cmd
 from . import output
+from . import plan as plan_cmd
 from . import serve as serve_cmd
 from . import verbs as verbs_cmd
 from .options import (
@@ -55,7 +56,7 @@ app.add_typer(vm_app, name="vm")
 # creates it (a mistyped --db must not answer "nothing there" from a new, empty store).
 READ_COMMANDS = frozenset({
     "inventory", "show", "status", "downtime", "export", "snapshot", "check", "arm list", "arm show",
-    "clock show", "operation show", "provider show", "fault list",
+    "clock show", "operation show", "provider show", "fault list", "plan",
 })
 
 
@@ -97,6 +98,7 @@ demo_cmd.register(app, state.ctx)
 migrate_all_cmd.register(app, state.ctx)
 verbs_cmd.register(app, state.ctx, lambda: state.db)
 ops_cmd.register(app, state.ctx)
+plan_cmd.register(app, state.ctx)
 serve_cmd.register(app, state.ctx, lambda: state.db)
 creds_cmd.register(app, state.ctx, lambda: state.db)
 

@@ -617,6 +617,8 @@ NOTE_LARGE_VNET = ("VNet {vnet} has {vms} VMs: more than 400 VMs in one VNet may
                    "limit; expect throttling (429, Retry-After)")
 NOTE_PRODUCTION = "production units (marked by {marker}) go last"
 NOTE_BLOCKED = "{count} of {units} units are blocked and stay here until their blockers are cleared"
+NOTE_MOVES_WITH_USER = ("{count} of them are associated with a VNet or cloud service (R33) and migrate with it: "
+                        "nothing to do, and not counted in the wave's time")
 
 # Data-plane impact of one VM
 IMPACT_NONE = "none: VNet VMs keep running (management-plane lock only)"
@@ -636,14 +638,16 @@ ASSUMPTIONS = (
     "balancers, NSGs, route tables, availability sets, VMs, storage account); commit and abort add none.",
     "Throttle: {writes_per_hour:,} ARM writes per subscription per hour (request-limits-and-throttling); a wave "
     "takes at least its writes at that rate.",
-    "Prepare: {prepare_base:g} min per unit plus {prepare_per_vm:g} s per VM; commit: {commit_base:g} min per unit "
-    "plus {commit_per_vm:g} s per VM (our model: no public source gives these times).",
+    "Prepare: {prepare_base:g} min per unit plus {prepare_per_resource:g} s per ARM resource it creates; commit: "
+    "{commit_base:g} min per unit plus {commit_per_resource:g} s per resource (our model: no public source gives "
+    "these times).",
     "VMs outside a VNet are down {restart_minutes:g} min each during prepare (stop/deallocate, start in ARM).",
     "{parallel} units of a wave run at once (operations on different cloud services are not serialised); the waves "
     "run one after the other.",
     "Lock window: a unit's management plane is locked from the start of its prepare to the end of its commit.",
     "Blocked units are counted as if their blockers were cleared first; the time to clear them is not included "
-    "(extension remediation alone can take 1-2 days).",
+    "(extension remediation alone can take 1-2 days). Reserved IPs, NSGs and route tables that move with their "
+    "VNet or cloud service (R33) are not counted on their own.",
 )
 # --------------------------------------------------------------------------- what a retry may cure
 # The backend's transient failures (R47–R49: "Retry the request") and the refusals of a unit another

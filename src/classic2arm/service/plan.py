@@ -8,6 +8,8 @@ waves, groups the blockers, sums the quota and estimates the time. Nothing is wr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..domain import catalogue as t
 from ..domain import rules
 from ..domain.planning import estimate, facts, order, summary
@@ -16,7 +18,6 @@ from ..domain.state_machine import LOCKED_STATES
 from ..domain.units import Message, Phase, UnitKind, UnitSnapshot
 from ..gcpause import gc_paused
 from . import clock, subscriptions
-from .bulk import classic_units
 from .context import AppContext
 from .migration import _lock_message, check_registered
 from .snapshot import load_unit, unit_id
@@ -25,8 +26,9 @@ from .status import UnitFilter, status
 
 @gc_paused()
 def build_plan(ctx: AppContext) -> Plan:
-    units = classic_units(ctx)
-    gone = [u for u in status(ctx, UnitFilter()) if not u.classic]  # committed units whose classic side is gone
+    everything = status(ctx, UnitFilter())  # (one listing: what `classic_units` filters; the order is the waves')
+    units = [u for u in everything if u.classic]
+    gone = [u for u in everything if not u.classic]  # committed units whose classic side is gone
     with ctx.store.read() as tx:
         sub_id = ctx.subscription_id(tx)
         sub = subscriptions.load(tx, sub_id)
@@ -64,10 +66,11 @@ def build_plan(ctx: AppContext) -> Plan:
                 if snap.ref.kind == UnitKind.STORAGE:
                     after = tuple(k for k in holders.get(snap.ref.name.lower(), []) if not planned_compute[k].done)
                 pu = facts.planned_unit(snap, messages, state, after)
-                if after:
-                    waits = [t.PREREQ_STORAGE_WAITS.format(unit=k, vms=planned_compute[k].vms) for k in after
-                             if planned_compute[k].blocked]
-                    pu = _with_prerequisites(pu, tuple(waits))
+                if after:  # a storage account waits for its VMs: production with them, held up by their blockers
+                    waits = tuple(t.PREREQ_STORAGE_WAITS.format(unit=k, vms=planned_compute[k].vms) for k in after
+                                  if planned_compute[k].blocked)
+                    pu = replace(pu, prerequisites=pu.prerequisites + waits,
+                                 production=pu.production or any(planned_compute[k].production for k in after))
                 planned.append(pu)
             for pu in planned:
                 if pu.location:
@@ -89,8 +92,3 @@ def build_plan(ctx: AppContext) -> Plan:
                  "blockers": sum(len(u.blockers) for u in planned),
                  "vmsDown": sum(1 for u in remaining for i in u.impacts if i.restart)})
 
-
-def _with_prerequisites(pu: PlannedUnit, extra: tuple[str, ...]) -> PlannedUnit:
-    from dataclasses import replace
-
-    return replace(pu, prerequisites=pu.prerequisites + extra) if extra else pu

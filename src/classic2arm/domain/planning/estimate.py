@@ -16,18 +16,19 @@ from .model import PlannedUnit, Wave, WaveEstimate
 @dataclass(frozen=True, slots=True)
 class DurationModel:
     writes_per_hour: int = 1200  # ARM writes per subscription per hour (request-limits-and-throttling.md)
-    prepare_base_minutes: float = 2.0
-    prepare_per_vm_seconds: float = 30.0
-    commit_base_minutes: float = 1.0
-    commit_per_vm_seconds: float = 5.0
+    prepare_base_minutes: float = 1.0
+    prepare_per_resource_seconds: float = 6.0  # per ARM resource the prepare creates (its ARM writes)
+    commit_base_minutes: float = 0.5
+    commit_per_resource_seconds: float = 1.0
     parallel: int = 4
 
     def unit_minutes(self, u: PlannedUnit) -> float:
         """Prepare start to commit end: the unit's lock window."""
         return (self.prepare_base_minutes + self.commit_base_minutes
-                + u.vms * (self.prepare_per_vm_seconds + self.commit_per_vm_seconds) / 60)
+                + u.arm_writes * (self.prepare_per_resource_seconds + self.commit_per_resource_seconds) / 60)
 
     def wave(self, units: tuple[PlannedUnit, ...]) -> WaveEstimate:
+        units = tuple(u for u in units if not u.moves_with_user)  # they go with their VNet or cloud service
         writes = sum(u.arm_writes for u in units)
         locks = [self.unit_minutes(u) for u in units]
         work = sum(locks) / self.parallel if locks else 0.0
@@ -39,9 +40,9 @@ class DurationModel:
     def assumptions(self) -> tuple[str, ...]:
         restart = dataplane.restart_window().total_seconds() / 60
         values = {"writes_per_hour": self.writes_per_hour, "prepare_base": self.prepare_base_minutes,
-                  "prepare_per_vm": self.prepare_per_vm_seconds, "commit_base": self.commit_base_minutes,
-                  "commit_per_vm": self.commit_per_vm_seconds, "restart_minutes": restart,
-                  "parallel": self.parallel}
+                  "prepare_per_resource": self.prepare_per_resource_seconds,
+                  "commit_base": self.commit_base_minutes, "commit_per_resource": self.commit_per_resource_seconds,
+                  "restart_minutes": restart, "parallel": self.parallel}
         return tuple(a.format(**values) for a in t.ASSUMPTIONS)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..state_machine import LOCKED_STATES
 from ..units import Message, UnitKind, UnitRef
 
 COMMITTED = "Committed"
@@ -59,6 +60,19 @@ class PlannedUnit:
     @property
     def blocked(self) -> bool:
         return bool(self.blockers)
+
+    @property
+    def moves_with_user(self) -> bool:
+        """A reserved IP, NSG or route table whose only blocker is R33 (associated with a VNet or cloud service):
+        it migrates with that unit, so it costs nothing on its own and needs nothing done."""
+        return (self.ref.kind in (UnitKind.RESERVED_IP, UnitKind.NSG, UnitKind.ROUTE_TABLE) and bool(self.blockers)
+                and all(m.rule == "R33" for m in self.blockers))
+
+    @property
+    def in_progress(self) -> bool:
+        """Started and not finished (Prepared, Preparing, …): validate gives it only the R50 lock message, and
+        what it needs is a commit or an abort, not a fix."""
+        return self.migration_state in LOCKED_STATES
 
 
 @dataclass(frozen=True, slots=True)

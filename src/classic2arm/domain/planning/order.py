@@ -75,5 +75,8 @@ def waves(units: Iterable[PlannedUnit], marker: str = t.PRODUCTION_MARKER) -> tu
         blocked = sum(u.blocked for u in members)
         if blocked:
             notes.append(t.NOTE_BLOCKED.format(count=blocked, units=len(members)))
+        moving = sum(u.moves_with_user for u in members)
+        if moving:
+            notes.append(t.NOTE_MOVES_WITH_USER.format(count=moving))
         out.append(Wave(len(out) + 1, title, members, notes=tuple(notes)))
     return tuple(out), done
