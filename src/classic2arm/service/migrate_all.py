@@ -167,6 +167,7 @@ class _Unit:
     outcome: str | None = None  # decided during the run (failed, waiting, not run)
     reasons: tuple[str, ...] = ()
     moved: bool = False  # migrated as part of another unit (its classic side went with that one's commit)
+    with_user: bool = False  # blocked only by being associated (R33): it moves with the unit that uses it
 
     @property
     def blocked(self) -> bool:
@@ -188,7 +189,8 @@ def _select(plan: Plan, request: MigrateRequest) -> list[_Unit]:
             ref = p.ref
             if ref.kind == UnitKind.DEPLOYMENT and ref.destination is None:
                 ref = replace(ref, destination=Destination("New"))  # as `validate --all` and the plan validate it
-            chosen.append(_Unit(ref, wave.number, p.vms, tuple(p.blockers), p.migration_state or NOT_PREPARED))
+            chosen.append(_Unit(ref, wave.number, p.vms, tuple(p.blockers), p.migration_state or NOT_PREPARED,
+                                with_user=p.moves_with_user))
     if request.wave is None:  # units committed earlier: part of "all", and done
         chosen.extend(_Unit(p.ref, None, p.vms, (), S.COMMITTED.value) for p in plan.done)
     if request.units:
@@ -374,6 +376,10 @@ class _Run:
             if u.state == S.COMMITTED.value:
                 outcome = MIGRATED
                 reasons = ("migrated with the cloud service or virtual network that uses it",) if u.moved else ()
+            elif u.blocked and u.with_user:
+                outcome = WAITING
+                reasons = ("moves with the cloud service or virtual network that uses it, which has not migrated: "
+                           + " ".join(m.message for m in u.blockers),)
             elif u.blocked:
                 outcome, reasons = BLOCKED, tuple(m.message for m in u.blockers)
             elif u.state == S.PREPARED.value and outcome in (None, PREPARED):
