@@ -8,6 +8,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,15 @@ def test_transient_classification() -> None:
     assert msg.is_transient("BadRequest", msg.R46_COMMITTING.text("d", "s"))
     assert not msg.is_transient("BadRequest", msg.R45_NOT_PREPARED_UNIT.text(kind="vnet", name="v"))
     assert not msg.is_transient("BadRequest", msg.R42_ACCOUNT_IN_USE.text(name="acct"))
+
+
+def test_progress_counts_units_and_vms_up_to_what_migrated(mctx: AppContext) -> None:
+    seen: list[ma.MigrateProgress] = []
+    report = ma.migrate_all(mctx, _req(keep_going=True), progress=seen.append)
+    first, last = seen[0], seen[-1]
+    assert first.units_done == 0 and first.units_total == last.units_total == len(report.units)
+    assert last.doing == "done" and last.units_done == report.count(ma.MIGRATED) - sum(
+        1 for u in report.units if u.outcome == ma.MIGRATED and u.reasons)  # (not the ones that moved with a user)
+    assert last.vms_done == sum(u.vms for u in report.units if u.outcome == ma.MIGRATED)
+    assert last.vms_total == sum(u.vms for u in report.units) and last.work_total > 0
+    assert all(a.work_done <= b.work_done for a, b in pairwise(seen))

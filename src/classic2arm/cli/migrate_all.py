@@ -98,7 +98,7 @@ def _run(ctx: AppContext, request: MigrateRequest, show_progress: bool) -> Migra
             bar.update(task, description=p.doing, completed=p.work_done, total=max(p.work_total, 1),
                        units=f"{p.units_done}/{p.units_total}", vms=f"{p.vms_done}/{p.vms_total}")
 
-        return ma.migrate_all(ctx, request, report)
+        return ma.migrate_all(ctx, request, report if show_progress else None)
 
 
 def _print(report: MigrateReport) -> None:

@@ -221,6 +221,8 @@ class _Run:
     optimistic: int = 0  # units reported done by the call in flight (made exact when it returns)
     optimistic_vms: int = 0
     optimistic_work: int = 0
+    reported: float = 0.0  # when progress was last reported (monotonic)
+    shown_work: int = 0
 
     @property
     def target(self) -> frozenset[str]:
@@ -229,7 +231,7 @@ class _Run:
     def go(self) -> None:
         runnable = [u for u in self.units if not u.blocked and u.state not in self.target]
         self.work_total = sum(self._weight(u) * self._ops_left(u) for u in runnable)
-        self._report("starting")
+        self._report("starting", force=True)
         waves = sorted({u.wave for u in runnable if u.wave is not None})
         for number in waves:
             wave = [u for u in runnable if u.wave == number]
@@ -239,7 +241,7 @@ class _Run:
                         u.outcome, u.reasons = NOT_RUN, (f"the run stopped: {self.stopped}",)
                 continue
             self._wave(number, wave)
-        self._report("done")
+        self._report("done", force=True)
 
     @staticmethod
     def _weight(u: _Unit) -> int:
@@ -307,6 +309,7 @@ class _Run:
                         continue
                     reason += f" (still failing after {attempt + 1} attempts)"
                 u.outcome, u.reasons = FAILED, (reason,)
+                self.work_done += self._weight(u)  # (finished, for the ETA)
                 if not self.request.keep_going:
                     self.stopped = f"{u.ref.describe()}: {reason}"
             self._settle()
@@ -348,14 +351,19 @@ class _Run:
     def _settle(self) -> None:
         self.optimistic = self.optimistic_vms = self.optimistic_work = 0
 
-    def _report(self, doing: str) -> None:
+    def _report(self, doing: str, force: bool = False) -> None:
         if self.progress is None:
             return
+        now = time.monotonic()
+        if not force and now - self.reported < 0.1:  # a display needn't hear of every one of 2,000 units
+            return
+        self.reported = now
+        # (never backwards: a unit to retry was counted by the call that failed it)
+        self.shown_work = max(self.shown_work, min(self.work_done + self.optimistic_work, self.work_total))
         done = [u for u in self.units if u.state in self.target]
         self.progress(MigrateProgress(len(done) + self.optimistic, len(self.units),
                                       sum(u.vms for u in done) + self.optimistic_vms, sum(u.vms for u in self.units),
-                                      min(self.work_done + self.optimistic_work, self.work_total), self.work_total,
-                                      doing))
+                                      self.shown_work, self.work_total, doing))
 
     def reread(self) -> None:
         """The units' states as the store has them now (what this run did, and anything done beside it). A
