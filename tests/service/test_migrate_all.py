@@ -80,11 +80,11 @@ def test_commit_migrates_every_unit_without_blockers_and_reports_the_rest(mctx: 
             assert list(u.reasons) == errors[_key(u.ref)] and u.reasons
             assert states[_key(u.ref)] == "NotPrepared"
         elif u.outcome == ma.WAITING:  # a storage account holding disks of VMs of blocked units, or a reserved IP
-            # or NSG that moves with a unit that did not migrate
+            # or NSG that migrates with the unit that uses it
             if u.ref.kind == UnitKind.STORAGE:
                 assert "not yet committed" in u.reasons[0]
             else:
-                assert "moves with" in u.reasons[0] and errors[_key(u.ref)][0] in u.reasons[0]
+                assert "migrates with" in u.reasons[0] and errors[_key(u.ref)][0] in u.reasons[0]
             assert states[_key(u.ref)] == "NotPrepared"
         else:  # storage holding unattached disks or images: R42, which no migration can clear
             assert u.outcome == ma.FAILED and u.ref.kind == UnitKind.STORAGE, u
@@ -122,7 +122,7 @@ def test_prepare_only_stops_before_commit_then_commit_carries_on(mctx: AppContex
     # storage accounts whose disks belong to VMs that have not committed wait (not failed)
     waiting = [u for u in report.units if u.outcome == ma.WAITING]
     assert any(u.ref.kind == UnitKind.STORAGE for u in waiting)
-    assert all(u.ref.kind == UnitKind.STORAGE or "moves with" in u.reasons[0] for u in waiting)
+    assert all(u.ref.kind == UnitKind.STORAGE or "migrates with" in u.reasons[0] for u in waiting)
     assert {u.ref.kind for u in report.units if u.outcome == ma.FAILED} <= {UnitKind.STORAGE}
     assert report.complete is False and report.stopped is None
 

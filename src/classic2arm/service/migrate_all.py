@@ -386,7 +386,9 @@ class _Run:
                 reasons = ("migrated with the cloud service or virtual network that uses it",) if u.moved else ()
             elif u.blocked and u.with_user:
                 outcome = WAITING
-                reasons = ("moves with the cloud service or virtual network that uses it, which has not migrated: "
+                # (an NSG or route table is cloned into ARM with its user and its classic copy stays: the plan
+                # before the run can't tell which users did migrate, so this says what it depends on)
+                reasons = ("migrates with the cloud service or virtual network that uses it, not on its own: "
                            + " ".join(m.message for m in u.blockers),)
             elif u.blocked:
                 outcome, reasons = BLOCKED, tuple(m.message for m in u.blockers)
