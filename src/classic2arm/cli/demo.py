@@ -1,7 +1,8 @@
 """`classic2arm demo`: the README's main job — the whole migration flow on a generated estate.
 
-Validate every unit, show the blockers, prepare and commit what can migrate, abort one, and print the
-estate before and after and the data-plane downtime of every VM.
+Plan the subscription (waves, blockers ranked by the VMs they hold back), migrate everything that can go in the
+plan's order (`migrate --all --commit --keep-going`), say what did not and why, and print the estate before and
+after and the data-plane downtime of every VM.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
         as_of: Annotated[str, typer.Option("--as-of", help="World clock for the demo.")] = "2023-06-01",
     ) -> None:
         """The whole flow on a fresh generated estate (this database is emptied first)."""
-        from ..domain.state_machine import Op
-        from ..domain.units import Category
         from ..service import bulk, status
+        from ..service import migrate_all as ma
+        from ..service.plan import build_plan
+        from . import migrate_all as migrate_all_cmd
 
         ctx = get_ctx()
         output.out.rule(f"classic2arm demo — {vms} classic VMs, world clock {as_of}")
@@ -46,62 +48,37 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
                          + ", ".join(f"{n} {s}" for s, n in sorted(inv["byPowerState"].items(), key=lambda x: -x[1])))
         before = bulk.estate_counts(ctx)
 
-        # 1. validate every unit (at once, on one index of the subscription)
-        with output.progress("validating") as bar:
-            bar.add_task("validating every unit", total=None)
-            results = bulk.validate_all(ctx)
-        errors = [(r.unit, m) for r in results for m in r.result.messages if m.category == Category.ERROR]
-        blocked = {id(u) for u, _ in errors}
-        output.out.print(f"Validated {len(results)} units: {len(results) - len(blocked)} can migrate, "
-                         f"{len(blocked)} are blocked ({len(errors)} errors).")
-        output.table("blockers (first 20)", ["unit", "resource", "message"],
-                     [(f"{u.kind} {u.name}", f"{m.resource_type} {m.resource_name}", m.message)
-                      for u, m in errors[:20]])
+        # 1. plan the whole subscription: waves, blockers ranked by the VMs they hold back
+        with output.progress("planning") as bar:
+            bar.add_task("planning every unit", total=None)
+            plan = build_plan(ctx)
+        s = plan.summary
+        output.out.print(f"Plan: {s['units']} units in {s['waves']} waves, {s['blocked']} blocked "
+                         f"({s['blockedVms']} of {s['vms']} VMs held back by {s['blockers']} blockers); "
+                         f"estimated {plan.total_minutes / 60:.1f} h.", highlight=False)
+        output.table("blockers by VMs held back (first 10)", ["rule", "units", "VMs held back", "what to do"],
+                     [(g.rule, len(g.units), g.vms_held_back, g.mitigation) for g in plan.ranking[:10]])
 
-        # 2. prepare what can migrate, several units per transaction; abort the first deployment outside a VNet,
-        # commit the rest. Storage accounts go last: their disks are free once their VMs have moved.
-        ready = [r.unit for r in results if id(r.unit) not in blocked]
-        aborted = next((u for u in ready if u.kind == "deployment" and u.vms), None)
-        outcome: Counter[str] = Counter()
-        failures: list[tuple[str, str]] = []
-        with output.progress("migrating") as bar:
-            task = bar.add_task("prepare and commit", total=2 * len(ready))
-
-            def report(step: str, done: int, total: int) -> None:
-                bar.update(task, description=f"{step} ({done}/{total})")
-
-            for phase in ([u for u in ready if u.kind != "storage"], [u for u in ready if u.kind == "storage"]):
-                prepared = []
-                for u, view in zip(phase, bulk.execute_all(ctx, Op.PREPARE, phase, report), strict=True):
-                    if view.status != "Succeeded":
-                        outcome["prepare failed"] += 1
-                        failures.append((f"{u.kind} {u.name}", f"{view.error_code}: {view.error_message}"))
-                    else:
-                        prepared.append(u)
-                    bar.advance(task)
-                if aborted in prepared:
-                    prepared.remove(aborted)
-                    outcome["aborted"] += bulk.execute_all(ctx, Op.ABORT, [aborted])[0].status == "Succeeded"
-                for view in bulk.execute_all(ctx, Op.COMMIT, prepared, report):
-                    outcome["committed"] += view.status == "Succeeded"
-                    bar.advance(task)
-        output.out.print(", ".join(f"{outcome[k]} {k}" for k in ("committed", "aborted", "prepare failed")
-                                   if outcome[k]) +
-                         (f"; aborted {aborted.kind} {aborted.name} of cloud service {aborted.service}"
-                          if aborted else ""))
-        if failures:
-            output.table("prepare refused (first 10)", ["unit", "error"], failures[:10])
+        # 2. migrate everything that can go, in the plan's order: each wave prepared and committed before the
+        # next (storage accounts after the VMs whose disks they hold)
+        report = migrate_all_cmd.run(ctx, ma.MigrateRequest(commit=True, keep_going=True), show_progress=True)
+        output.out.print("Migrated: " + ", ".join(f"{n} units {k} ({report.to_json()['vms'][k]} VMs)"
+                                                 for k, n in report.to_json()["summary"].items())
+                         + f", in {report.seconds:.1f} s.", highlight=False)
+        rest = [u for u in report.units if u.outcome != ma.MIGRATED]
+        output.table("did not migrate, and why (first 20)", ["wave", "unit", "outcome", "why"],
+                     [(u.wave or "-", u.ref.describe(), u.outcome, " | ".join(u.reasons)) for u in rest[:20]])
 
         # 3. before / after, and downtime per VM
         after = bulk.estate_counts(ctx)
         output.table("estate before and after", ["", "before", "after"],
                      [(k, before[k], after[k]) for k in before])
         all_down = status.downtime(ctx)
-        migrated_vnet_vms = sum(u.vms for u in ready if u.kind == "vnet")
+        migrated_vnet_vms = sum(u.vms for u in report.units if u.ref.kind.value == "vnet" and u.outcome == ma.MIGRATED)
         output.out.print(f"Data plane: {migrated_vnet_vms} VMs migrated with their VNet kept running (no downtime); "
                          f"{sum(1 for d in all_down if d.windows)} VMs outside a VNet were stopped, deallocated "
                          f"and restarted in ARM by prepare (one window each).")
-        output.table("downtime per VM outside a VNet (first 15; the aborted one went down twice)",
+        output.table("downtime per VM outside a VNet (first 15)",
                      ["vm", "windows", "minutes down", "still down"],
                      [(d.vm, d.windows, f"{d.seconds / 60:.1f}", d.open) for d in all_down[:15]])
         final = Counter((u.kind, u.state) for u in status.status(ctx))

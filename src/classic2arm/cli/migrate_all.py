@@ -71,7 +71,7 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
         request = ma.MigrateRequest(commit=commit, wave=wave, units=tuple(parse_unit(u) for u in units),
                                     dry_run=dry_run, keep_going=keep_going, retries=retries,
                                     retry_delay=retry_delay)
-        report = _run(get_ctx(), request, show_progress=not as_json and not dry_run)
+        report = run(get_ctx(), request, show_progress=not as_json and not dry_run)
         if as_json:
             output.emit_json(report.to_json())
         else:
@@ -82,7 +82,8 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
             raise typer.Exit(EXIT_NOT_ALL)
 
 
-def _run(ctx: AppContext, request: MigrateRequest, show_progress: bool) -> MigrateReport:
+def run(ctx: AppContext, request: MigrateRequest, show_progress: bool) -> MigrateReport:
+    """The use case under the one progress bar (also the demo's migration step)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from ..service import migrate_all as ma
