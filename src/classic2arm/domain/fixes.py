@@ -14,7 +14,7 @@ from . import classic as c
 from .media import GIB, VHD_FOOTER_BYTES, parse, vhd_blob_size
 from .units import Message, UnitSnapshot
 
-MAX_DISK_GB = 1023  # a classic (page-blob) VHD's largest size
+MAX_DISK_GB = 4095  # the largest VHD a page blob holds (4 TiB less the footer), as Update Disk allows
 
 
 @dataclass(frozen=True, slots=True)
