@@ -113,7 +113,7 @@ def _extensions(fix: str, snap: UnitSnapshot, pick: Callable[[c.ExtensionReferen
             yield _vm_target(fix, REMOVE_EXTENSIONS, vm, f"uninstall {shown} from VM {vm.name}", items=names)
 
 
-def acl_nsg_rules(vm: c.Role, endpoints: Sequence[c.InputEndpoint]) -> list[dict[str, Any]]:
+def acl_nsg_rules(vm: str, endpoints: Sequence[c.InputEndpoint]) -> list[dict[str, Any]]:
     """NSG security rules (ARM's JSON shape) that do what the endpoints' ACLs did, to put on the migrated VM's
     NIC: an ACL filters the public endpoint's traffic by source, in `order`; with any permit rule everything
     else is denied, with only deny rules everything else is allowed. An NSG sees the traffic at the NIC, after
@@ -133,10 +133,10 @@ def acl_nsg_rules(vm: c.Role, endpoints: Sequence[c.InputEndpoint]) -> list[dict
         ordered = sorted(ep.acl, key=lambda r: r.order)
         for r in ordered:
             add(f"{ep.name}-acl-{r.order}", "Allow" if r.action == "permit" else "Deny", r.remote_subnet, ep,
-                r.description or f"endpoint {ep.name} ACL rule {r.order} of VM {vm.name}")
+                r.description or f"endpoint {ep.name} ACL rule {r.order} of VM {vm}")
         if any(r.action == "permit" for r in ordered):
             add(f"{ep.name}-acl-deny-others", "Deny", "Internet", ep,
-                f"endpoint {ep.name} of VM {vm.name}: its ACL permitted only the sources above")
+                f"endpoint {ep.name} of VM {vm}: its ACL permitted only the sources above")
     return rules
 
 
@@ -146,7 +146,7 @@ def _acls(fix: str, snap: UnitSnapshot) -> Iterator[Target]:
         if eps:
             yield _vm_target(fix, CLEAR_ACLS, vm, f"delete the ACLs of endpoint(s) {', '.join(e.name for e in eps)} "
                              f"of VM {vm.name}", items=tuple(e.name for e in eps),
-                             nsg_rules=tuple(acl_nsg_rules(vm, eps)))
+                             nsg_rules=tuple(acl_nsg_rules(vm.name, eps)))
 
 
 def _premium_diagnostics(fix: str, snap: UnitSnapshot) -> Iterator[Target]:

@@ -250,3 +250,22 @@ def run(ctx: AppContext, names: Sequence[str] | None = None, unit: UnitRef | Non
             else:
                 ch.status, ch.operation_id = (APPLIED, op) if op else (UNCHANGED, None)
     return FixReport(dry_run, changes, _manual(units) if names is None else [])
+
+
+# --------------------------------------------------------------------------- the CLI verb of one VM's ACLs
+
+
+@dataclass(frozen=True, slots=True)
+class AclsCleared:
+    operation_id: str  # '' when the VM had no ACL to delete
+    endpoints: list[str]
+    nsg_rules: list[dict[str, Any]]  # the equivalent NSG rules to re-create after migration
+
+    def to_json(self) -> dict[str, Any]:
+        return {"operationId": self.operation_id or None, "endpoints": self.endpoints, "nsgRules": self.nsg_rules}
+
+
+def clear_endpoint_acls(ctx: AppContext, svc: str, dep: str, vm: str, endpoint: str | None = None) -> AclsCleared:
+    """`vm endpoint acl clear`: the classic write, and the NSG rules that do what the deleted ACLs did."""
+    op, cleared = cw.clear_endpoint_acls(ctx, svc, dep, vm, endpoint)
+    return AclsCleared(op, [e.name for e in cleared], fixes.acl_nsg_rules(vm, cleared))
