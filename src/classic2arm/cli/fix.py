@@ -33,20 +33,20 @@ def _done(what: str, op: str, as_json: bool, **more: Any) -> None:
 def _manual_table(manual: list[ManualBlocker]) -> None:
     if manual:
         output.table("blockers no fix clears: what to do", ["rule", "units", "e.g.", "advice"],
-                     [(m.rule, len(m.units), m.units[0], m.advice) for m in manual], "table")
+                     [(m.rule, len(m.units), m.units[0], m.advice) for m in manual], "auto")
 
 
 def _print_report(report: FixReport) -> None:
     verb = "would change" if report.dry_run else "changes"
     output.table(f"fix: {len(report.changes)} {verb}", ["unit", "fix", "change", "status"],
                  [(c.unit, c.target.fix, c.target.describe, c.status + (f": {c.error}" if c.error else ""))
-                  for c in report.changes], "table")
+                  for c in report.changes], "auto")
     for vm in report.nsg_rules():
         output.table(f"NSG rules to re-create on VM {vm['vm']} ({vm['service']}/{vm['deployment']}) after "
                      "migration", ["name", "priority", "access", "source", "port", "protocol"],
                      [(r["name"], r["properties"]["priority"], r["properties"]["access"],
                        r["properties"]["sourceAddressPrefix"], r["properties"]["destinationPortRange"],
-                       r["properties"]["protocol"]) for r in vm["securityRules"]], "table")
+                       r["properties"]["protocol"]) for r in vm["securityRules"]], "auto")
     _manual_table(report.manual)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts().items())) or "nothing to change"
     output.out.print(("dry run, nothing written: " if report.dry_run else "") + counts)
@@ -90,7 +90,7 @@ def register(app: typer.Typer, vm_app: typer.Typer, get_ctx: Callable[[], AppCon
                 return
             output.table("fixes", ["fix", "rules", "messages", "units", "unblocks", "changes", "what it does"],
                          [(s.fix.name, ",".join(sorted(s.fix.rules)), s.messages, s.units, s.unblocks, s.changes,
-                           s.fix.summary) for s in survey.fixes], "table")
+                           s.fix.summary) for s in survey.fixes], "auto")
             _manual_table(survey.manual)
             if survey.locked:
                 output.out.print(f"{len(survey.locked)} unit(s) held by a migration: {', '.join(survey.locked[:5])}")
@@ -184,7 +184,7 @@ def register(app: typer.Typer, vm_app: typer.Typer, get_ctx: Callable[[], AppCon
         output.table("NSG rules to re-create after migration", ["name", "priority", "access", "source", "port"],
                      [(r["name"], r["properties"]["priority"], r["properties"]["access"],
                        r["properties"]["sourceAddressPrefix"], r["properties"]["destinationPortRange"])
-                      for r in result.nsg_rules], "table")
+                      for r in result.nsg_rules], "auto")
 
     @diag_app.command("disable")
     def diag_disable(vm: VmArg, service: SvcOpt, deployment: DepOpt, as_json: JsonOpt = False) -> None:
