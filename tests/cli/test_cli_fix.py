@@ -21,7 +21,7 @@ def _fixes(survey: Any) -> dict[str, dict[str, Any]]:
 def test_fix_list_dry_run_and_all(tmp_path: Path) -> None:
     db = tmp_path / "fix.db"
     assert run(db, "clock", "set", "2023-06-01").returncode == 0
-    ok_json(db, "generate", "--vms", "400", "--seed", "2", "--blockers", "1")
+    ok_json(db, "generate", "--vms", "120", "--seed", "2", "--blockers", "1")
     survey = ok_json(db, "fix", "--list")
     listed = _fixes(survey)
     assert set(listed) == set(fixes.BY_NAME)
