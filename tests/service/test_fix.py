@@ -16,7 +16,7 @@ from classic2arm.domain import identity as ids
 from classic2arm.domain.estate import Estate
 from classic2arm.domain.state_machine import Op
 from classic2arm.domain.units import Category, Destination, UnitKind, UnitRef
-from classic2arm.service import bulk, estate, fix, migration
+from classic2arm.service import bulk, clock, estate, fix, migration, world_clock
 from classic2arm.service.context import AppContext
 from classic2arm.service.errors import ServiceError
 
@@ -165,3 +165,19 @@ def test_acl_nsg_rules_follow_the_acl_semantics() -> None:
     only_deny = c.InputEndpoint(name="ssh", port=22, local_port=22, acl=[
         c.AclRule(order=1, action="deny", remote_subnet="198.51.100.0/24")])
     assert [r["name"] for r in fixes.acl_nsg_rules("vm1", [only_deny])] == ["ssh-acl-1"]  # the rest stays open
+
+
+def test_restart_after_the_retirement_fails_with_its_reason(ctx: AppContext) -> None:
+    """Past 2023-09-01 a classic VM can't be started: the restart fix fails with the retirement text (the CLI
+    then exits 1) and the other fixes still apply."""
+    bulk.fresh_generated_estate(ctx, "2023-06-01", vms=120, seed=2, blockers=1.0)
+    world_clock.set_clock(ctx, clock.fixed(clock.parse_when("2023-10-01")))  # deallocates every classic VM
+    with ctx.store.tx() as tx:  # one that reports RoleStateUnknown all the same
+        vm = tx.resources.query(SUB, types=[ids.T_VM])[0]
+        vm.doc.update(instance_status="RoleStateUnknown", power_state="Unknown")
+        tx.resources.update(vm)
+    report = fix.run(ctx)
+    restart = [ch for ch in report.changes if ch.target.write == fixes.RESTART_VM]
+    assert [(ch.target.name, ch.status, ch.error) for ch in restart] == [
+        (vm.name, fix.FAILED, msg.CLASSIC_VM_RETIRED.text())]
+    assert not report.ok and {ch.status for ch in report.changes if ch not in restart} == {fix.APPLIED}
