@@ -265,3 +265,35 @@ def test_refused_while_a_migration_holds_it(http: requests.Session, live: LiveSe
     succeeded(http, live, http.put(url(live, _role_path(vm)), headers=XML,
                                    data=f"<PersistentVMRole xmlns='{NS}'><RoleName>{vm.name}</RoleName>"
                                         f"<ResourceExtensionReferences/></PersistentVMRole>"), 202)
+
+
+def test_through_the_python_sdk(live: LiveServer) -> None:
+    """azure-servicemanagement-legacy's own methods: update_disk (label), delete_disk (with delete_vhd),
+    delete_os_image, delete_vm_image, restart_role — unchanged, against these endpoints."""
+    pytest.importorskip("azure.servicemanagement")
+    from azure.common import AzureMissingResourceHttpError
+    from live import sdk_client
+
+    sms = sdk_client(live)
+    disk = c.Disk(name="sdk-disk", media_link=media.link("solostore", "vhds", "sdk.vhd"), logical_size_gb=10,
+                  location="West US")
+    estate.import_estate(AppContext(live.ctx.store, SUB), Estate(disks=[disk]), source="test")
+    assert sms.update_disk(disk.name, label="relabelled") is None
+    assert sms.get_disk(disk.name).label == "relabelled"
+    sms.delete_disk(disk.name, delete_vhd=True)
+    assert disk.name not in {d.name for d in sms.list_disks()}
+
+    estate.import_estate(AppContext(live.ctx.store, SUB), Estate(
+        os_images=[c.OSImage(name="sdk-image", location="West US", media_link=media.link("solostore", "i", "x.vhd"))],
+        vm_images=[c.VMImage(name="sdk-vm-image", location="West US")]), source="test")
+    for result in (sms.delete_os_image("sdk-image"), sms.delete_vm_image("sdk-vm-image", delete_vhd=True)):
+        assert result is not None and result.request_id
+        assert sms.get_operation_status(result.request_id).status == "Succeeded"
+    assert "sdk-image" not in {i.name for i in sms.list_os_images()}
+    assert "sdk-vm-image" not in {i.name for i in sms.list_vm_images()}
+    with pytest.raises(AzureMissingResourceHttpError):
+        sms.delete_disk("no-such-disk")
+
+    role = c.Role.model_validate(rows(live, ids.T_VM)[-1].doc)
+    result = sms.restart_role(role.service_name, role.deployment_name, role.name)
+    assert sms.get_operation_status(result.request_id).status == "Succeeded"
