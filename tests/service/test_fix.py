@@ -6,6 +6,7 @@ holds is refused with the lock texts."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 
@@ -36,9 +37,18 @@ def _fixable(ctx: AppContext) -> Counter[str]:
 
 
 @pytest.fixture
-def blocked(ctx: AppContext) -> AppContext:
+def any_ctx(store_url: str) -> Iterator[AppContext]:
+    """A context on SQLite and on PostgreSQL."""
+    c_ = AppContext.open(store_url)
+    yield c_
+    c_.close()
+
+
+@pytest.fixture
+def blocked(any_ctx: AppContext) -> AppContext:
     """400 VMs, every deployment with one blocker (each fixable kind several times), and a VM image whose VHDs
     are in a storage account of the estate (the generator makes none)."""
+    ctx = any_ctx
     bulk.fresh_generated_estate(ctx, "2023-06-01", vms=400, seed=2, blockers=1.0)
     with ctx.store.read() as tx:
         account = tx.resources.query(SUB, types=[ids.T_STORAGE])[0]
