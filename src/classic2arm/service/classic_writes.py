@@ -37,7 +37,6 @@ ROLE_FIELDS = frozenset({"size", "input_endpoints", "subnet_names", "static_ip",
                          "ip_forwarding", "secondary_nics", "license_type", "os_disk", "boot_diagnostics"})
 
 
-
 @dataclass
 class _W:
     """One write's transaction and what every check needs."""
