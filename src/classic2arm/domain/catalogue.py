@@ -673,3 +673,17 @@ def is_transient(code: str | None, message: str | None) -> bool:
     if code in _TRANSIENT_CODES:
         return True
     return bool(message) and any(p.search(message or "") for p in _IN_PROGRESS_PATTERNS)
+# --------------------------------------------------------------------------- disk/image and role writes (issue 12)
+# Not in the spec; the wording follows the service's error as users quote it.
+ASM_DISK_IN_USE = Text(
+    "N21", "BadRequest",
+    "A disk with name {disk} is currently in use by virtual machine {vm} running within hosted service {hs}, "
+    "deployment {dep}.", ours=True)
+ASM_DISK_SHRINK = Text(
+    "N22", "BadRequest",
+    "The disk {disk} is {size} GB: ResizedSizeInGB {resized} must be larger than its current size (a disk can only "
+    "grow), and at most {limit} GB.", ours=True)
+ASM_NO_SUCH_EXTENSION = Text(
+    "N23", "ResourceNotFound", "VM {vm} has no extension named '{ext}'. Its extensions: {known}.", ours=True)
+ASM_NO_SUCH_ENDPOINT = Text(
+    "N24", "ResourceNotFound", "VM {vm} has no input endpoint named '{endpoint}'. Its endpoints: {known}.", ours=True)
