@@ -1,6 +1,7 @@
 """`classic2arm demo`: the README's main job — the whole migration flow on a generated estate.
 
-Plan the subscription (waves, blockers ranked by the VMs they hold back), migrate everything that can go in the
+Plan the subscription (waves, blockers ranked by the VMs they hold back), apply every mechanical fix
+(`classic2arm fix --all`), migrate everything that can go in the
 plan's order (`migrate --all --commit --keep-going`), say what did not and why, and print the estate before and
 after and the data-plane downtime of every VM.
 """
@@ -31,7 +32,7 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
         as_of: Annotated[str, typer.Option("--as-of", help="World clock for the demo.")] = "2023-06-01",
     ) -> None:
         """The whole flow on a fresh generated estate (this database is emptied first)."""
-        from ..service import bulk, status
+        from ..service import bulk, fix, status
         from ..service import migrate_all as ma
         from ..service.plan import build_plan
         from . import migrate_all as migrate_all_cmd
@@ -59,7 +60,14 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
         output.table("blockers by VMs held back (first 10)", ["rule", "units", "VMs held back", "what to do"],
                      [(g.rule, len(g.units), g.vms_held_back, g.mitigation) for g in plan.ranking[:10]])
 
-        # 2. migrate everything that can go, in the plan's order: each wave prepared and committed before the
+        # 2. fix what can be fixed mechanically (each change a classic write of its own, in the event log)
+        fixed = fix.run(ctx)
+        by_fix = Counter(c.target.fix for c in fixed.changes if c.status == fix.APPLIED)
+        output.out.print(f"Fixed: {sum(by_fix.values())} changes applied ("
+                         + (", ".join(f"{n} {name}" for name, n in sorted(by_fix.items())) or "none") + "); "
+                         f"{len(fixed.manual)} blockers have no mechanical fix.", highlight=False)
+
+        # 3. migrate everything that can go, in the plan's order: each wave prepared and committed before the
         # next (storage accounts after the VMs whose disks they hold)
         report = migrate_all_cmd.run(ctx, ma.MigrateRequest(commit=True, keep_going=True), show_progress=True)
         output.out.print("Migrated: " + ", ".join(f"{n} units {k} ({report.to_json()['vms'][k]} VMs)"
@@ -69,7 +77,7 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
         output.table("did not migrate, and why (first 20)", ["wave", "unit", "outcome", "why"],
                      [(u.wave or "-", u.ref.describe(), u.outcome, " | ".join(u.reasons)) for u in rest[:20]])
 
-        # 3. before / after, and downtime per VM
+        # 4. before / after, and downtime per VM
         after = bulk.estate_counts(ctx)
         output.table("estate before and after", ["", "before", "after"],
                      [(k, before[k], after[k]) for k in before])
