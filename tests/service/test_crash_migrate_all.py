@@ -1,7 +1,8 @@
 """Crash safety of `classic2arm migrate --all --commit` (issue 12): a real child process is killed with SIGKILL
 at seeded random points, at least 12 times, and started again each time; the run then finishes with the same
 units migrated and the same ARM resources as a run that was never killed — nothing duplicated, nothing
-orphaned — and the invariants of the existing crash test hold after every kill and at the end."""
+orphaned (both run again until nothing changes: see `_settled`) — and the invariants of the existing crash
+test hold after every kill and at the end."""
 
 from __future__ import annotations
 
@@ -48,6 +49,24 @@ def _outcome(db: Path) -> tuple[set[tuple[str, str, str | None, str]], list[str]
     return (units, sorted(r.key for r in rows if r.model == "arm"), sorted(r.key for r in rows if r.model != "arm"))
 
 
+def _settled(db: Path) -> tuple[set[tuple[str, str, str | None, str]], list[str], list[str]]:
+    """`_outcome` once running the command again changes nothing. (Validation depends on what has migrated: a
+    VM's boot diagnostics on a classic Premium account blocks its deployment until that account has migrated,
+    in a later wave — so a run that was killed and restarted after that wave may rightly migrate more than one
+    run did. Either way, repeated runs reach the same end.)"""
+    seen = _outcome(db)
+    for _ in range(4):
+        again = _child(db)
+        assert again.wait(timeout=300) in (0, 1, 3), again.stderr.read() if again.stderr else ""
+        if again.stderr:
+            again.stderr.close()
+        now = _outcome(db)
+        if now == seen:
+            return now
+        seen = now
+    raise AssertionError("migrate --all kept changing the estate")
+
+
 def test_sigkill_at_random_points_then_restart(tmp_path: Path) -> None:
     base = tmp_path / "base.db"
     ctx = _open(base)
@@ -63,7 +82,7 @@ def test_sigkill_at_random_points_then_restart(tmp_path: Path) -> None:
     done = _child(reference)
     assert done.wait(timeout=300) in (0, 1, 3), done.stderr.read() if done.stderr else ""
     duration = time.monotonic() - t
-    expected = _outcome(reference)
+    expected = _settled(reference)
     assert sum(1 for u in expected[0] if u[3] == "Committed") > 20
 
     db = tmp_path / "c.db"
@@ -100,7 +119,7 @@ def test_sigkill_at_random_points_then_restart(tmp_path: Path) -> None:
         assert not faults.list_faults(ctx)
     finally:
         ctx.close()
-    units, arm, classic = _outcome(db)
+    units, arm, classic = _settled(db)
     assert len(arm) == len(set(arm))  # no ARM resource twice
     # nothing lost, nothing orphaned, the same units migrated
     assert units == expected[0], (sorted(units - expected[0]), sorted(expected[0] - units))
