@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 import orjson
 from pydantic import BaseModel
 
+from ..domain import arm as armt
 from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain import media
@@ -111,6 +112,19 @@ def vm_vhds(tx: Tx, sub: str) -> dict[str, list[VmVhd]]:
         for disk in disks:
             link = str(disk.get("media_link") or "")
             out.setdefault(media.account_of(link), []).append(VmVhd(d["key"], str(disk.get("disk_name") or ""), link))
+    return out
+
+
+def arm_vm_vhds(tx: Tx, sub: str) -> list[tuple[str, str]]:
+    """(VM name, VHD URI) of every OS and data disk of the subscription's ARM VMs (unmanaged disks: the VHDs a
+    migrated VM keeps using where they were)."""
+    out: list[tuple[str, str]] = []
+    for d in tx.resources.project(sub, [armt.VM], ["properties"]):
+        profile = orjson.loads(d["doc_properties"] or "{}").get("storageProfile") or {}
+        for disk in [profile.get("osDisk") or {}, *(profile.get("dataDisks") or [])]:
+            uri = (disk.get("vhd") or {}).get("uri")
+            if uri:
+                out.append((d["name"], str(uri)))
     return out
 
 
