@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from classic2arm.domain import arm as armt
 from classic2arm.domain import catalogue as msg
 from classic2arm.domain import classic, generator, media
 from classic2arm.domain import identity as ids
 from classic2arm.domain.estate import Estate
 from classic2arm.domain.state_machine import Op
 from classic2arm.domain.units import Destination, UnitKind, UnitRef
-from classic2arm.service import classic_writes, clock, estate, migration, world_clock
+from classic2arm.service import arm_reads, blobs, classic_writes, clock, estate, migration, world_clock
 from classic2arm.service.context import AppContext
 from classic2arm.service.errors import ServiceError
 
@@ -134,3 +135,49 @@ def test_a_disk_added_to_another_vm_blocks_the_account_again(ctx: AppContext) ->
     assert outcome(ctx, Op.PREPARE, ref) == ("Failed", msg.R42_ACCOUNT_IN_USE.text(name=account))
     classic_writes.delete_role(ctx, vm.service_name, vm.deployment_name, vm.name, delete_media=False)
     assert outcome(ctx, Op.PREPARE, ref) == ("Succeeded", None)
+
+
+def test_delete_refused_while_vhds_are_in_use_and_blobs_listed_after_commit(ctx: AppContext) -> None:
+    est, account = storage_estate()
+    estate.import_estate(ctx, est, source="gen")
+    units = holders(est, account)
+    before = blobs.inventory(ctx, account)
+    assert before.model == "classic" and before.containers["vhds"]
+    classic_text = msg.STORAGE_ACTIVE_ARTIFACTS.text(name=account, count=1)
+
+    def delete() -> tuple[str, int, str]:
+        with pytest.raises(ServiceError) as err:
+            classic_writes.delete_storage_account(ctx, account)
+        return err.value.code, err.value.http_status, err.value.message
+
+    assert delete() == ("BadRequest", 400, classic_text)  # classic VMs' disks
+    for unit in units:
+        assert outcome(ctx, Op.PREPARE, unit)[0] == "Succeeded"
+    assert delete() == ("BadRequest", 400, classic_text)  # prepared VMs: still classic disks
+    for unit in units:
+        assert outcome(ctx, Op.COMMIT, unit)[0] == "Succeeded"
+    code, status, text = delete()  # the VMs are ARM's now, their VHDs still in the account
+    assert (code, status) == ("ConflictError", 409)
+    assert text.startswith(f"Storage account {account} holds the VHDs of ") and "virtual machine(s)" in text
+    ref = UnitRef(UnitKind.STORAGE, account)
+    assert outcome(ctx, Op.PREPARE, ref) == ("Succeeded", None)
+    assert blobs.inventory(ctx, account).containers == before.containers  # (classic, Prepared)
+    assert outcome(ctx, Op.COMMIT, ref) == ("Succeeded", None)
+    after = blobs.inventory(ctx, account)
+    assert after.model == "arm" and after.resource_id.endswith(f"/Microsoft.Storage/storageAccounts/{account}")
+    assert after.containers == before.containers  # every VHD blob, same size and lease
+    with ctx.store.read() as tx:  # the blob inventory is kept beside the ARM shape, never served in it
+        row = next(r for r in tx.resources.query(SUB, model="arm", types=[armt.STORAGE_ACCOUNT], name=account))
+    assert armt.BLOBS_KEY in row.doc
+    shown = arm_reads.get_resource(ctx, arm_reads.parse_id(row.id))  # type: ignore[arg-type]
+    assert armt.BLOBS_KEY not in shown and "blobs" not in shown["properties"]
+    with pytest.raises(ServiceError) as err:  # the classic account is gone
+        classic_writes.delete_storage_account(ctx, account)
+    assert err.value.http_status == 404
+
+
+def test_unknown_account_has_no_inventory(ctx: AppContext) -> None:
+    estate.import_estate(ctx, storage_estate()[0], source="gen")
+    with pytest.raises(ServiceError) as err:
+        blobs.inventory(ctx, "nosuchaccount")
+    assert (err.value.http_status, err.value.message) == (404, msg.R02_STORAGE_NOT_FOUND.text(name="nosuchaccount"))
