@@ -32,7 +32,8 @@ def ok(db: Path, *args: str) -> str:
 def refused(db: Path, text: str, *args: str) -> None:
     res = run(db, *args)
     assert res.returncode == 1, (res.stdout, res.stderr)
-    assert text in res.stderr and len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr, res.stderr
+    lines = res.stderr.strip().splitlines()  # (one line, after the progress bar's)
+    assert text in res.stderr and len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
 
 
 def _holders(db: Path) -> tuple[str, list[list[str]]]:
