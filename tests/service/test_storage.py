@@ -16,6 +16,7 @@ from classic2arm.domain import identity as ids
 from classic2arm.domain.estate import Estate
 from classic2arm.domain.state_machine import Op
 from classic2arm.domain.units import Destination, UnitKind, UnitRef
+from classic2arm.importers import estate_doc
 from classic2arm.service import arm_reads, blobs, classic_writes, clock, estate, migration, world_clock
 from classic2arm.service.context import AppContext
 from classic2arm.service.errors import ServiceError
@@ -181,3 +182,23 @@ def test_unknown_account_has_no_inventory(ctx: AppContext) -> None:
     with pytest.raises(ServiceError) as err:
         blobs.inventory(ctx, "nosuchaccount")
     assert (err.value.http_status, err.value.message) == (404, msg.R02_STORAGE_NOT_FOUND.text(name="nosuchaccount"))
+
+
+def test_a_migrated_accounts_blobs_survive_export_and_import(ctx: AppContext, tmp_path: Path) -> None:
+    est, account = storage_estate()
+    estate.import_estate(ctx, est, source="gen")
+    for unit in holders(est, account):
+        assert outcome(ctx, Op.PREPARE, unit)[0] == "Succeeded"
+        assert outcome(ctx, Op.COMMIT, unit)[0] == "Succeeded"
+    ref = UnitRef(UnitKind.STORAGE, account)
+    assert outcome(ctx, Op.PREPARE, ref)[0] == "Succeeded"
+    assert outcome(ctx, Op.COMMIT, ref)[0] == "Succeeded"
+    listed = blobs.inventory(ctx, account)
+    doc = estate_doc.dumps(estate.export_estate(ctx), "json")
+    other = AppContext.open(f"sqlite:///{tmp_path / 'again.db'}")
+    try:
+        world_clock.set_clock(other, clock.fixed(clock.parse_when("2023-06-01")))
+        estate.import_estate(other, estate_doc.load(doc, "estate.json"), source="again")
+        assert blobs.inventory(other, account) == listed
+    finally:
+        other.close()
