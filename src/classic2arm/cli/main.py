@@ -18,6 +18,7 @@ import typer
 
 from . import creds as creds_cmd
 from . import demo as demo_cmd
+from . import fix as fix_cmd
 from . import ops as ops_cmd
 from . import output
 from . import serve as serve_cmd
@@ -97,6 +98,7 @@ verbs_cmd.register(app, state.ctx, lambda: state.db)
 ops_cmd.register(app, state.ctx)
 serve_cmd.register(app, state.ctx, lambda: state.db)
 creds_cmd.register(app, state.ctx, lambda: state.db)
+fix_cmd.register(app, vm_app, state.ctx)
 
 
 def _version(value: bool) -> None:

@@ -493,3 +493,19 @@ ASM_UNKNOWN_ROLE_SIZE = Text(
 ASM_LABEL_NOT_BASE64 = Text(
     "N4", "BadRequest", "The {element} '{label}' is not valid: it must be base64-encoded text of 1 to "
     "{limit} characters.", ours=True)
+
+
+# --------------------------------------------------------------------------- disk/image and role writes (issue 12)
+# Not in the spec; the wording follows the service's error as users quote it.
+ASM_DISK_IN_USE = Text(
+    "N21", "BadRequest",
+    "A disk with name {disk} is currently in use by virtual machine {vm} running within hosted service {hs}, "
+    "deployment {dep}.", ours=True)
+ASM_DISK_SHRINK = Text(
+    "N22", "BadRequest",
+    "The disk {disk} is {size} GB: ResizedSizeInGB {resized} must be larger than its current size (a disk can only "
+    "grow), and at most {limit} GB.", ours=True)
+ASM_NO_SUCH_EXTENSION = Text(
+    "N23", "ResourceNotFound", "VM {vm} has no extension named '{ext}'. Its extensions: {known}.", ours=True)
+ASM_NO_SUCH_ENDPOINT = Text(
+    "N24", "ResourceNotFound", "VM {vm} has no input endpoint named '{endpoint}'. Its endpoints: {known}.", ours=True)

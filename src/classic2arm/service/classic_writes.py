@@ -12,7 +12,7 @@ import hashlib
 import re
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,10 +21,11 @@ from ..domain import catalogue as msg
 from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain import media, retirement, sizes
+from ..domain.fixes import MAX_DISK_GB
 from ..domain.locations import UnknownLocation, display_name
 from ..domain.units import UnitKind
 from ..store import OperationRecord, Row, Tx
-from . import addressing, clock, codec, operations, power, sources, subscriptions
+from . import addressing, clock, codec, locks, operations, power, sources, subscriptions
 from .context import AppContext
 from .errors import Locked, NotFound, ServiceError
 
@@ -33,7 +34,7 @@ _STORAGE_NAME = re.compile(r"[a-z0-9]{3,24}")
 _RESOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,62}")
 ROLE_FIELDS = frozenset({"size", "input_endpoints", "subnet_names", "static_ip", "public_ips", "availability_set",
                          "data_disks", "extensions", "provision_guest_agent", "network_security_group",
-                         "ip_forwarding", "secondary_nics", "license_type", "os_disk"})
+                         "ip_forwarding", "secondary_nics", "license_type", "os_disk", "boot_diagnostics"})
 
 
 @dataclass
@@ -49,6 +50,16 @@ class _W:
         op_id = operations.new_id()
         self.tx.operations.insert(OperationRecord(op_id, self.sub, kind[:32], target, operations.SUCCEEDED,
                                                   http_status=200, request={"describe": target}))
+        return op_id
+
+    def audited(self, kind: str, target: str, fix: str | None) -> str:
+        """Record the write before making it, so that its event-log entries carry its operation id (the audit
+        trail of `classic2arm fix`: which fix changed which resource, in `request.fix`)."""
+        op_id = operations.new_id()
+        request: dict[str, Any] = {"describe": target, **({"fix": fix} if fix else {})}
+        self.tx.operations.insert(OperationRecord(op_id, self.sub, kind[:32], target, operations.SUCCEEDED,
+                                                  http_status=200, request=request))
+        self.tx.operation_id = op_id
         return op_id
 
 
@@ -331,24 +342,233 @@ def add_role(ctx: AppContext, svc: str, dep_name: str, role: c.Role) -> str:
 
 def update_role(ctx: AppContext, svc: str, dep_name: str, name: str, changes: dict[str, Any]) -> str:
     """Update Role: replace the configuration the body gave; runtime state is kept."""
-    unknown = set(changes) - ROLE_FIELDS
-    if unknown:
-        raise _bad(f"Update Role cannot change {', '.join(sorted(unknown))}.")
-    if changes.get("size") is not None:
-        changes = {**changes, "size": _role_size(changes["size"])}
+    return _edit_role(ctx, svc, dep_name, name, lambda _old: changes, "UpdateRole")
+
+
+def _edit_role(ctx: AppContext, svc: str, dep_name: str, name: str, edit: Callable[[c.Role], dict[str, Any]],
+               kind: str, fix: str | None = None, skip_unchanged: bool = False) -> str:
+    """The one Update Role: `edit` gives the changes from the role as it is in this transaction. With
+    `skip_unchanged`, a change that alters nothing writes nothing and returns ''."""
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
         _hs_row, hs = _service(w, svc)
         row, old = _vm(w, svc, dep_name, name)
+        changes = edit(old)
+        unknown = set(changes) - ROLE_FIELDS
+        if unknown:
+            raise _bad(f"Update Role cannot change {', '.join(sorted(unknown))}.")
+        if changes.get("size") is not None:
+            changes = {**changes, "size": _role_size(changes["size"])}
         if "os_disk" in changes and changes["os_disk"] is None:
             changes.pop("os_disk")
         new = c.Role.model_validate({**old.model_dump(mode="json"), **_jsonable(changes)})
+        if skip_unchanged and new == old:
+            return ""
+        op_id = w.audited(kind, row.id, fix)
         old_disks = {d.disk_name.lower() for d in old.data_disks}
         new_disks = {d.disk_name.lower() for d in new.data_disks}
         _sync_data_disks(w, new, hs, added=new_disks - old_disks, removed=old_disks - new_disks)
         row.doc = new.model_dump(mode="json")
         tx.resources.update(row)
-        return w.record("UpdateRole", row.id)
+        return op_id
+
+
+def _matches(ext: c.ExtensionReference, wanted: str) -> bool:
+    return wanted.lower() in (ext.name.lower(), ext.reference_name.lower())
+
+
+def remove_extensions(ctx: AppContext, svc: str, dep: str, name: str, extensions: Sequence[str],
+                      fix: str | None = None) -> str:
+    """Uninstall extensions (by name or reference name) from a VM: Update Role without them."""
+    def edit(role: c.Role) -> dict[str, Any]:
+        for wanted in extensions:
+            if not any(_matches(e, wanted) for e in role.extensions):
+                known = ", ".join(e.name for e in role.extensions) or "none"
+                raise NotFound(msg.ASM_NO_SUCH_EXTENSION.text(vm=role.name, ext=wanted[:80], known=known))
+        return {"extensions": [e for e in role.extensions if not any(_matches(e, x) for x in extensions)]}
+
+    return _edit_role(ctx, svc, dep, name, edit, "RemoveExtension", fix, skip_unchanged=True)
+
+
+def clear_endpoint_acls(ctx: AppContext, svc: str, dep: str, name: str, endpoint: str | None = None,
+                        fix: str | None = None) -> tuple[str, list[c.InputEndpoint]]:
+    """Delete the ACLs of a VM's input endpoints (of one, with `endpoint`): the request id ('' when there were
+    none) and the endpoints as they were, ACLs included (what `fix` turns into NSG rules)."""
+    cleared: list[c.InputEndpoint] = []
+
+    def edit(role: c.Role) -> dict[str, Any]:
+        if endpoint is not None and not any(ep.name.lower() == endpoint.lower() for ep in role.input_endpoints):
+            known = ", ".join(ep.name for ep in role.input_endpoints) or "none"
+            raise NotFound(msg.ASM_NO_SUCH_ENDPOINT.text(vm=role.name, endpoint=endpoint[:80], known=known))
+        eps = []
+        for ep in role.input_endpoints:
+            if ep.acl and (endpoint is None or ep.name.lower() == endpoint.lower()):
+                cleared.append(ep)
+                ep = ep.model_copy(update={"acl": []})
+            eps.append(ep)
+        return {"input_endpoints": eps}
+
+    return _edit_role(ctx, svc, dep, name, edit, "ClearEndpointAcl", fix, skip_unchanged=True), cleared
+
+
+def disable_boot_diagnostics(ctx: AppContext, svc: str, dep: str, name: str, fix: str | None = None) -> str:
+    """DebugSettings BootDiagnosticsEnabled=false ('' when it was not enabled)."""
+    def edit(role: c.Role) -> dict[str, Any]:
+        diag = role.boot_diagnostics
+        return {} if diag is None or not diag.enabled else {"boot_diagnostics": diag.model_copy(
+            update={"enabled": False})}
+
+    return _edit_role(ctx, svc, dep, name, edit, "DisableBootDiagnostics", fix, skip_unchanged=True)
+
+
+def restart_vm(ctx: AppContext, svc: str, dep: str, name: str, fix: str | None = None) -> tuple[c.Role, str]:
+    """Restart Role: the VM comes back running (from RoleStateUnknown, say); refused after the retirement.
+    The VM as it now is and the request id."""
+    return _power(ctx, svc, dep, name, start=True, deallocate=False, kind="RestartRole", fix=fix)
+
+
+def restart_role(ctx: AppContext, svc: str, dep: str, name: str) -> str:
+    """Restart Role (RestartRoleOperation): the request id."""
+    return restart_vm(ctx, svc, dep, name)[1]
+
+
+# --------------------------------------------------------------------------- disks and images
+
+
+def _disk(w: _W, name: str) -> tuple[Row, c.Disk]:
+    row = w.tx.resources.get(ids.disk_id(w.sub, name))
+    if row is None or row.type != ids.T_DISK:
+        raise NotFound(f"The disk '{name[:80]}' does not exist.")
+    if locks.lock_state(w.tx, row).locked:
+        raise Locked(msg.R51_VM_LOCKED.text() if row.doc.get("role_name")
+                     else msg.R50_LOCKED.text(kind="Disk", name=row.name))
+    return row, c.Disk.model_validate(row.doc)
+
+
+def _image(w: _W, key: str, rtype: str, what: str, name: str) -> Row:
+    row = w.tx.resources.get(key)
+    if row is None or row.type != rtype:
+        raise NotFound(f"The {what} '{name[:80]}' does not exist.")
+    _unlocked(row, "OSImage" if rtype == ids.T_OS_IMAGE else "VMImage")
+    return row
+
+
+def _delete_blobs(w: _W, links: Iterable[str]) -> None:
+    """comp=media: the VHD blobs go too (from the storage accounts' blob lists; an account the store does not
+    hold has no blobs to lose)."""
+    by_account: dict[str, list[str]] = {}
+    for link in links:
+        where = media.parse(link)
+        by_account.setdefault(where.account, []).append(where.path)
+    for account, paths in by_account.items():
+        row = w.tx.resources.get(ids.storage_id(w.sub, account))
+        if row is None:
+            continue
+        _unlocked(row, UnitKind.STORAGE.word)
+        sa = c.StorageAccount.model_validate(row.doc)
+        if not any(p in sa.blobs for p in paths):
+            continue
+        sa.blobs = {k: v for k, v in sa.blobs.items() if k not in paths}
+        row.doc = sa.model_dump(mode="json")
+        w.tx.resources.update(row)
+
+
+def delete_disk(ctx: AppContext, name: str, delete_vhd: bool = False, fix: str | None = None) -> str:
+    """Delete Disk: refused while the disk is attached to a VM; with `delete_vhd` (comp=media) its blob goes too."""
+    with ctx.store.tx() as tx:
+        w = _begin(ctx, tx)
+        row, disk = _disk(w, name)
+        if disk.attached:
+            raise _bad(msg.ASM_DISK_IN_USE.text(disk=disk.name, vm=disk.role_name, hs=disk.hosted_service_name,
+                                                dep=disk.deployment_name))
+        subscriptions.refuse(retirement.may_manage_classic_storage(w.now))
+        op_id = w.audited("DeleteDisk", row.id, fix)
+        if delete_vhd:
+            _delete_blobs(w, [disk.media_link])
+        tx.resources.delete([row.key])
+        return op_id
+
+
+def update_disk(ctx: AppContext, name: str, resized_size_gb: int | None = None, label: str | None = None,
+                fix: str | None = None) -> str:
+    """Update Disk (Update-AzureDisk): the label, and with `resized_size_gb` a larger logical size — the page
+    blob grows to it, and an attached data disk's size in its VM's DataVirtualHardDisks with it."""
+    with ctx.store.tx() as tx:
+        w = _begin(ctx, tx)
+        row, disk = _disk(w, name)
+        subscriptions.refuse(retirement.may_manage_classic_storage(w.now))
+        op_id = w.audited("UpdateDisk", row.id, fix)
+        if label is not None:
+            disk.label = label
+        if resized_size_gb is not None:
+            if not disk.logical_size_gb < resized_size_gb <= MAX_DISK_GB:
+                raise _bad(msg.ASM_DISK_SHRINK.text(disk=disk.name, size=disk.logical_size_gb,
+                                                    resized=resized_size_gb, limit=MAX_DISK_GB))
+            disk.logical_size_gb = resized_size_gb
+            _grow_blob(w, disk.media_link, media.vhd_blob_size(resized_size_gb))
+            if disk.attached:
+                _resize_in_role(w, disk, resized_size_gb)
+        row.doc = disk.model_dump(mode="json")
+        tx.resources.update(row)
+        return op_id
+
+
+def _grow_blob(w: _W, link: str, size: int) -> None:
+    where = media.parse(link)
+    row = w.tx.resources.get(ids.storage_id(w.sub, where.account))
+    if row is None:
+        return
+    sa = c.StorageAccount.model_validate(row.doc)
+    blob = sa.blobs.get(where.path)
+    if blob is None or blob.size_bytes >= size:
+        return
+    _unlocked(row, UnitKind.STORAGE.word)
+    sa.blobs[where.path] = blob.model_copy(update={"size_bytes": size})
+    row.doc = sa.model_dump(mode="json")
+    w.tx.resources.update(row)
+
+
+def _resize_in_role(w: _W, disk: c.Disk, size: int) -> None:
+    """The VM's document holds its data disks' sizes (what Get Role and validation read)."""
+    role_row = w.tx.resources.get(ids.role_id(w.sub, disk.hosted_service_name or "", disk.deployment_name or "",
+                                              disk.role_name or ""))
+    if role_row is None:
+        return
+    role = c.Role.model_validate(role_row.doc)
+    if role.os_disk is not None and role.os_disk.disk_name.lower() == disk.name.lower():
+        role.os_disk.logical_size_gb = size
+    for d in role.data_disks:
+        if d.disk_name.lower() == disk.name.lower():
+            d.logical_size_gb = size
+    role_row.doc = role.model_dump(mode="json")
+    w.tx.resources.update(role_row)
+
+
+def delete_os_image(ctx: AppContext, name: str, delete_vhd: bool = False, fix: str | None = None) -> str:
+    """Delete OS Image; with `delete_vhd` (comp=media) its VHD blob too."""
+    with ctx.store.tx() as tx:
+        w = _begin(ctx, tx)
+        row = _image(w, ids.os_image_id(w.sub, name), ids.T_OS_IMAGE, "image", name)
+        subscriptions.refuse(retirement.may_manage_classic_storage(w.now))
+        op_id = w.audited("DeleteOSImage", row.id, fix)
+        image = c.OSImage.model_validate(row.doc)
+        if delete_vhd and image.media_link:
+            _delete_blobs(w, [image.media_link])
+        tx.resources.delete([row.key])
+        return op_id
+
+
+def delete_vm_image(ctx: AppContext, name: str, delete_vhd: bool = False, fix: str | None = None) -> str:
+    """Delete VM Image; with `delete_vhd` (comp=media) the VHD blobs of its disks too."""
+    with ctx.store.tx() as tx:
+        w = _begin(ctx, tx)
+        row = _image(w, ids.vm_image_id(w.sub, name), ids.T_VM_IMAGE, "VM image", name)
+        subscriptions.refuse(retirement.may_manage_classic_storage(w.now))
+        op_id = w.audited("DeleteVMImage", row.id, fix)
+        if delete_vhd:
+            _delete_blobs(w, c.VMImage.model_validate(row.doc).media_links)
+        tx.resources.delete([row.key])
+        return op_id
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
@@ -421,7 +641,8 @@ def new_disk_name(svc: str, role: str, index: int, now: datetime) -> str:
     return f"{svc}-{role}-{index}-{now.strftime('%Y%m%d%H%M%S')}{secrets.randbelow(10000):04d}"
 
 
-def _power(ctx: AppContext, svc: str, dep_name: str, name: str, start: bool, deallocate: bool) -> tuple[c.Role, str]:
+def _power(ctx: AppContext, svc: str, dep_name: str, name: str, start: bool, deallocate: bool,
+           kind: str | None = None, fix: str | None = None) -> tuple[c.Role, str]:
     """The one power change of a single VM (see `power.change` for its addresses): the VM as it now is and
     the request id of its operation record."""
     with ctx.store.tx() as tx:
@@ -429,6 +650,7 @@ def _power(ctx: AppContext, svc: str, dep_name: str, name: str, start: bool, dea
         if start:
             subscriptions.refuse(retirement.may_start_classic_vm(w.now))
         row, _role = _vm(w, svc, dep_name, name)
+        op_id = w.audited(kind or ("StartRole" if start else "ShutdownRole"), row.id, fix)
         if start:
             status, state = c.InstanceStatus.READY, c.PowerState.STARTED
         else:
@@ -436,7 +658,7 @@ def _power(ctx: AppContext, svc: str, dep_name: str, name: str, start: bool, dea
             state = c.PowerState.STOPPED
         written = power.change(tx, w.sub, [(row, status, state)])
         role = c.Role.model_validate((written[0] if written else row).doc)
-        return role, w.record("StartRole" if start else "ShutdownRole", row.id)
+        return role, op_id
 
 
 def set_power(ctx: AppContext, svc: str, dep_name: str, name: str, start: bool, deallocate: bool = True) -> str:

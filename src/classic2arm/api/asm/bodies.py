@@ -146,7 +146,8 @@ def role_changes(req: AsmRequest, svc: str, dep: str, name: str) -> dict[str, An
                       "DataVirtualHardDisks": ("data_disks", built.data_disks),
                       "ResourceExtensionReferences": ("extensions", built.extensions),
                       "ProvisionGuestAgent": ("provision_guest_agent", built.provision_guest_agent),
-                      "LicenseType": ("license_type", built.license_type)}
+                      "LicenseType": ("license_type", built.license_type),
+                      "DebugSettings": ("boot_diagnostics", built.boot_diagnostics)}
     for element, (fld, value) in element_fields.items():
         if n.child(element) is not None:
             changes[fld] = value
@@ -161,6 +162,20 @@ def data_disk(req: AsmRequest, svc: str, role_name: str) -> c.DataDisk:
                  media_link=n.req("MediaLink"), logical_size_gb=n.req_integer("LogicalDiskSizeInGB"),
                  disk_label=n.text("DiskLabel") or "", lun=lun,
                  **present(host_caching=n.text("HostCaching")))
+
+
+def disk_update(req: AsmRequest, name: str) -> tuple[str | None, int | None]:
+    """Update Disk's <Disk>: (Label, ResizedSizeInGB). Name may only repeat the path's (disks are not renamed);
+    HasOperatingSystem, MediaLink and OS are deprecated and ignored, as the service does."""
+    n = parse(req, "Disk")
+    given = n.text("Name")
+    if given is not None and given.lower() != name.lower():
+        raise n.error("Name", f"the body names disk '{given[:80]}' but the path names '{name[:80]}' (a disk "
+                              f"cannot be renamed)")
+    label, resized = n.text("Label"), n.integer("ResizedSizeInGB")
+    if label is None and resized is None:
+        raise n.error("Disk", "nothing to update: give <Label> and/or <ResizedSizeInGB>")
+    return label, resized
 
 
 def role_operation(req: AsmRequest) -> tuple[str, str | None]:

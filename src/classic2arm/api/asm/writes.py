@@ -57,11 +57,13 @@ def role_operation(req: AsmRequest) -> Response:
     svc, dep, role = req.param("svc"), req.param("dep"), req.param("role")
     if kind == "StartRoleOperation":
         return accepted(cw.set_power(req.ctx, svc, dep, role, start=True))
+    if kind == "RestartRoleOperation":
+        return accepted(cw.restart_role(req.ctx, svc, dep, role))
     if kind == "ShutdownRoleOperation":
         return accepted(cw.set_power(req.ctx, svc, dep, role, start=False,
                                      deallocate=(action or "Stopped") == "StoppedDeallocated"))
-    raise bad_request(f"The operation {kind} is not supported by this emulator; use StartRoleOperation or "
-                      f"ShutdownRoleOperation.")
+    raise bad_request(f"The operation {kind} is not supported by this emulator; use StartRoleOperation, "
+                      f"RestartRoleOperation or ShutdownRoleOperation.")
 
 
 def create_storage_account(req: AsmRequest) -> Response:
@@ -93,3 +95,25 @@ def disassociate_reserved_ip(req: AsmRequest) -> Response:
 def set_network_configuration(req: AsmRequest) -> Response:
     estate = bodies.network_configuration(req)
     return accepted(cw.set_network_configuration(req.ctx, estate.virtual_networks, estate.local_network_sites))
+
+
+# --------------------------------------------------------------------------- disks and images (Delete Disk is
+# synchronous: 200; Delete OS Image 200; Delete VM Image asynchronous: 202; Update Disk 200)
+
+
+def delete_disk(req: AsmRequest) -> Response:
+    return accepted(cw.delete_disk(req.ctx, req.param("name"), _media(req)), status=200)
+
+
+def update_disk(req: AsmRequest) -> Response:
+    name = req.param("name")
+    label, resized = bodies.disk_update(req, name)
+    return accepted(cw.update_disk(req.ctx, name, resized_size_gb=resized, label=label), status=200)
+
+
+def delete_os_image(req: AsmRequest) -> Response:
+    return accepted(cw.delete_os_image(req.ctx, req.param("name"), _media(req)), status=200)
+
+
+def delete_vm_image(req: AsmRequest) -> Response:
+    return accepted(cw.delete_vm_image(req.ctx, req.param("name"), _media(req)))
