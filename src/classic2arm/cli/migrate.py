@@ -3,6 +3,7 @@
     classic2arm deployment validate|prepare|commit|abort --service S --deployment D
         [--new-vnet | --vnet-resource-group RG --vnet V --subnet SN]
     classic2arm vnet|storage|reserved-ip|nsg|route-table validate|prepare|commit|abort NAME
+    classic2arm storage delete|containers NAME        (cli/storage.py)
 
 Loaded by `verbs.py` when one of these groups is invoked.
 """
@@ -116,6 +117,10 @@ def build_group(name: str, get_ctx: Callable[[], AppContext], get_db: Callable[[
             _deployment_command(group, op, get_ctx, get_db)
         else:
             _named_command(group, kind, op, get_ctx, get_db)
+    if kind == UnitKind.STORAGE:
+        from . import storage
+
+        storage.add_commands(group, get_ctx)
     return group
 
 

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .classic import Blob
 from .identity import arm_resource_id, resource_group_id
 
 RESOURCE_GROUP: Final = "Microsoft.Resources/resourceGroups"
@@ -29,6 +30,9 @@ LOCAL_GATEWAY: Final = "Microsoft.Network/localNetworkGateways"
 CONNECTION: Final = "Microsoft.Network/connections"
 STORAGE_ACCOUNT: Final = "Microsoft.Storage/storageAccounts"
 KEY_VAULT: Final = "Microsoft.KeyVault/vaults"
+BLOB_CONTAINER: Final = "Microsoft.Storage/storageAccounts/blobServices/containers"  # (listed, not stored)
+# The key of the stored document's data-plane part (`ArmResource.blobs`), which ARM never serves.
+BLOBS_KEY: Final = "_blobs"
 
 ARM_TYPES: Final[tuple[str, ...]] = (
     RESOURCE_GROUP, VM, VM_EXTENSION, AVAILABILITY_SET, VNET, SUBNET, NIC, PUBLIC_IP, LOAD_BALANCER, NSG,
@@ -60,6 +64,9 @@ class ArmResource(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
     etag: str | None = None
     managed_by: str | None = Field(default=None, alias="managedBy")
+    # A storage account's blobs ("container/blob" → size and lease), what a classic account's `blobs` were when
+    # it migrated: data plane, kept beside the wire shape in the stored document (`stored`), never in `to_json`.
+    blobs: dict[str, Blob] | None = Field(default=None, alias=BLOBS_KEY)
 
     @property
     def subscription_id(self) -> str:
@@ -91,6 +98,29 @@ class ArmResource(BaseModel):
             out["managedBy"] = self.managed_by
         out["properties"] = self.properties
         return out
+
+    def stored(self) -> dict[str, Any]:
+        """The document kept for the resource: the wire shape and, beside it, its blobs when it has any."""
+        out = self.to_json()
+        if self.blobs is not None:
+            out[BLOBS_KEY] = {path: b.model_dump(mode="json") for path, b in self.blobs.items()}
+        return out
+
+
+def blob_container(account_id: str, name: str, last_modified: str | None) -> dict[str, Any]:
+    """One item of a storage account's ListContainerItems (`…/blobServices/default/containers`), as the storage
+    RP lists it: no public access, the container itself not leased (its VHD blobs are)."""
+    props: dict[str, Any] = {"publicAccess": "None", "leaseStatus": "Unlocked", "leaseState": "Available"}
+    if last_modified:
+        props["lastModifiedTime"] = last_modified
+    props |= {"hasImmutabilityPolicy": False, "hasLegalHold": False}
+    return {"id": f"{account_id}/blobServices/default/containers/{name}", "name": name, "type": BLOB_CONTAINER,
+            "properties": props}
+
+
+def wire(doc: dict[str, Any]) -> dict[str, Any]:
+    """A stored document as ARM serves it (without its data-plane part)."""
+    return {k: v for k, v in doc.items() if k != BLOBS_KEY} if BLOBS_KEY in doc else doc
 
 
 def _resource_group(parts: list[str]) -> str | None:

@@ -429,6 +429,20 @@ R56_UNATTACHED = Text(
     "Delete the {kind} (its VHD blob is kept) before you prepare the migration of the storage account.",
     ours=True,
 )
+# Delete Storage Account while VHDs in the account are in use. The classic artifacts' text is ASM's own (seen in
+# .NET SDK CloudException output and portal errors: microsoft/TestEasy#2, 2014); {count} is the number of containers
+# holding them. VMs already moved to ARM (prepared twins, committed VMs) still lease their VHDs there: ours.
+STORAGE_ACTIVE_ARTIFACTS = Text(
+    "S1", "BadRequest",
+    "Storage account {name} has {count} container(s) which have an active image and/or disk artifacts. Ensure "
+    "those artifacts are removed from the image repository before deleting this storage account.",
+)
+STORAGE_ARM_VM_DISKS = Text(
+    "S2", "ConflictError",
+    "Storage account {name} holds the VHDs of {count} virtual machine(s) migrated to Azure Resource Manager, e.g. "
+    "{vm}. Delete those VMs and their disks, or migrate the storage account, before deleting it.",
+    ours=True,
+)
 
 # --- governance (R52–R55; texts are the spec's [P] proposals)
 R52_TRAFFIC_MANAGER = Text(

@@ -8,6 +8,7 @@ A link is `https://{account}.blob.core.windows.net/{container}/{blob}`. The acco
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
@@ -77,6 +78,16 @@ def link(account: str, container: str, blob: str = "") -> str:
         return base
     path = quote(container, safe="") + ("/" + quote(blob, safe="/") if blob else "")
     return base + path
+
+
+def by_container(paths: Iterable[str]) -> dict[str, list[str]]:
+    """`container/blob` paths (the keys of `StorageAccount.blobs`) grouped by container, both in name order:
+    how the storage service lists an account's containers and a container's blobs."""
+    out: dict[str, list[str]] = {}
+    for path in sorted(paths):
+        container, _, blob = path.partition("/")
+        out.setdefault(container, []).append(blob)
+    return dict(sorted(out.items()))
 
 
 def vhd_blob_size(logical_size_gb: int) -> int:

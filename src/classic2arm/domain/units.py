@@ -180,6 +180,16 @@ class ArmFacts:
     resource_group_exists: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class VmVhd:
+    """An OS or data disk of a classic VM, read from the VM's own document (its OSVirtualHardDisk and
+    DataVirtualHardDisks media links), whether or not a classic Disk object names it."""
+
+    vm: str  # the VM's key (its ASM path, lower case)
+    disk_name: str
+    media_link: str
+
+
 @dataclass(slots=True)
 class UnitSnapshot:
     """Everything one unit's validation and translation read, loaded in one go from the store."""
@@ -205,6 +215,8 @@ class UnitSnapshot:
     disks: list[c.Disk] = field(default_factory=list)  # storage unit: classic disks whose VHD is in the account
     os_images: list[c.OSImage] = field(default_factory=list)  # storage unit: images in the account
     vm_images: list[c.VMImage] = field(default_factory=list)
+    # storage unit: the disks of classic VMs (not yet committed, prepared or not) whose VHD is in the account
+    vm_vhds: list[VmVhd] = field(default_factory=list)
     er_circuits: dict[str, c.ExpressRouteCircuit] = field(default_factory=dict)  # by lower service key
     role_assignments: list[c.RoleAssignment] = field(default_factory=list)  # scoped to resources in the unit
     # standalone units: who still uses the object (e.g. NSG associated with a subnet outside the unit)

@@ -175,7 +175,7 @@ def dump(estate: Estate) -> dict[str, Any]:
         out["hosted_services"].append(d)
     for key in _FLAT:
         out[key] = [obj.model_dump(mode="json") for obj in getattr(estate, key)]
-    out["arm_resources"] = [r.to_json() for r in estate.arm_resources]
+    out["arm_resources"] = [r.stored() for r in estate.arm_resources]  # (a migrated account's blobs too)
     return out
 
 

@@ -144,8 +144,10 @@ def _build(addr: ResourceAddress, rtype: str, body: dict[str, Any], old: dict[st
     for child_type, (parent_type, collection) in INLINE_CHILDREN.items():
         if parent_type == rtype and isinstance(props.get(collection), list):
             props[collection] = [_inline_child(canon_id, child_type, collection, i) for i in props[collection]]
+    # (a PUT replaces the resource's control-plane shape; its data plane, a storage account's blobs, stays)
+    blobs = ArmResource.model_validate(old).blobs if old is not None and armt.BLOBS_KEY in old else None
     return ArmResource(id=canon_id, name=name, type=rtype, location=location, tags=_tags(body.get("tags")),
-                       sku=sku, kind=kind, properties={"provisioningState": "Succeeded", **props})
+                       sku=sku, kind=kind, properties={"provisioningState": "Succeeded", **props}, blobs=blobs)
 
 
 def _inline_child(parent_id: str, child_type: str, collection: str, item: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from ..domain import arm as armt
 from ..domain import catalogue as msg
 from ..domain import classic as c
 from ..domain import identity as ids
+from ..domain import media
 from ..domain.arm import ArmResource
 from ..domain.classic_view import generic_view, vm_view
 from ..domain.locations import display_name
@@ -192,7 +193,7 @@ def arm_json(tx: Tx, row: Row) -> dict[str, Any]:
     """A row in ARM's JSON shape. ARM rows are stored in that shape already (written by `ArmResource.to_json`),
     so they are returned as read, without a model round trip; classic rows go through their view."""
     if row.model == ids.ARM:
-        return row.doc
+        return armt.wire(row.doc)
     return arm_view(tx, row).to_json()
 
 
@@ -260,6 +261,8 @@ def list_collection(ctx: AppContext, addr: ResourceAddress, top: str | None, ski
                 raise group_missing(addr.resource_group)
         return list_page(ctx, addr.subscription, types=[addr.full_type], resource_group=addr.resource_group,
                          top=top, skiptoken=skiptoken)
+    if addr.full_type.lower() == armt.BLOB_CONTAINER.lower():
+        return Page(blob_containers(ctx, addr), None)
     with ctx.store.read() as tx:
         parent = row_of(tx, addr.parent().resource_id())
         if parent is None:
@@ -271,6 +274,22 @@ def list_collection(ctx: AppContext, addr: ResourceAddress, top: str | None, ski
         return list_page(ctx, addr.subscription, key_prefix=prefix, top=top, skiptoken=skiptoken,
                          include_children=True)
     return Page(_inline_items(pview, pview["type"], addr.types[-1])[1], None)
+
+
+def blob_containers(ctx: AppContext, addr: ResourceAddress) -> list[dict[str, Any]]:
+    """`…/Microsoft.Storage/storageAccounts/{a}/blobServices/default/containers`: ListContainerItems, from the
+    blob inventory the ARM account keeps (a migrated classic account lists its VHDs' containers)."""
+    account = addr.parent().parent()  # …/storageAccounts/{a}
+    if addr.names[1].lower() != "default":
+        raise not_found(addr.parent())
+    with ctx.store.read() as tx:
+        row = row_of(tx, account.resource_id())
+        if row is None or row.model != ids.ARM:
+            raise not_found(account)
+        res = codec.arm_object(row)
+    created = res.properties.get("creationTime")
+    return [armt.blob_container(res.id, name, str(created) if created else None)
+            for name in media.by_container(res.blobs or {})]
 
 
 def list_type(ctx: AppContext, sub: str, namespace: str, rtype: str, top: str | None,

@@ -25,7 +25,7 @@ from ..domain.fixes import MAX_DISK_GB
 from ..domain.locations import UnknownLocation, display_name
 from ..domain.units import UnitKind
 from ..store import OperationRecord, Row, Tx
-from . import addressing, clock, codec, locks, operations, power, subscriptions
+from . import addressing, clock, codec, locks, operations, power, sources, subscriptions
 from .context import AppContext
 from .errors import Locked, NotFound, ServiceError
 
@@ -733,14 +733,25 @@ def delete_storage_account(ctx: AppContext, name: str) -> str:
             raise NotFound(msg.R02_STORAGE_NOT_FOUND.text(name=name))
         _unlocked(row, UnitKind.STORAGE.word)
         subscriptions.refuse(retirement.may_manage_classic_storage(w.now))
-        in_use = [d.name for d in tx.resources.query(w.sub, types=[ids.T_DISK])
-                  if d.doc.get("role_name") and media.blob_in(str(d.doc.get("media_link", "")), row.name)]
-        if in_use:
-            raise _conflict(f"Storage account {row.name} has some active image(s) and/or disk(s), e.g. "
-                            f"{in_use[0]}. Ensure these image(s) and/or disk(s) are removed before deleting "
-                            f"this storage account.")
+        _refuse_in_use(w, row.name)
         tx.resources.delete([row.key])
         return w.record("DeleteStorageService", row.id)
+
+
+def _refuse_in_use(w: _W, account: str) -> None:
+    """Delete Storage Account is refused while the account holds VHDs in use: classic disks (attached or not)
+    and images, the disks of classic VMs (a prepared VM's too), and the disks of VMs already in ARM."""
+    links = [str(d["doc_media_link"] or "") for d in w.tx.resources.project(w.sub, [ids.T_DISK], ["media_link"])]
+    links += [str(i.doc.get("media_link") or "") for i in w.tx.resources.query(w.sub, types=[ids.T_OS_IMAGE])]
+    links += [m for i in w.tx.resources.query(w.sub, types=[ids.T_VM_IMAGE]) for m in i.doc.get("media_links", [])]
+    links += [v.media_link for v in sources.vm_vhds(w.tx, w.sub).get(account.lower(), [])]
+    containers = {media.parse(link).container for link in links if media.blob_in(link, account)}
+    if containers:
+        raise ServiceError(*msg.STORAGE_ACTIVE_ARTIFACTS.render(name=account, count=len(containers)), 400)
+    arm_vms = sorted(name for name, link in sources.arm_vm_vhds(w.tx, w.sub) if media.blob_in(link, account))
+    if arm_vms:
+        code, text = msg.STORAGE_ARM_VM_DISKS.render(name=account, count=len(set(arm_vms)), vm=arm_vms[0])
+        raise ServiceError(code, text, 409)
 
 
 # --------------------------------------------------------------------------- reserved IPs

@@ -22,7 +22,7 @@ def classic_row(sub: str, obj: c.Model, location: str | None = None, rg: str | N
 def arm_row(res: ArmResource, migration_state: str | None = None, lock_holder: str | None = None) -> Row:
     sub, rg, parent = placement(res)
     return Row(id=res.id, subscription_id=sub, model=ARM, type=res.type, name=res.name,
-               doc=res.to_json(), parent_key=key_of(parent) if parent else None,
+               doc=res.stored(), parent_key=key_of(parent) if parent else None,
                resource_group=rg, location=res.location,
                status=str(res.properties.get("provisioningState")) if res.properties else None,
                migration_state=migration_state, lock_holder=lock_holder)

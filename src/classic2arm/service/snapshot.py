@@ -126,6 +126,7 @@ def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime, src: Source | None 
         lu.members.append(root)
         name = account.name.lower()
         snap.disks = [src.model(c.Disk, r) for r in src.disks_in_account(name)]
+        snap.vm_vhds = src.vhds_in_account(name)  # (committed VMs are no longer classic: not among them)
         snap.os_images = [src.model(c.OSImage, r) for r in src.of_type(ids.T_OS_IMAGE)
                           if r.doc.get("media_link") and media.account_of(r.doc["media_link"]) == name]
         snap.vm_images = [src.model(c.VMImage, r) for r in src.of_type(ids.T_VM_IMAGE)

@@ -10,9 +10,11 @@ from typing import Any, Protocol, TypeVar
 import orjson
 from pydantic import BaseModel
 
+from ..domain import arm as armt
 from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain import media
+from ..domain.units import VmVhd
 from ..store import Row, TextRow, Tx
 
 M = TypeVar("M", bound=BaseModel)
@@ -27,6 +29,7 @@ class Source(Protocol):
     def of_type(self, rtype: str) -> list[Row]: ...
     def deployments_in_vnet(self, vnet: str) -> list[Row]: ...
     def disks_in_account(self, account: str) -> list[Row]: ...
+    def vhds_in_account(self, account: str) -> list[VmVhd]: ...
     def vms_using_nsg(self, nsg: str) -> list[Row]: ...
     def usage(self, region: str) -> dict[str, int]: ...
     def model(self, cls: type[M], row: Row) -> M: ...
@@ -66,6 +69,10 @@ class DbSource:
         keys = disk_accounts(self.tx, self.sub).get(account.lower(), ())
         return sorted(self.tx.resources.get_many(keys).values(), key=lambda r: r.key)
 
+    def vhds_in_account(self, account: str) -> list[VmVhd]:
+        """The OS and data disks of classic VMs whose VHD is in storage account `account`, in VM key order."""
+        return list(vm_vhds(self.tx, self.sub).get(account.lower(), ()))
+
     def vms_using_nsg(self, nsg: str) -> list[Row]:
         """The classic VMs whose NIC (primary or secondary) names NSG `nsg`, in key order."""
         keys = nsg_users(self.tx, self.sub).get(nsg.lower(), [])
@@ -90,6 +97,34 @@ def disk_accounts(tx: Tx, sub: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for d in tx.resources.project(sub, [ids.T_DISK], ["media_link"]):
         out.setdefault(media.account_of(d["doc_media_link"] or ""), []).append(d["key"])
+    return out
+
+
+def vm_vhds(tx: Tx, sub: str) -> dict[str, list[VmVhd]]:
+    """The OS and data disks of the subscription's classic VMs (in VM key order) by the lower-case storage
+    account of their media link: two document fields extracted by the database, no VM document parsed. A VM's
+    attached disks are read from the VM itself, so a disk no classic Disk object names still counts."""
+    out: dict[str, list[VmVhd]] = {}
+    for d in tx.resources.project(sub, [ids.T_VM], ["os_disk", "data_disks"]):
+        disks = [orjson.loads(d["doc_os_disk"])] if d["doc_os_disk"] else []
+        if d["doc_data_disks"]:
+            disks += orjson.loads(d["doc_data_disks"])
+        for disk in disks:
+            link = str(disk.get("media_link") or "")
+            out.setdefault(media.account_of(link), []).append(VmVhd(d["key"], str(disk.get("disk_name") or ""), link))
+    return out
+
+
+def arm_vm_vhds(tx: Tx, sub: str) -> list[tuple[str, str]]:
+    """(VM name, VHD URI) of every OS and data disk of the subscription's ARM VMs (unmanaged disks: the VHDs a
+    migrated VM keeps using where they were)."""
+    out: list[tuple[str, str]] = []
+    for d in tx.resources.project(sub, [armt.VM], ["properties"]):
+        profile = orjson.loads(d["doc_properties"] or "{}").get("storageProfile") or {}
+        for disk in [profile.get("osDisk") or {}, *(profile.get("dataDisks") or [])]:
+            uri = (disk.get("vhd") or {}).get("uri")
+            if uri:
+                out.append((d["name"], str(uri)))
     return out
 
 
@@ -138,8 +173,10 @@ class IndexSource(DbSource):
         # Disk rows by storage account, read when a storage unit first asks and dropped whenever a disk is
         # written (disks are not indexed otherwise).
         self._disks: dict[str, list[Row]] | None = None
-        # VM keys by the NSGs they name (for NSG units), built when first asked and dropped on any change.
+        # VM keys by the NSGs they name (for NSG units), built when first asked and dropped on any change;
+        # likewise the VMs' disks by storage account (for storage units).
         self._nsg_users: dict[str, list[str]] | None = None
+        self._vm_vhds: dict[str, list[VmVhd]] | None = None
         for row in tx.resources.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED), text_docs=True, ordered=False):
             self._add(row)
 
@@ -147,8 +184,13 @@ class IndexSource(DbSource):
     def exact_refresh(self) -> bool:
         return self.tx.conn.dialect.name == "sqlite"
 
-    def _add(self, row: Row) -> None:
+    def _changed(self) -> None:
+        """Something indexed changed: drop what is derived from many rows."""
         self._nsg_users = None
+        self._vm_vhds = None
+
+    def _add(self, row: Row) -> None:
+        self._changed()
         self.rows[row.key] = row
         self._types.setdefault(row.type, {})[row.key] = row
         if row.type in _BY_NAME:
@@ -159,7 +201,7 @@ class IndexSource(DbSource):
             self._vnet_deps.setdefault(str(row.doc["virtual_network_name"]).lower(), {})[row.key] = row
 
     def _drop(self, key: str) -> None:
-        self._nsg_users = None
+        self._changed()
         row = self.rows.pop(key, None)
         self._stale.discard(key)
         if row is None:
@@ -195,7 +237,7 @@ class IndexSource(DbSource):
                 fetch.add(key)
             else:
                 self._stale.add(key)
-                self._nsg_users = None
+                self._changed()
         self._reload(fetch)
 
     def written(self, keys: Iterable[str], seq: int) -> None:
@@ -203,7 +245,7 @@ class IndexSource(DbSource):
         `seq`, in a transaction nobody else wrote in (a SQLite writer's): mark them stale, skip those events."""
         self._stale.update(k for k in keys if k in self.rows)
         self._disks = None  # (the events skipped may include disks')
-        self._nsg_users = None
+        self._changed()
         self.seq = max(self.seq, seq)
 
     def _reload(self, keys: set[str]) -> None:
@@ -261,6 +303,11 @@ class IndexSource(DbSource):
             self._disks = {account: [rows[k] for k in keys if k in rows]
                            for account, keys in disk_accounts(self.tx, self.sub).items()}
         return list(self._disks.get(account.lower(), []))
+
+    def vhds_in_account(self, account: str) -> list[VmVhd]:
+        if self._vm_vhds is None:
+            self._vm_vhds = vm_vhds(self.tx, self.sub)
+        return list(self._vm_vhds.get(account.lower(), ()))
 
     def vms_using_nsg(self, nsg: str) -> list[Row]:
         if self._nsg_users is None:

@@ -1,7 +1,8 @@
 """Storage-account rules (spec §4.2 R42, R56). The success listing (R43) is in `information.py`.
 
 Validate doesn't check the account's disks (spec R42, [C S16]) beyond warning about the unattached
-ones and images (R56); prepare refuses while any classic disk or image still points into the account.
+ones and images (R56); prepare refuses while any classic disk or image still points into the account, and
+while any classic VM (its deployment or VNet not committed yet) has an OS or data disk there: VMs go first.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ def _account(snap: UnitSnapshot) -> str:
 
 @rule(id="R42", scopes={UnitKind.STORAGE}, phase=Phase.PREPARE)
 def account_in_use(snap: UnitSnapshot) -> Iterator[Message]:
-    """Prepare fails while classic disks (attached or not) or images still have their VHDs in the account."""
-    if snap.disks or snap.os_images or snap.vm_images:
+    """Prepare fails while classic disks (attached or not), classic VMs' disks or images still have their VHDs
+    in the account."""
+    if snap.disks or snap.os_images or snap.vm_images or snap.vm_vhds:
         name = _account(snap)
         yield msg(t.R42_ACCOUNT_IN_USE, ERROR, STORAGE, name, name=name)
 

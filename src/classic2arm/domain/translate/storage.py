@@ -29,4 +29,6 @@ def add_storage_account(ctx: Ctx, account: c.StorageAccount, rg: str) -> str:
         props["creationTime"] = account.created.isoformat()
     res = ctx.resource(rg, arm.STORAGE_ACCOUNT, account.name, props, kind="Storage",
                        sku={"name": sku_name(account.account_type)})
+    # the data stays where it is: the ARM account keeps the classic one's blob inventory (the VHDs included)
+    res.blobs = {path: blob.model_copy() for path, blob in account.blobs.items()}
     return ctx.out.add(res, ids.storage_id(ctx.sub, account.name))
