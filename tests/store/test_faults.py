@@ -34,6 +34,7 @@ def made(path: Path) -> Path:
     ("sqlite://", "in-memory"),
     ("sqlite:///:memory:", "in-memory"),
     ("sqlite:///file::memory:?uri=true", "in-memory"),
+    ("sqlite:///x\x00.db", "cannot contain a NUL"),
 ])
 def test_urls_the_store_cannot_use(url: str, words: str) -> None:
     with pytest.raises(Unavailable, match=words) as caught:

@@ -85,6 +85,8 @@ def parse_url(url: str) -> URL:
         parsed = make_url(url)
     except (sa.exc.ArgumentError, ValueError):
         raise Unavailable(f"'{url}' is not a database URL: {_SUPPORTED}") from None
+    if "\x00" in url:  # no file system or server takes a NUL in a name; the drivers fail on it without saying where
+        raise Unavailable("a database URL cannot contain a NUL character")
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise Unavailable(f"{backend} databases are not supported: {_SUPPORTED}")
