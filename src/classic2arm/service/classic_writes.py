@@ -546,27 +546,26 @@ def _resize_in_role(w: _W, disk: c.Disk, size: int) -> None:
 
 def delete_os_image(ctx: AppContext, name: str, delete_vhd: bool = False, fix: str | None = None) -> str:
     """Delete OS Image; with `delete_vhd` (comp=media) its VHD blob too."""
-    with ctx.store.tx() as tx:
-        w = _begin(ctx, tx)
-        row = _image(w, ids.os_image_id(w.sub, name), ids.T_OS_IMAGE, "image", name)
-        subscriptions.refuse(retirement.may_manage_classic_storage(w.now))
-        op_id = w.audited("DeleteOSImage", row.id, fix)
-        image = c.OSImage.model_validate(row.doc)
-        if delete_vhd and image.media_link:
-            _delete_blobs(w, [image.media_link])
-        tx.resources.delete([row.key])
-        return op_id
+    return _delete_image(ctx, name, delete_vhd, fix, ids.os_image_id, ids.T_OS_IMAGE, "image", "DeleteOSImage",
+                         lambda doc: [m] if (m := c.OSImage.model_validate(doc).media_link) else [])
 
 
 def delete_vm_image(ctx: AppContext, name: str, delete_vhd: bool = False, fix: str | None = None) -> str:
     """Delete VM Image; with `delete_vhd` (comp=media) the VHD blobs of its disks too."""
+    return _delete_image(ctx, name, delete_vhd, fix, ids.vm_image_id, ids.T_VM_IMAGE, "VM image", "DeleteVMImage",
+                         lambda doc: list(c.VMImage.model_validate(doc).media_links))
+
+
+def _delete_image(ctx: AppContext, name: str, delete_vhd: bool, fix: str | None, id_of: Callable[[str, str], str],
+                  rtype: str, word: str, action: str, links_of: Callable[[dict[str, Any]], list[str]]) -> str:
+    """The one Delete OS Image / Delete VM Image: checks, audit, the blobs with comp=media, the row."""
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
-        row = _image(w, ids.vm_image_id(w.sub, name), ids.T_VM_IMAGE, "VM image", name)
+        row = _image(w, id_of(w.sub, name), rtype, word, name)
         subscriptions.refuse(retirement.may_manage_classic_storage(w.now))
-        op_id = w.audited("DeleteVMImage", row.id, fix)
+        op_id = w.audited(action, row.id, fix)
         if delete_vhd:
-            _delete_blobs(w, c.VMImage.model_validate(row.doc).media_links)
+            _delete_blobs(w, links_of(row.doc))
         tx.resources.delete([row.key])
         return op_id
 
