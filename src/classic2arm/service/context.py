@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,6 +126,17 @@ class AppContext:
                 idx = IndexSource(tx, sub)
                 self._index = idx if idx.exact_refresh else None
             yield idx
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Every read of this thread in the block in one transaction (`Store.snapshot`), for a request that
+        only reads."""
+        return self.store.snapshot()
+
+    @property
+    def local_store(self) -> bool:
+        """The store is a file of this machine (SQLite): a one-row read takes microseconds and never waits for
+        a server."""
+        return self.store.file is not None
 
     def forget_index(self) -> None:
         with self._index_lock:

@@ -12,6 +12,8 @@ from .schema import credentials
 if TYPE_CHECKING:
     from .repository import Tx
 
+_GET = sa.select(credentials).where(credentials.c.id == sa.bindparam("id"))  # every request: built once
+
 
 class CredentialRepo:
     def __init__(self, tx: Tx) -> None:
@@ -25,5 +27,5 @@ class CredentialRepo:
                                                       description=description))
 
     def get(self, cred_id: str) -> dict[str, Any] | None:
-        r = self.conn.execute(sa.select(credentials).where(credentials.c.id == cred_id)).first()
+        r = self.conn.execute(_GET, {"id": cred_id}).first()
         return dict(r._mapping) if r else None

@@ -5,6 +5,8 @@ through a repository of its own, all over the transaction's connection: `tx.reso
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,17 +50,30 @@ WRITER_CACHE_KIB = 262_144
 
 def _sqlite_begin(conn: Connection) -> None:
     if not conn.get_execution_options().get("sqlite_write"):
-        conn.exec_driver_sql("BEGIN")
+        _driver_execute(conn, "BEGIN")
         return
     # A connection that writes gets a page cache of up to 256 MiB (SQLite takes it only as pages are touched): a
     # bulk prepare or commit looks rows up all over the table, and with a cache much smaller than a 10,000-VM
     # database every lookup missed — the time per unit grew with the estate. One writer at a time, and the pool
     # hands out the most recently used connection, so few connections ever hold a large cache.
-    dbapi = conn.connection.dbapi_connection
-    if dbapi is not None and not conn.connection.info.get("writer_cache"):
-        dbapi.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+    if not conn.connection.info.get("writer_cache"):
+        _driver_execute(conn, f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         conn.connection.info["writer_cache"] = True
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    _driver_execute(conn, "BEGIN IMMEDIATE")
+
+
+def _driver_execute(conn: Connection, sql: str) -> None:
+    """A statement straight on the driver's connection (for BEGIN: through `exec_driver_sql` it was a whole
+    SQLAlchemy statement execution on every transaction, a one-row read included), its errors raised as
+    SQLAlchemy's own, as every other statement's are."""
+    import sqlite3
+
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    try:
+        dbapi.execute(sql)
+    except sqlite3.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any, read_only: bool = False) -> None:
@@ -133,10 +148,34 @@ def make_engine(url: str | URL) -> Engine:
             # writers take the write lock up front (BEGIN IMMEDIATE) so two writers never deadlock upgrading.
             sa.event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
+            engine = sa.create_engine(parsed, **kwargs)
+            sa.event.listen(engine, "checkin", _checked_in)
+            sa.event.listen(engine, "checkout", _ping_if_idle)
     except (sa.exc.ArgumentError, ImportError) as exc:  # e.g. a driver that is not installed
         raise Unavailable(f"cannot use {parsed.render_as_string(hide_password=True)}: {exc}") from None
     return engine
+
+
+# A pooled PostgreSQL connection idle longer than this is pinged before use (one round trip), so that one left
+# over from before a database restart is replaced rather than failing a request. Pinging every checkout
+# (SQLAlchemy's pool_pre_ping) cost a round trip per request; a connection that broke within the last few seconds
+# fails its request with a 503 instead, and SQLAlchemy then replaces every connection pooled before it.
+IDLE_PING_SECONDS = 5.0
+
+
+def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    since = record.info.get("checked_in")
+    if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+        return
+    try:
+        dbapi_conn.execute("SELECT 1")
+        dbapi_conn.rollback()
+    except Exception as exc:  # the pool retries the checkout with a new connection
+        raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 class Store:
@@ -151,6 +190,7 @@ class Store:
         # — once the file is deleted, SQLite goes on writing to the unlinked inode and every write would be lost.
         self.file = file
         self._identity = _identity(file) if file is not None else None
+        self._local = threading.local()  # the open `snapshot()` of each thread
 
     @classmethod
     def open(cls, url: str, upgrade: bool = True, usage: UsageFn | None = None, create: bool = True) -> Store:
@@ -192,6 +232,8 @@ class Store:
     def tx(self, now: datetime | None = None) -> Iterator[Tx]:
         if self.read_only:
             raise Unavailable("the database is open read-only (mode=ro in its URL): writes are refused")
+        if getattr(self._local, "snapshot", None) is not None:
+            raise RuntimeError("a write inside Store.snapshot(): its reads would not see it")
         self.check_file()
         with self.engine.connect().execution_options(sqlite_write=True) as conn, conn.begin():
             tx = Tx(conn, now, self.usage)
@@ -200,9 +242,29 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
+        """A read transaction; inside `snapshot()` on this thread, the snapshot's own."""
+        shared: Tx | None = getattr(self._local, "snapshot", None)
+        if shared is not None:
+            yield shared
+            return
         self.check_file()
         with self.engine.connect() as conn:
             yield Tx(conn, None, self.usage)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction for every `read()` of this thread in the block: a request that checks its
+        token and reads a resource uses one connection and one BEGIN for both. Writes are refused inside it
+        (they would be invisible to the rest of the block's reads)."""
+        if getattr(self._local, "snapshot", None) is not None:
+            yield
+            return
+        with self.read() as tx:
+            self._local.snapshot = tx
+            try:
+                yield
+            finally:
+                self._local.snapshot = None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -73,6 +73,10 @@ _ARM_GONE = sa.select(*_COLS).where(resources.c.key.in_(_KEYS), resources.c.mode
 _DELETE = sa.delete(resources).where(resources.c.key.in_(_KEYS))
 _CHILD_KEYS = sa.select(resources.c.key).where(resources.c.parent_key.in_(_KEYS),
                                                resources.c.type_lc == sa.bindparam("t"))
+# The single-row reads every API request makes (a token, then the resource), built once: building the
+# select per call cost more than running it.
+_GET = sa.select(*_COLS).where(resources.c.key == sa.bindparam("key"))
+_GET_BY_ARM_KEY = sa.select(*_COLS).where(resources.c.arm_key == sa.bindparam("arm_key"))
 _UPDATE_DOC = (sa.update(resources).where(resources.c.key == sa.bindparam("b_key"))
                .values(doc=sa.bindparam("b_doc"), status=sa.bindparam("b_status"),
                        version=sa.bindparam("b_version")))
@@ -152,7 +156,7 @@ class ResourceRepo:
 
     def get(self, key: str) -> Row | None:
         self.tx.sync_resources([key.lower()])
-        r = self.conn.execute(sa.select(*_COLS).where(resources.c.key == key.lower())).first()
+        r = self.conn.execute(_GET, {"key": key.lower()}).first()
         return _row(r) if r else None
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Row]:
@@ -166,7 +170,7 @@ class ResourceRepo:
 
     def get_by_arm_id(self, arm_id: str) -> Row | None:
         self.tx.sync_resources()
-        r = self.conn.execute(sa.select(*_COLS).where(resources.c.arm_key == arm_id.lower())).first()
+        r = self.conn.execute(_GET_BY_ARM_KEY, {"arm_key": arm_id.lower()}).first()
         return _row(r) if r else None
 
     def query(self, subscription_id: str | None = None, *, model: str | None = None,

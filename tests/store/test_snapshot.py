@@ -1,0 +1,50 @@
+"""`Store.snapshot()`: the reads of one request in one read transaction, and no writes inside it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from classic2arm.store import Store
+
+from .test_store import mk
+
+
+def test_reads_inside_a_snapshot_share_one_transaction(store: Store) -> None:
+    row = mk("Shared")
+    with store.tx() as tx:
+        tx.resources.insert([row])
+    with store.snapshot():
+        with store.read() as first:
+            assert first.resources.get(row.id) is not None
+        with store.read() as second:
+            assert second is first  # the same transaction, the same connection
+            assert second.resources.get(row.id) == row
+    with store.read() as after:
+        assert after is not first
+
+
+def test_a_write_inside_a_snapshot_is_refused_and_nothing_is_written(store: Store) -> None:
+    with store.snapshot(), pytest.raises(RuntimeError, match="snapshot"), store.tx() as tx:
+        tx.resources.insert([mk("Lost")])
+    with store.read() as tx:
+        assert tx.resources.get(mk("Lost").id) is None
+
+
+def test_a_snapshot_belongs_to_its_thread(store: Store) -> None:
+    seen: list[object] = []
+
+    def other_thread() -> None:
+        with store.read() as tx:
+            seen.append(tx)
+        with store.tx() as tx:  # this thread has no snapshot: it may write
+            tx.resources.insert([mk("FromWorker")])
+
+    with store.snapshot(), store.read() as mine:
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join(30)
+        assert seen and seen[0] is not mine
+    with store.read() as tx:
+        assert tx.resources.get(mk("FromWorker").id) is not None
