@@ -26,7 +26,8 @@ from .status import UnitFilter, status
 
 @gc_paused()
 def build_plan(ctx: AppContext) -> Plan:
-    everything = status(ctx, UnitFilter())  # (one listing: what `classic_units` filters; the order is the waves')
+    # (one listing: what `classic_units` filters; the order is the waves'. The VMs are counted from the snapshots)
+    everything = status(ctx, UnitFilter(), vm_counts=False)
     units = [u for u in everything if u.classic]
     gone = [u for u in everything if not u.classic]  # committed units whose classic side is gone
     with ctx.store.read() as tx:
