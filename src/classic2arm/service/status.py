@@ -66,7 +66,8 @@ def status(ctx: AppContext, where: UnitFilter | None = None, *, vm_counts: bool 
     """Every unit of migration of the subscription (with `where`, those that match), from index columns and
     a few document fields only: no document is parsed. `vm_counts=False`: every unit with 0 VMs and no power
     states, without reading the VMs (for a caller that loads them itself: half of this listing's time at
-    10,000 VMs is SQLite extracting each VM's power state); `where` may then not filter by power state."""
+    10,000 VMs is SQLite extracting each VM's power state); `where` may then not filter by power state. A
+    committed unit whose classic side is gone has the VMs its prepare counted (the unit record's `vms`)."""
     where = where or UnitFilter()
     if not vm_counts and where.power_state is not None:
         raise ValueError("status: a power-state filter needs the VMs (vm_counts=True)")
@@ -106,7 +107,7 @@ def status(ctx: AppContext, where: UnitFilter | None = None, *, vm_counts: bool 
         for uid, rec in units.items():  # committed units whose classic side is gone
             if uid not in seen:
                 found.append((UnitStatus(rec.kind, rec.name, rec.service, rec.state or NOT_PREPARED,
-                                         rec.operation_id, 0, classic=False),
+                                         rec.operation_id, int(rec.doc.get("vms") or 0), classic=False),
                               frozenset({(rec.service or "").lower()})))
     return [u for u, services in found if where.matches(u, services)]
 
