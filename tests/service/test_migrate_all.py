@@ -110,6 +110,16 @@ def test_commit_migrates_every_unit_without_blockers_and_reports_the_rest(mctx: 
     assert moved and all(k[0] == "reserved-ip" for k in moved)
     assert {_key(u.ref) for u in again.units if u.outcome == ma.MIGRATED} == \
         {_key(u.ref) for u in report.units if u.outcome == ma.MIGRATED} - moved
+    # units committed by the earlier run are reported with their VMs (counted at their prepare), not 0
+    vms_then = {_key(u.ref): u.vms for u in report.units if u.outcome == ma.MIGRATED}
+    done_now = [u for u in again.units if u.outcome == ma.MIGRATED]
+    assert all(u.wave is None for u in done_now)
+    assert {_key(u.ref): u.vms for u in done_now} == {k: n for k, n in vms_then.items() if k not in moved}
+    assert again.to_json()["vms"]["migrated"] == report.to_json()["vms"]["migrated"] > 0
+    assert {u.key: u.vms for u in build_plan(mctx).done} == {u.key: u.vms for u in plan.units
+                                                           if (u.ref.kind.value, u.ref.name.lower(),
+                                                               (u.ref.service or "").lower()) in vms_then
+                                                           and _key(u.ref) not in moved}
 
 
 def test_prepare_only_stops_before_commit_then_commit_carries_on(mctx: AppContext) -> None:
@@ -273,3 +283,33 @@ def test_progress_counts_units_and_vms_up_to_what_migrated(mctx: AppContext) -> 
     assert last.vms_done == sum(u.vms for u in report.units if u.outcome == ma.MIGRATED)
     assert last.vms_total == sum(u.vms for u in report.units) and last.work_total > 0
     assert all(a.work_done <= b.work_done for a, b in pairwise(seen))
+
+
+def test_an_nsg_or_route_table_cloned_with_its_vnet_is_reported_as_it_is(tmp_path: Path) -> None:
+    """Spec §3: a VNet's commit clones its subnets' NSGs and route tables into ARM and keeps the classic copies.
+    The run that committed the VNet reports those copies as cloned (not as waiting for it), and the plan after it
+    says which committed unit cloned them; they are then associated with nothing and can go on their own."""
+    ctx = AppContext.open(f"sqlite:///{tmp_path / 'c.db'}")
+    world_clock.set_clock(ctx, clock.fixed(clock.parse_when("2023-06-01")))
+    estate.import_estate(ctx, generator.generate(vms=120, vnets=2, seed=3, blockers=0.0), source="gen")
+    plan = build_plan(ctx)
+    associated = [u for u in plan.units if u.moves_with_user and u.ref.kind in (UnitKind.NSG, UnitKind.ROUTE_TABLE)]
+    assert associated
+    report = ma.migrate_all(ctx, _req(keep_going=True))
+    check_invariants(ctx)
+    by_key = {_key(u.ref): u for u in report.units}
+    after = {u.key: u for u in build_plan(ctx).units}
+    cloned = [by_key[_key(p.ref)] for p in associated if by_key[_key(p.ref)].outcome == ma.CLONED]
+    assert cloned and report.count(ma.WAITING) == 0  # (no blockers: every VNet committed)
+    with ctx.store.read() as tx:
+        arm_names = {(r.type.lower(), r.name.lower()) for r in tx.resources.query(model="arm")}
+    for u in cloned:
+        assert u.state == "NotPrepared" and "cloned into Azure Resource Manager with vnet:" in u.reasons[0]
+        assert u.ref.kind.word in u.reasons[0]
+        arm_type = ("microsoft.network/networksecuritygroups" if u.ref.kind == UnitKind.NSG
+                    else "microsoft.network/routetables")
+        assert (arm_type, u.ref.name.lower()) in arm_names  # the clone
+        now = after[f"{u.ref.kind.value}:{u.ref.name.lower()}"]  # the classic copy: used by nothing now
+        assert not now.blocked and now.cloned_into and now.cloned_into[0].startswith("vnet:")
+        assert u.reasons[0].startswith(f"cloned into Azure Resource Manager with {', '.join(now.cloned_into)} ")
+    ctx.close()

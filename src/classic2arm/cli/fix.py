@@ -136,7 +136,7 @@ def register(app: typer.Typer, vm_app: typer.Typer, get_ctx: Callable[[], AppCon
 
         if resized_size_gb is None and label is None:
             raise typer.BadParameter("give --resized-size-gb and/or --label", param_hint="--resized-size-gb")
-        op = classic_writes.update_disk(get_ctx(), name, resized_size_gb=resized_size_gb, label=label)
+        op, _disk = classic_writes.update_disk(get_ctx(), name, resized_size_gb=resized_size_gb, label=label)
         _done(f"disk {name} updated", op, as_json)
 
     @image_app.command("delete")

@@ -490,9 +490,10 @@ def delete_disk(ctx: AppContext, name: str, delete_vhd: bool = False, fix: str |
 
 
 def update_disk(ctx: AppContext, name: str, resized_size_gb: int | None = None, label: str | None = None,
-                fix: str | None = None) -> str:
+                fix: str | None = None) -> tuple[str, c.Disk]:
     """Update Disk (Update-AzureDisk): the label, and with `resized_size_gb` a larger logical size — the page
-    blob grows to it, and an attached data disk's size in its VM's DataVirtualHardDisks with it."""
+    blob grows to it, and an attached data disk's size in its VM's DataVirtualHardDisks with it. (request id,
+    the disk as it now is: what the API answers with)."""
     with ctx.store.tx() as tx:
         w = _begin(ctx, tx)
         row, disk = _disk(w, name)
@@ -510,7 +511,7 @@ def update_disk(ctx: AppContext, name: str, resized_size_gb: int | None = None, 
                 _resize_in_role(w, disk, resized_size_gb)
         row.doc = disk.model_dump(mode="json")
         tx.resources.update(row)
-        return op_id
+        return op_id, disk
 
 
 def _grow_blob(w: _W, link: str, size: int) -> None:

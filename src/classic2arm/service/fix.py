@@ -208,7 +208,7 @@ def _apply(ctx: AppContext, t: fixes.Target) -> str:
         fixes.CLEAR_ACLS: lambda: cw.clear_endpoint_acls(ctx, svc, dep, t.name, fix=t.fix)[0],
         fixes.DISABLE_BOOT_DIAGNOSTICS: lambda: cw.disable_boot_diagnostics(ctx, svc, dep, t.name, fix=t.fix),
         fixes.RESTART_VM: lambda: cw.restart_vm(ctx, svc, dep, t.name, fix=t.fix)[1],
-        fixes.RESIZE_DISK: lambda: cw.update_disk(ctx, t.name, resized_size_gb=t.size_gb, fix=t.fix),
+        fixes.RESIZE_DISK: lambda: cw.update_disk(ctx, t.name, resized_size_gb=t.size_gb, fix=t.fix)[0],
         fixes.DELETE_DISK: lambda: cw.delete_disk(ctx, t.name, delete_vhd=False, fix=t.fix),
         fixes.DELETE_OS_IMAGE: lambda: cw.delete_os_image(ctx, t.name, delete_vhd=False, fix=t.fix),
         fixes.DELETE_VM_IMAGE: lambda: cw.delete_vm_image(ctx, t.name, delete_vhd=False, fix=t.fix),

@@ -28,15 +28,17 @@ from ..domain.planning.model import Plan
 from ..domain.state_machine import LOCKED_STATES, Op
 from ..domain.units import Destination, Message, UnitKind, UnitRef
 from ..gcpause import gc_paused
-from . import faults, migration, status
+from . import clock, faults, migration, status
 from .context import AppContext
 from .errors import ServiceError
 from .inventory import NOT_PREPARED
 from .operations import IN_PROGRESS, SUCCEEDED, OperationView
+from .snapshot import load_unit
 
 # --------------------------------------------------------------------------- request, progress, report
 
 MIGRATED, PREPARED, BLOCKED, WAITING = "migrated", "prepared", "blocked", "waiting"
+CLONED = "cloned"  # an NSG or route table cloned into ARM by the commit of its users; its classic copy stays
 FAILED, NOT_RUN = "failed", "not run"
 WOULD_MIGRATE, WOULD_PREPARE = "would migrate", "would prepare"
 # States from which a prepare starts (or is retried); a unit whose classic side is being worked on by another
@@ -114,7 +116,7 @@ class MigrateReport:
         return all(u.outcome in goal for u in self.units)
 
     def to_json(self) -> dict[str, Any]:
-        outcomes = (MIGRATED, PREPARED, BLOCKED, WAITING, FAILED, NOT_RUN, WOULD_MIGRATE, WOULD_PREPARE)
+        outcomes = (MIGRATED, PREPARED, CLONED, BLOCKED, WAITING, FAILED, NOT_RUN, WOULD_MIGRATE, WOULD_PREPARE)
         return {"mode": "commit" if self.commit else "prepare-only", "dryRun": self.dry_run,
                 "complete": self.complete, "stopped": self.stopped, "resumedOperations": self.resumed,
                 "seconds": round(self.seconds, 3),
@@ -168,6 +170,7 @@ class _Unit:
     reasons: tuple[str, ...] = ()
     moved: bool = False  # migrated as part of another unit (its classic side went with that one's commit)
     with_user: bool = False  # blocked only by being associated (R33): it moves with the unit that uses it
+    cloned_into: tuple[str, ...] = ()  # (after the run) cloned into ARM by these committed users, used by no other
 
     @property
     def blocked(self) -> bool:
@@ -369,13 +372,37 @@ class _Run:
         """The units' states as the store has them now (what this run did, and anything done beside it). A
         unit whose classic side is gone without a record of its own moved with the unit that used it (a reserved
         IP with its cloud service, an NSG with its VNet)."""
-        now = {_key(u.ref): u for u in status.status(self.ctx)}
+        now = {_key(u.ref): u for u in status.status(self.ctx, vm_counts=False)}
         for u in self.units:
             found = now.get(_key(u.ref))
             if found is not None:
                 u.state = found.state
             elif u.state != S.COMMITTED.value:
                 u.state, u.moved = S.COMMITTED.value, True
+        self._find_clones()
+
+    def _find_clones(self) -> None:
+        """NSGs and route tables the plan saw associated (R33) whose users have all committed since: cloned into
+        ARM with them, their classic copies kept (spec §3) and now used by nothing (read again: an NSG two VNets
+        use, one of them committed, is still waiting for the other)."""
+        from .plan import cloned_into
+
+        with_user = [u for u in self.units if u.with_user and u.blocked]
+        if not with_user:
+            return
+        with self.ctx.store.read() as tx:
+            sub = self.ctx.subscription_id(tx)
+            clones = cloned_into(tx.units.all(sub))
+            found = [(u, clones[u.ref.root_id(sub).lower()]) for u in with_user
+                     if u.ref.root_id(sub).lower() in clones]
+            if not found:
+                return
+            at = clock.now(tx)
+            with self.ctx.classic_index(tx, sub) as src:
+                for u, users in found:
+                    snap = load_unit(tx, sub, u.ref, at, src).snapshot
+                    if snap.exists and not snap.used_by:
+                        u.cloned_into = users
 
     def outcomes(self) -> list[UnitOutcome]:
         out: list[UnitOutcome] = []
@@ -384,6 +411,9 @@ class _Run:
             if u.state == S.COMMITTED.value:
                 outcome = MIGRATED
                 reasons = ("migrated with the cloud service or virtual network that uses it",) if u.moved else ()
+            elif u.blocked and u.cloned_into:  # what is true after the run, not what the plan foresaw
+                outcome = CLONED
+                reasons = (msg.CLONED_KEPT.format(units=", ".join(u.cloned_into), kind=u.ref.kind.word),)
             elif u.blocked and u.with_user:
                 outcome = WAITING
                 # (an NSG or route table is cloned into ARM with its user and its classic copy stays: the plan

@@ -8,15 +8,18 @@ waves, groups the blockers, sums the quota and estimates the time. Nothing is wr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from ..domain import catalogue as t
 from ..domain import rules
+from ..domain.classic import MigrationState as S
 from ..domain.planning import estimate, facts, order, summary
 from ..domain.planning.model import Plan, PlannedUnit, unit_key
 from ..domain.state_machine import LOCKED_STATES
-from ..domain.units import Message, Phase, UnitKind, UnitSnapshot
+from ..domain.units import Message, Phase, UnitKind, UnitRef, UnitSnapshot
 from ..gcpause import gc_paused
+from ..store import UnitRecord
 from . import clock, subscriptions
 from .context import AppContext
 from .migration import _lock_message, check_registered
@@ -24,9 +27,23 @@ from .snapshot import load_unit, unit_id
 from .status import UnitFilter, status
 
 
+def cloned_into(records: Iterable[UnitRecord]) -> dict[str, tuple[str, ...]]:
+    """The classic NSGs and route tables (row keys) that committed units cloned into ARM, with those units'
+    plan keys: each unit's prepare records the rows it clones and keeps (`kept`); its commit unlocks them and
+    leaves them in classic."""
+    out: dict[str, list[str]] = {}
+    for rec in records:
+        if rec.state == S.COMMITTED.value:
+            key = unit_key(UnitRef(UnitKind(rec.kind), rec.name, rec.service))
+            for row_key in rec.doc.get("kept") or ():
+                out.setdefault(str(row_key).lower(), []).append(key)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
 @gc_paused()
 def build_plan(ctx: AppContext) -> Plan:
-    everything = status(ctx, UnitFilter())  # (one listing: what `classic_units` filters; the order is the waves')
+    # (one listing: what `classic_units` filters; the order is the waves'. The VMs are counted from the snapshots)
+    everything = status(ctx, UnitFilter(), vm_counts=False)
     units = [u for u in everything if u.classic]
     gone = [u for u in everything if not u.classic]  # committed units whose classic side is gone
     with ctx.store.read() as tx:
@@ -35,6 +52,7 @@ def build_plan(ctx: AppContext) -> Plan:
         check_registered(sub)  # validate --all refuses an unregistered subscription the same way
         now = clock.now(tx)
         records = {r.id: r for r in tx.units.all(sub_id)}
+        clones = cloned_into(records.values())
         loaded: list[tuple[UnitSnapshot, list[Message], str]] = []
         regions: set[str] = set()
         with ctx.classic_index(tx, sub_id) as src:
@@ -66,6 +84,8 @@ def build_plan(ctx: AppContext) -> Plan:
                 if snap.ref.kind == UnitKind.STORAGE:
                     after = tuple(k for k in holders.get(snap.ref.name.lower(), []) if not planned_compute[k].done)
                 pu = facts.planned_unit(snap, messages, state, after)
+                if snap.ref.kind in (UnitKind.NSG, UnitKind.ROUTE_TABLE):
+                    pu = replace(pu, cloned_into=clones.get(snap.ref.root_id(sub_id).lower(), ()))
                 if after:  # a storage account waits for its VMs: production with them, held up by their blockers
                     waits = tuple(t.PREREQ_STORAGE_WAITS.format(unit=k, vms=planned_compute[k].vms) for k in after
                                   if planned_compute[k].blocked)
@@ -76,7 +96,7 @@ def build_plan(ctx: AppContext) -> Plan:
                 if pu.location:
                     regions.add(pu.location)
             usage = {region: src.usage(region) for region in sorted(regions | set(quotas))}
-    planned += [PlannedUnit(u.ref, u.state, 0, ()) for u in gone]
+    planned += [PlannedUnit(u.ref, u.state, u.vms, ()) for u in gone]
     waves, done = order.waves(planned)
     waves, total = estimate.estimate(waves)
     groups = summary.blocker_groups(planned)

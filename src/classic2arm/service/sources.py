@@ -84,10 +84,15 @@ class DbSource:
     def model(self, cls: type[M], row: Row) -> M:
         found = self._models.get((row.key, row.version))
         if found is None:
-            text = row.text if isinstance(row, TextRow) else None  # (straight from the stored JSON: no dict)
-            found = cls.model_validate_json(text) if text is not None else cls.model_validate(row.doc)
-            self._models[(row.key, row.version)] = found
+            found = self._parse(cls, row)
         assert isinstance(found, cls)
+        return found
+
+    def _parse(self, cls: type[M], row: Row) -> M:
+        """The row's model, parsed now and cached for `model`."""
+        text = row.text if isinstance(row, TextRow) else None  # (straight from the stored JSON: no dict)
+        found = cls.model_validate_json(text) if text is not None else cls.model_validate(row.doc)
+        self._models[(row.key, row.version)] = found
         return found
 
 
@@ -298,18 +303,39 @@ class IndexSource(DbSource):
 
     def disks_in_account(self, account: str) -> list[Row]:
         if self._disks is None:
+            # Grouped by the account of each disk's parsed model (every storage unit parses its disks anyway):
+            # no second query for the media links.
             found = self.tx.resources.query(self.sub, types=[ids.T_DISK], text_docs=True, ordered=False)
-            rows = {r.key: r for r in found}
-            self._disks = {account: [rows[k] for k in keys if k in rows]
-                           for account, keys in disk_accounts(self.tx, self.sub).items()}
+            disks: dict[str, list[Row]] = {}
+            for r in sorted(found, key=lambda r: r.key):  # (parsed again: disks are not indexed, so a disk
+                # deleted and created again with the same key and version must not get its old model)
+                disks.setdefault(media.account_of(self._parse(c.Disk, r).media_link), []).append(r)
+            self._disks = disks
         return list(self._disks.get(account.lower(), []))
+
+    def _vms(self) -> list[tuple[Row, c.Role]]:
+        """The indexed classic VMs in key order with their models (parsed once, shared with the units that
+        load them): what `vm_vhds` and `nsg_users` read from the database, without a query that has SQLite
+        parse every VM document again for two fields."""
+        return [(r, self.model(c.Role, r)) for r in self.of_type(ids.T_VM)]
 
     def vhds_in_account(self, account: str) -> list[VmVhd]:
         if self._vm_vhds is None:
-            self._vm_vhds = vm_vhds(self.tx, self.sub)
+            vhds: dict[str, list[VmVhd]] = {}
+            for row, role in self._vms():
+                for disk in ([role.os_disk] if role.os_disk else []) + list(role.data_disks):
+                    vhds.setdefault(media.account_of(disk.media_link), []).append(
+                        VmVhd(row.key, disk.disk_name, disk.media_link))
+            self._vm_vhds = vhds
         return list(self._vm_vhds.get(account.lower(), ()))
 
     def vms_using_nsg(self, nsg: str) -> list[Row]:
         if self._nsg_users is None:
-            self._nsg_users = nsg_users(self.tx, self.sub)
+            users: dict[str, list[str]] = {}
+            for row, role in self._vms():
+                names = {role.network_security_group or ""} | {n.network_security_group or ""
+                                                               for n in role.secondary_nics}
+                for name in names - {""}:
+                    users.setdefault(name.lower(), []).append(row.key)
+            self._nsg_users = users
         return self._fresh(self.rows[k] for k in self._nsg_users.get(nsg.lower(), []) if k in self.rows)

@@ -79,6 +79,8 @@ def prepare_lock(sc: StepContext) -> None:
                          for m in lu.members if m.type == ids.T_VM}
     doc = dict(sc.unit.doc)
     doc["kept"] = [k.key for k in lu.kept]
+    # (its VMs, for reports after commit, when its classic side and their count are gone)
+    doc["vms"] = sum(1 for m in lu.members if m.type == ids.T_VM)
     doc["locked_as"] = state  # (what finish still has to move on)
     if _non_vnet_deployment(lu) and "power_before" not in doc:  # a retried prepare keeps the original states
         doc["power_before"] = {m.key: [m.doc.get("instance_status"), m.doc.get("power_state")]

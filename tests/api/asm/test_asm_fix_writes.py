@@ -110,9 +110,23 @@ def test_update_disk(http: requests.Session, live: LiveServer) -> None:
     new = disk.logical_size_gb + 5
     body = f"<Disk xmlns='{NS}'><Label>grown</Label><Name>{disk.disk_name}</Name><ResizedSizeInGB>{new}" \
            f"</ResizedSizeInGB></Disk>"
-    succeeded(http, live, http.put(path, headers=XML, data=body), 200)
+    # a resize is asynchronous, as the .NET SDK's BeginUpdatingDisk (Update-AzureDisk -ResizedSizeInGB) expects:
+    # 202, an empty body, a request id to poll
+    resized = http.put(path, headers=XML, data=body)
+    assert resized.content == b""
+    succeeded(http, live, resized, 202)
     got = etree.fromstring(http.get(path).content)
     assert (got.findtext(f"{{{NS}}}Label"), got.findtext(f"{{{NS}}}LogicalDiskSizeInGB")) == ("grown", str(new))
+    # a label alone: 200 and the disk as it now is, the <Disk> the SDK's UpdateDisk reads (Get Disk's shape)
+    relabelled = http.put(path, headers=XML, data=f"<Disk xmlns='{NS}'><Label>again</Label></Disk>")
+    succeeded(http, live, relabelled, 200)
+    assert relabelled.headers["content-type"].startswith("application/xml")
+    answer = etree.fromstring(relabelled.content)
+    assert answer.tag == f"{{{NS}}}Disk"
+    assert {e: answer.findtext(f"{{{NS}}}{e}") for e in ("Name", "Label", "LogicalDiskSizeInGB", "MediaLink")} == \
+        {"Name": disk.disk_name, "Label": "again", "LogicalDiskSizeInGB": str(new), "MediaLink": disk.media_link}
+    shown = etree.fromstring(http.get(path).content)
+    assert [(e.tag, e.text) for e in answer.iter()] == [(e.tag, e.text) for e in shown.iter()]
     role_xml = etree.fromstring(http.get(url(live, f"/services/hostedservices/{role.service_name}/deployments/"
                                                    f"{role.deployment_name}/roles/{role.name}")).content)
     sizes = {d.findtext(f"{{{NS}}}DiskName"): d.findtext(f"{{{NS}}}LogicalDiskSizeInGB")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from ...service import classic_writes as cw
-from . import bodies
-from .guard import AsmRequest, accepted, bad_request
+from . import bodies, out_storage
+from .guard import AsmRequest, accepted, bad_request, xml
 
 
 def _media(req: AsmRequest) -> bool:
@@ -98,7 +98,8 @@ def set_network_configuration(req: AsmRequest) -> Response:
 
 
 # --------------------------------------------------------------------------- disks and images (Delete Disk is
-# synchronous: 200; Delete OS Image 200; Delete VM Image asynchronous: 202; Update Disk 200)
+# synchronous: 200; Delete OS Image 200; Delete VM Image asynchronous: 202; Update Disk 200 with the disk, or
+# 202 for a resize)
 
 
 def delete_disk(req: AsmRequest) -> Response:
@@ -108,7 +109,12 @@ def delete_disk(req: AsmRequest) -> Response:
 def update_disk(req: AsmRequest) -> Response:
     name = req.param("name")
     label, resized = bodies.disk_update(req, name)
-    return accepted(cw.update_disk(req.ctx, name, resized_size_gb=resized, label=label), status=200)
+    op, disk = cw.update_disk(req.ctx, name, resized_size_gb=resized, label=label)
+    if resized is not None:
+        # The .NET SDK's BeginUpdatingDisk (UpdateDiskSize, what Update-AzureDisk -ResizedSizeInGB calls) takes
+        # only 202 Accepted and polls the request id; its UpdateDisk takes only 200 and reads the <Disk> back.
+        return accepted(op)
+    return xml(out_storage.disk(disk), request_id=op)
 
 
 def delete_os_image(req: AsmRequest) -> Response:

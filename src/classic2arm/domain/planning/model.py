@@ -48,6 +48,9 @@ class PlannedUnit:
     needs: tuple[tuple[str, int], ...] = ()  # ARM quota kinds the unit's migration adds (non-zero only)
     arm_writes: int = 0  # ARM writes its prepare makes (the duration model)
     impacts: tuple[VmImpact, ...] = ()
+    # An NSG or route table already cloned into ARM by these committed units (keys), which used it: its classic
+    # copy is kept by their commit (spec §3: cloned, not moved) and is associated with nothing any more.
+    cloned_into: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

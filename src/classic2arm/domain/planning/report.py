@@ -18,7 +18,7 @@ def unit_json(u: PlannedUnit) -> dict[str, Any]:
             "blockers": [m.to_json() | {"rule": m.rule} for m in u.blockers],
             "warnings": [m.to_json() | {"rule": m.rule} for m in u.warnings],
             "prerequisites": list(u.prerequisites), "after": list(u.after), "needs": dict(u.needs),
-            "armWrites": u.arm_writes}
+            "armWrites": u.arm_writes, "clonedInto": list(u.cloned_into)}
 
 
 def wave_json(w: Wave) -> dict[str, Any]:
