@@ -83,7 +83,8 @@ class State:
         if self._ctx is None:
             from ..service.context import AppContext
 
-            self._ctx = AppContext.open(self.db, self.subscription, create=_command_path() not in READ_COMMANDS)
+            # (opened on first use: `clock show` may read its setting without opening the store at all)
+            self._ctx = AppContext.deferred(self.db, self.subscription, create=_command_path() not in READ_COMMANDS)
         return self._ctx
 
     def close(self) -> None:
