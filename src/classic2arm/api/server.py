@@ -301,9 +301,15 @@ def serve(opts: ServeOptions) -> int:
     _open_files_for(opts.limits.max_connections)
     secure = opts.tls or opts.certfile is not None
     files = tls_files(opts) if secure else None
+    if files is not None:
+        tls.check_files(files)
     admin_token = (opts.admin_token or secrets.token_urlsafe(24)) if opts.admin else None
     port = opts.port if opts.port is not None else (8443 if secure else 8080)
-    sock = bind_socket(opts.host, port)
+    try:
+        sock = bind_socket(opts.host, port)
+    except (OSError, OverflowError, UnicodeError) as exc:  # (an unknown host, a port in use, a name that isn't one)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OSError(f"cannot listen on {opts.host!r} port {port}: {reason}") from None
     port = int(sock.getsockname()[1])
     if opts.workers <= 1:
         _worker(opts, sock, files, admin_token, lambda trust: announce(opts, port, files, admin_token, trust))

@@ -174,6 +174,20 @@ def accept_any_client_certificate(context: ssl.SSLContext) -> bool:
 # --------------------------------------------------------------------------- the server context
 
 
+def check_files(files: TlsFiles) -> None:
+    """An OSError naming the files when they are not a certificate and its key in PEM: said before the server
+    listens, not by a worker after it has. (An encrypted key is refused the same way, rather than asking for
+    its pass phrase on the terminal.)"""
+    shown = str(files.cert) if files.key == files.cert else f"{files.cert} with the key {files.key}"
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(str(files.cert), str(files.key), password=b"")
+    except ssl.SSLError as exc:
+        raise OSError(f"cannot use {shown} as the server's TLS certificate: not a PEM certificate and matching "
+                      f"unencrypted private key ({exc.reason or exc})") from None
+    except OSError as exc:
+        raise OSError(f"cannot read the TLS certificate {shown}: {exc.strerror or exc}") from None
+
+
 class ServerTLS:
     """The server's SSLContext and its client-certificate trust (see the module docstring)."""
 

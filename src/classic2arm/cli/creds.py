@@ -7,7 +7,6 @@ A token is printed once and stored only hashed; a management certificate is regi
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -73,6 +72,8 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
         as_json: JsonOpt = False,
     ) -> None:
         """Make a self-signed management certificate, write it with its key, and register it."""
+        import secrets  # (here, not at the top: it would cost every command-line call ~10 ms)
+
         from ..service import admin, credentials
 
         ctx = get_ctx()

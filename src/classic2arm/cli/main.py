@@ -9,6 +9,7 @@ generator, the importers, the migration engine or the HTTP server (see docs/cli.
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import suppress
 from pathlib import Path
@@ -83,7 +84,8 @@ class State:
         if self._ctx is None:
             from ..service.context import AppContext
 
-            self._ctx = AppContext.open(self.db, self.subscription, create=_command_path() not in READ_COMMANDS)
+            # (opened on first use: `clock show` may read its setting without opening the store at all)
+            self._ctx = AppContext.deferred(self.db, self.subscription, create=_command_path() not in READ_COMMANDS)
         return self._ctx
 
     def close(self) -> None:
@@ -421,6 +423,10 @@ def main() -> None:
     the traceback too only with --debug."""
     from rich.markup import escape
 
+    not_text = _undecodable_argument(sys.argv[1:])
+    if not_text is not None:
+        output.err.print(f"[bold red]error:[/] {escape(not_text)}", highlight=False, soft_wrap=True)
+        sys.exit(2)
     try:
         app(standalone_mode=True)
     except Exception as exc:
@@ -436,6 +442,21 @@ def main() -> None:
         sys.exit(1)
     finally:
         state.close()
+
+
+def _undecodable_argument(argv: list[str]) -> str | None:
+    """What is wrong with the first argument that is not UTF-8 text, unless it names an existing file (bytes a
+    terminal or script passes that are not UTF-8 reach Python as lone surrogates: names, ids and dates made of
+    them cannot be stored, shown or compared; a file's name may be any bytes)."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            if not os.path.lexists(arg):
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                return f"the argument '{shown}' is not UTF-8 text (only the name of an existing file may be other " \
+                       "bytes)"
+    return None
 
 
 def _user_error(exc: Exception) -> str | None:

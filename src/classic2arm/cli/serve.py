@@ -60,6 +60,8 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
 
         if log_level.lower() not in LOG_LEVELS:
             raise typer.BadParameter(f"'{log_level}' is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level")
+        if not host.strip():  # (the socket would take it as every address, and the URL shown would be broken)
+            raise typer.BadParameter("give an address, e.g. 127.0.0.1, or 0.0.0.0 for every one", param_hint="--host")
         if key is not None and cert is None:
             raise typer.BadParameter("--key needs --cert", param_hint="--key")
         if admin_token is not None and len(admin_token) < 8:

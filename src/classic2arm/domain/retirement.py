@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from . import catalogue as msg
-from .classic import Subscription
+
+if TYPE_CHECKING:  # (the pydantic models are not needed to read a date: `clock show` would pay for them)
+    from .classic import Subscription
 
 
 def _d(y: int, m: int, d: int) -> datetime:

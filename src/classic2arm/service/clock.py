@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ..store import Tx
+if TYPE_CHECKING:
+    from ..store import Tx
+    from .context import AppContext
 
 Mode = Literal["real", "fixed", "offset"]
 META_KEY = "clock"
@@ -46,7 +48,13 @@ class ClockSetting:
 
 
 def read(tx: Tx) -> ClockSetting:
+    """The setting as a transaction sees it."""
     return ClockSetting.from_json(tx.meta.get(META_KEY))
+
+
+def read_setting(ctx: AppContext) -> ClockSetting:
+    """The setting outside any transaction (`AppContext.setting`: without opening the store, when it can)."""
+    return ClockSetting.from_json(ctx.setting(META_KEY))
 
 
 def now(tx: Tx) -> datetime:

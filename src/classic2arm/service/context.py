@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..domain.usage import usage_of
-from ..store import Store, Tx
-from . import subscriptions
 from .errors import ServiceError, StoreUnavailable
-from .sources import IndexSource
+
+if TYPE_CHECKING:
+    from ..store import Store, Tx
+    from .sources import IndexSource
 
 DEFAULT_DB_URL = "sqlite:///classic2arm.db"
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -83,20 +84,59 @@ def store_unavailable(exc: BaseException) -> StoreUnavailable | None:
 
 @dataclass
 class AppContext:
-    store: Store
+    """The store a caller works on and the subscription it chose. Made with `open` (the store opened now) or
+    `deferred` (opened when first needed: a command-line call that only reads a setting — `clock show` — then
+    reads it from a plain SQLite file without loading SQLAlchemy at all, see `setting`). Positionally
+    `AppContext(store, subscription)`."""
+
+    _store: Store | None = None
     subscription: str | None = None  # as chosen by the caller (--subscription); resolved lazily
     # The classic index of the subscription last migrated or validated in bulk, kept up to date from the event
     # log so that the next bulk call (a server's, a session's) needn't read and parse every row again.
     _index: IndexSource | None = field(default=None, repr=False)
     _index_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _url: str | None = field(default=None, repr=False)  # of a store not opened yet
+    _create: bool = field(default=True, repr=False)
 
     @classmethod
     def open(cls, url: str | None = None, subscription: str | None = None, create: bool = True) -> AppContext:
         """`create=False`: a missing SQLite file is an error (store_failure says which) instead of a new store."""
-        return cls(Store.open(db_url_from_env(url), usage=usage_of, create=create), subscription)
+        ctx = cls.deferred(url, subscription, create)
+        _ = ctx.store  # opened now: its errors surface here
+        return ctx
+
+    @classmethod
+    def deferred(cls, url: str | None = None, subscription: str | None = None, create: bool = True) -> AppContext:
+        return cls(None, subscription, _url=db_url_from_env(url), _create=create)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from ..domain.usage import usage_of
+            from ..store import Store
+
+            if self._url is None:
+                raise ValueError("AppContext needs a store or the URL of one")
+            self._store = Store.open(self._url, usage=usage_of, create=self._create)
+        return self._store
+
+    def setting(self, key: str) -> Any:
+        """A store-wide setting (a `meta` row; None when unset). Before the store is opened, a plain SQLite
+        file is read with sqlite3 alone (`store.quick`); any other case opens the store, which also reports
+        what is wrong with it."""
+        if self._store is None and self._url is not None:
+            from ..store import quick
+
+            found = quick.read_meta(self._url, [key])
+            if found is not None:
+                return found.get(key)
+        with self.store.read() as tx:
+            return tx.meta.get(key)
 
     def subscription_id(self, tx: Tx) -> str:
         """The subscription a command works on: the one given, else the only one in the store."""
+        from . import subscriptions
+
         if self.subscription:
             subscriptions.require(tx, self.subscription)
             return self.subscription
@@ -118,6 +158,8 @@ class AppContext:
     @contextmanager
     def classic_index(self, tx: Tx, sub: str) -> Iterator[IndexSource]:
         """The subscription's classic index as `tx` sees it, held by this caller for the block."""
+        from .sources import IndexSource
+
         with self._index_lock:
             idx = self._index
             if idx is not None and idx.sub == sub and idx.exact_refresh:
@@ -143,4 +185,5 @@ class AppContext:
             self._index = None
 
     def close(self) -> None:
-        self.store.dispose()
+        if self._store is not None:
+            self._store.dispose()

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..domain import classic as c
-from ..domain import identity as ids
 from ..domain import retirement
-from ..store import Tx
-from . import clock, power
-from .context import AppContext
+from . import clock
+
+if TYPE_CHECKING:
+    from ..store import Tx
+    from .context import AppContext
 
 
 def enforce_retirement(tx: Tx, now: datetime) -> int:
     """Stop and deallocate every allocated classic VM once the retirement date has passed."""
     if not retirement.classic_vms_must_be_deallocated(now):
         return 0
+    # (imported here: `clock show` reads the clock without the domain models or the power use case)
+    from ..domain import classic as c
+    from ..domain import identity as ids
+    from . import power
+
     changes: list[power.Change] = []
     for row in tx.resources.query(types=[ids.T_VM]):
         if row.status != c.InstanceStatus.STOPPED_DEALLOCATED.value:
@@ -34,8 +40,7 @@ def set_clock(ctx: AppContext, setting: clock.ClockSetting) -> tuple[clock.Clock
 
 
 def show_clock(ctx: AppContext) -> dict[str, object]:
-    with ctx.store.read() as tx:
-        setting = clock.read(tx)
+    setting = clock.read_setting(ctx)
     now = setting.now()
     return {**setting.to_json(), "now": now.isoformat(),
             "classicVmsRetired": retirement.classic_vms_must_be_deallocated(now),
