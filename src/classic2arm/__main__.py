@@ -1,3 +1,3 @@
-from classic2arm.cli.main import main
+from classic2arm.cli.main import run
 
-main()
+run()

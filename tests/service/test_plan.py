@@ -17,6 +17,7 @@ from classic2arm.domain.planning.report import to_json
 from classic2arm.domain.state_machine import Op
 from classic2arm.domain.units import UnitKind, UnitRef
 from classic2arm.service import bulk, clock, estate, providers, world_clock
+from classic2arm.service import plan as plan_service
 from classic2arm.service.context import AppContext
 from classic2arm.service.errors import ServiceError
 from classic2arm.service.plan import build_plan
@@ -197,3 +198,76 @@ def test_an_unregistered_subscription_is_refused_as_validate_refuses_it(tmp_path
             build_plan(ctx)
     finally:
         ctx.close()
+
+
+def _forking(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make build_plan fork its worker whatever the estate's size and the machine's load; count the forks."""
+    import os
+
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(plan_service, "FORK_MIN_UNITS", 1)
+    monkeypatch.setattr(plan_service, "spare_core", lambda: True)
+    monkeypatch.setattr(plan_service.os, "fork", fork)
+    return forks
+
+
+def _serial(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> Plan:
+    with monkeypatch.context() as m:
+        m.setattr(plan_service, "FORK_MIN_UNITS", 10**9)
+        return build_plan(ctx)
+
+
+def test_the_forked_worker_gives_the_plan_one_process_gives(big: tuple[AppContext, Plan],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The VNets and deployments evaluated in a second process (a large estate on a machine with a free core):
+    the same plan, unit for unit, as evaluating everything here; and again over the kept index."""
+    ctx, _ = big
+    alone = _serial(ctx, monkeypatch)
+    forks = _forking(monkeypatch)
+    here: list[UnitKind] = []  # units evaluated in this process: none of the worker's
+    one = plan_service._Evaluator.one
+
+    def counted(self: plan_service._Evaluator, ref: UnitRef, state: str) -> object:
+        here.append(ref.kind)
+        return one(self, ref, state)
+
+    monkeypatch.setattr(plan_service._Evaluator, "one", counted)
+    assert build_plan(ctx) == alone
+    assert build_plan(ctx) == alone
+    assert len(forks) == 2
+    assert here and not {UnitKind.VNET, UnitKind.DEPLOYMENT} & set(here)
+
+
+def test_a_worker_that_fails_is_done_over_here(big: tuple[AppContext, Plan], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that can't finish — it can't send its results, or it reads the database (which it may not: here
+    the usage it needs was not read beforehand) — exits non-zero, and this process evaluates its units itself:
+    the same plan."""
+    ctx, _ = big
+    alone = _serial(ctx, monkeypatch)
+    here: list[int] = []  # units evaluated in this process
+    one = plan_service._Evaluator.one
+
+    def counted(self: plan_service._Evaluator, ref: UnitRef, state: str) -> object:
+        here.append(1)
+        return one(self, ref, state)
+
+    def broken(*_: object, **__: object) -> bytes:
+        raise RuntimeError("the worker cannot send")
+
+    for breaks in ("pickle", "database"):
+        here.clear()
+        with monkeypatch.context() as m:
+            forks = _forking(m)
+            m.setattr(plan_service._Evaluator, "one", counted)
+            if breaks == "pickle":
+                m.setattr(plan_service.pickle, "dumps", broken)
+            else:
+                m.setattr(plan_service.IndexSource, "prepare_usage", lambda self, regions: None)
+            assert build_plan(ctx) == alone and forks == [1]
+        assert len(here) == len(alone.units) + len(alone.done), breaks  # (every unit, the worker's too)

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from ..service.context import AppContext
 
 
+SHOWN = 50  # units listed of those that did not migrate (all of them, in a demo of the default size)
+
+
 def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
     @app.command()
     def demo(
@@ -74,8 +77,14 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
                                                  for k, n in report.to_json()["summary"].items())
                          + f", in {report.seconds:.1f} s.", highlight=False)
         rest = [u for u in report.units if u.outcome != ma.MIGRATED]
-        output.table("did not migrate, and why (first 20)", ["wave", "unit", "outcome", "why"],
-                     [(u.wave or "-", u.ref.describe(), u.outcome, " | ".join(u.reasons)) for u in rest[:20]])
+        shown = rest[:SHOWN]
+        output.table(f"{len(rest)} units did not migrate, and why" + (f" (the first {SHOWN})" if rest[SHOWN:] else ""),
+                     ["wave", "unit", "outcome", "why"],
+                     [(u.wave or "-", u.ref.describe(), u.outcome, " | ".join(u.reasons)) for u in shown])
+        if rest[SHOWN:]:
+            output.out.print(f"... and {len(rest) - SHOWN} more: `classic2arm plan` lists every blocker, `classic2arm "
+                             "migrate --all --commit --keep-going --json` (run again: it does only what is left) every "
+                             "unit with its reasons.", highlight=False)
 
         # 4. before / after, and downtime per VM
         after = bulk.estate_counts(ctx)
@@ -86,7 +95,8 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
         output.out.print(f"Data plane: {migrated_vnet_vms} VMs migrated with their VNet kept running (no downtime); "
                          f"{sum(1 for d in all_down if d.windows)} VMs outside a VNet were stopped, deallocated "
                          f"and restarted in ARM by prepare (one window each).")
-        output.table("downtime per VM outside a VNet (first 15)",
+        output.table("downtime per VM outside a VNet" + (" (the first 15: `classic2arm downtime` lists every one)"
+                                                         if all_down[15:] else ""),
                      ["vm", "windows", "minutes down", "still down"],
                      [(d.vm, d.windows, f"{d.seconds / 60:.1f}", d.open) for d in all_down[:15]])
         final = Counter((u.kind, u.state) for u in status.status(ctx))

@@ -628,9 +628,8 @@ PREREQ_GATEWAY = ("gateway ({gateway}): every connection must be up and no VPN c
                   "gateway; the gateway VIP is kept")
 PREREQ_STORAGE_WAITS = "waits for {unit} ({vms} VMs with disks in the account) to commit"
 # An NSG or route table after the commit of the units that used it (spec §3: cloned into ARM, the classic copy kept)
-CLONED_KEPT = ("cloned into Azure Resource Manager with {units} when that committed; the classic {kind} is kept (a "
-               "cloned {kind} is not moved) and is now associated with nothing: migrating it on its own (migrate --all "
-               "again) adds a second {kind} in Azure Resource Manager")
+CLONED_KEPT = ("cloned into Azure Resource Manager with {units} (committed); the classic copy is kept and now used by "
+               "nothing: migrating it on its own (migrate --all again) adds a second {kind} in Azure Resource Manager")
 NOTE_LARGE_VNET = ("VNet {vnet} has {vms} VMs: more than 400 VMs in one VNet may hit the 1,200 ARM writes/hour "
                    "limit; expect throttling (429, Retry-After)")
 NOTE_PRODUCTION = "production units (marked by {marker}) go last"

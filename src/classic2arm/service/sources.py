@@ -4,7 +4,7 @@ validating or migrating many units at once without N+1 queries). Both parse each
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
 import orjson
@@ -182,6 +182,7 @@ class IndexSource(DbSource):
         # likewise the VMs' disks by storage account (for storage units).
         self._nsg_users: dict[str, list[str]] | None = None
         self._vm_vhds: dict[str, list[VmVhd]] | None = None
+        self._usage: dict[str, dict[str, int]] | None = None  # see `prepare_usage`
         for row in tx.resources.query(sub, model=ids.CLASSIC, types=sorted(_INDEXED), text_docs=True, ordered=False):
             self._add(row)
 
@@ -276,6 +277,20 @@ class IndexSource(DbSource):
     def subscription(self) -> c.Subscription:
         return self._sub
 
+    def prepare_usage(self, regions: Iterable[str] | None) -> None:
+        """Read the ARM usage of these regions now and answer `usage` from it until called with None: for a
+        caller that must not query the database for a while (the plan's worker process)."""
+        self._usage = None if regions is None else {r: self.tx.usage.in_location(self.sub, r) for r in regions}
+
+    def usage(self, region: str) -> dict[str, int]:
+        if self._usage is not None and region in self._usage:
+            return dict(self._usage[region])
+        return super().usage(region)
+
+    def fresh_all(self) -> None:
+        """Read again every row marked stale now, so that what is indexed is served without the database."""
+        self._reload(set(self._stale))
+
     def get(self, key: str) -> Row | None:
         row = self.rows.get(key.lower())
         return self._fresh([row])[0] if row is not None else None
@@ -313,29 +328,39 @@ class IndexSource(DbSource):
             self._disks = disks
         return list(self._disks.get(account.lower(), []))
 
-    def _vms(self) -> list[tuple[Row, c.Role]]:
-        """The indexed classic VMs in key order with their models (parsed once, shared with the units that
-        load them): what `vm_vhds` and `nsg_users` read from the database, without a query that has SQLite
-        parse every VM document again for two fields."""
-        return [(r, self.model(c.Role, r)) for r in self.of_type(ids.T_VM)]
+    def _vm_disks_and_nsgs(self) -> Iterator[tuple[Row, list[tuple[str, str]], set[str]]]:
+        """Each indexed classic VM in key order with its disks (name, media link) and the NSGs its NICs name:
+        what `vm_vhds` and `nsg_users` read from the database, here from the VM's model where it is parsed
+        already (the units that load VMs parse them), else from its document (a JSON parse, no validation)."""
+        for row in self.of_type(ids.T_VM):
+            role = self._models.get((row.key, row.version))
+            if isinstance(role, c.Role):
+                disks = [(d.disk_name, d.media_link) for d in ([role.os_disk] if role.os_disk else [])]
+                disks += [(d.disk_name, d.media_link) for d in role.data_disks]
+                nsgs = {role.network_security_group or ""} | {n.network_security_group or ""
+                                                              for n in role.secondary_nics}
+            else:
+                doc = row.doc
+                raw = ([doc["os_disk"]] if doc.get("os_disk") else []) + list(doc.get("data_disks") or [])
+                disks = [(str(d.get("disk_name") or ""), str(d.get("media_link") or "")) for d in raw]
+                nsgs = {doc.get("network_security_group") or ""} | {n.get("network_security_group") or ""
+                                                                    for n in doc.get("secondary_nics") or []}
+            yield row, disks, nsgs - {""}
 
     def vhds_in_account(self, account: str) -> list[VmVhd]:
         if self._vm_vhds is None:
             vhds: dict[str, list[VmVhd]] = {}
-            for row, role in self._vms():
-                for disk in ([role.os_disk] if role.os_disk else []) + list(role.data_disks):
-                    vhds.setdefault(media.account_of(disk.media_link), []).append(
-                        VmVhd(row.key, disk.disk_name, disk.media_link))
+            for row, disks, _ in self._vm_disks_and_nsgs():
+                for name, link in disks:
+                    vhds.setdefault(media.account_of(link), []).append(VmVhd(row.key, name, link))
             self._vm_vhds = vhds
         return list(self._vm_vhds.get(account.lower(), ()))
 
     def vms_using_nsg(self, nsg: str) -> list[Row]:
         if self._nsg_users is None:
             users: dict[str, list[str]] = {}
-            for row, role in self._vms():
-                names = {role.network_security_group or ""} | {n.network_security_group or ""
-                                                               for n in role.secondary_nics}
-                for name in names - {""}:
+            for row, _, names in self._vm_disks_and_nsgs():
+                for name in names:
                     users.setdefault(name.lower(), []).append(row.key)
             self._nsg_users = users
         return self._fresh(self.rows[k] for k in self._nsg_users.get(nsg.lower(), []) if k in self.rows)
