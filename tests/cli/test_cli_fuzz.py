@@ -368,6 +368,10 @@ def check(outcome: Outcome, d: Path) -> None:
 
 FOUND = [  # what the fuzz found once, kept as plain cases
     ["vnet", "validate", "--no-wait", "\udcff"],  # an argument of bytes that aren't UTF-8 (lone surrogates)
+    ["clock", "set", "--running", "9999-12-31T23:59:59-14:00"],  # OverflowError: year 10000 in UTC
+    ["clock", "set", "0001-01-01T00:00:00+14:00"],
+    ["demo", "--vms", "1", "--as-of", "now"],  # ValueError, after emptying the store
+    ["generate", "--vms", "1", "--vnets", "65537"],  # ValueError: at most 65536 VNets fit in 10.0.0.0/8
 ]
 
 
@@ -377,3 +381,5 @@ def test_what_the_fuzz_found(estate: Estate, argv: list[str]) -> None:
         outcome = invoke(["--db", "sqlite:///copy.db", *argv], d)
         check(outcome, d)
         assert outcome.code in (1, 2)
+        left = invoke(["--db", "sqlite:///copy.db", "inventory", "--summary", "--json"], d)
+        assert json.loads(left.stdout)["total"] == 20  # the estate as it was: a refused command changed nothing

@@ -202,6 +202,8 @@ def generate(
     if location is not None and not locations.is_known(location):
         raise typer.BadParameter(f"unknown region '{location}' (e.g. 'West Europe' or westeurope)",
                                  param_hint="--location")
+    if vnets is not None and vnets > generator.MAX_VNETS:
+        raise typer.BadParameter(f"at most {generator.MAX_VNETS} VNets fit in 10.0.0.0/8", param_hint="--vnets")
     ctx = state.ctx()
     with output.progress("", enabled=not as_json) as bar:
         t = bar.add_task(f"generating {vms_} VMs", total=None)
