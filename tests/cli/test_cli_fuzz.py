@@ -196,6 +196,7 @@ def _hostile_files(d: Path, snapshot: str) -> tuple[Path, ...]:
         "nul.yaml": b"subscription:\x00\n",
         "bad.pem": b"-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n",
         "snapshot.json": snapshot.encode(),
+        "bad-snapshot.json": snapshot.replace('"dnsName"', '"dns"').replace('"addressSpace"', '"space"').encode(),
         "list.json": b"[1, 2, 3]",
         "estate.json": b'{"subscription": {"id": 5}, "virtualNetworks": "nope"}',
     }
@@ -372,13 +373,15 @@ FOUND = [  # what the fuzz found once, kept as plain cases
     ["clock", "set", "0001-01-01T00:00:00+14:00"],
     ["demo", "--vms", "1", "--as-of", "now"],  # ValueError, after emptying the store
     ["generate", "--vms", "1", "--vnets", "65537"],  # ValueError: at most 65536 VNets fit in 10.0.0.0/8
+    ["check", "vnet:vnet001", "--before", "{files}/list.json"],  # AttributeError: 'list' has no attribute 'get'
+    ["check", "vnet:vnet001", "--before", "{files}/bad-snapshot.json"],  # KeyError halfway through
 ]
 
 
 @pytest.mark.parametrize("argv", FOUND, ids=[ascii(a) for a in FOUND])
 def test_what_the_fuzz_found(estate: Estate, argv: list[str]) -> None:
     with example_dir(estate) as d:
-        outcome = invoke(["--db", "sqlite:///copy.db", *argv], d)
+        outcome = invoke(["--db", "sqlite:///copy.db", *(a.format(files=estate.root / "files") for a in argv)], d)
         check(outcome, d)
         assert outcome.code in (1, 2)
         left = invoke(["--db", "sqlite:///copy.db", "inventory", "--summary", "--json"], d)
