@@ -375,6 +375,7 @@ FOUND = [  # what the fuzz found once, kept as plain cases
     ["generate", "--vms", "1", "--vnets", "65537"],  # ValueError: at most 65536 VNets fit in 10.0.0.0/8
     ["check", "vnet:vnet001", "--before", "{files}/list.json"],  # AttributeError: 'list' has no attribute 'get'
     ["check", "vnet:vnet001", "--before", "{files}/bad-snapshot.json"],  # KeyError halfway through
+    ["export", "-o", "{files}/missing/x.yaml"],  # named the .tmp file beside it, not the directory missing
 ]
 
 
