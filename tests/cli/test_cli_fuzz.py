@@ -38,7 +38,7 @@ from typer.testing import CliRunner
 
 from classic2arm.cli.main import app, main
 
-EXAMPLES = 150
+EXAMPLES = 400
 HANG_SECONDS = 60  # per example; a normal one takes well under a second
 SKIPPED_COMMANDS = {("serve",)}
 SKIPPED_OPTIONS = {"--install-completion", "--show-completion"}
@@ -172,7 +172,7 @@ class Estate:
     root: Path  # holds the generated database, the hostile files, and a directory per example
     db: Path
     names: tuple[str, ...]  # names, paths and ids that exist in the estate
-    files: tuple[Path, ...]
+    files: tuple[Path, ...]  # hostile files, relative to an example's directory
 
 
 def _hostile_files(d: Path, snapshot: str) -> tuple[Path, ...]:
@@ -203,7 +203,9 @@ def _hostile_files(d: Path, snapshot: str) -> tuple[Path, ...]:
     for name, data in files.items():
         (d / name).write_bytes(data)
     (d / "a-directory").mkdir()
-    return (*(d / n for n in files), d / "a-directory", d / "missing" / "file", SAMPLE)
+    shutil.copyfile(SAMPLE, d / SAMPLE.name)
+    # Relative to an example's directory, which gets its own copy of them (a path may be drawn as an output file)
+    return tuple(Path(d.name) / n for n in (*files, "a-directory", "missing/file", SAMPLE.name))
 
 
 @pytest.fixture(scope="module")
@@ -269,11 +271,10 @@ def paths(estate: Estate) -> st.SearchStrategy[str]:
 
 def db_urls(estate: Estate) -> st.SearchStrategy[str | None]:
     # None: the example's own copy of the estate (most examples: commands must get past the database)
-    files = estate.root / "files"
     hostile = ["", "notaurl", "sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?cache=shared",
                "mysql://u:p@127.0.0.1/x", "postgresql://nobody@127.0.0.1:1/x", "sqlite:///missing/dir/x.db",
-               f"sqlite:///{files / 'text.txt'}", f"sqlite:///{files / 'a-directory'}", f"sqlite:///{files / 'empty'}",
-               f"sqlite:///{files / 'binary.dat'}", "sqlite:///new.db", "sqlite:///copy.db?mode=ro",
+               "sqlite:///files/text.txt", "sqlite:///files/a-directory", "sqlite:///files/empty",
+               "sqlite:///files/binary.dat", "sqlite:///new.db", "sqlite:///copy.db?mode=ro",
                "sqlite:///copy.db?immutable=1", "sqlite:///copy.db?mode=rwc&cache=private", "sqlite:///%zz",
                "sqlite:///\udcff.db", "\u202esqlite:///x.db"]
     return st.one_of(st.none(), st.none(), st.none(), st.none(), st.sampled_from(hostile))
@@ -329,10 +330,11 @@ _examples = itertools.count()
 
 @contextmanager
 def example_dir(estate: Estate) -> Iterator[Path]:
-    """A fresh directory holding a copy of the estate's database (commands write to it)."""
+    """A fresh directory holding a copy of the estate's database and of the hostile files (commands write)."""
     d = estate.root / f"example-{next(_examples)}"
     d.mkdir()
     shutil.copyfile(estate.db, d / "copy.db")
+    shutil.copytree(estate.root / "files", d / "files")
     try:
         yield d
     finally:
@@ -382,7 +384,7 @@ FOUND = [  # what the fuzz found once, kept as plain cases
 @pytest.mark.parametrize("argv", FOUND, ids=[ascii(a) for a in FOUND])
 def test_what_the_fuzz_found(estate: Estate, argv: list[str]) -> None:
     with example_dir(estate) as d:
-        outcome = invoke(["--db", "sqlite:///copy.db", *(a.format(files=estate.root / "files") for a in argv)], d)
+        outcome = invoke(["--db", "sqlite:///copy.db", *(a.format(files="files") for a in argv)], d)
         check(outcome, d)
         assert outcome.code in (1, 2)
         left = invoke(["--db", "sqlite:///copy.db", "inventory", "--summary", "--json"], d)
