@@ -38,7 +38,7 @@ from typer.testing import CliRunner
 
 from classic2arm.cli.main import app, main
 
-EXAMPLES = 150
+EXAMPLES = 400
 HANG_SECONDS = 60  # per example; a normal one takes well under a second
 SKIPPED_COMMANDS = {("serve",)}
 SKIPPED_OPTIONS = {"--install-completion", "--show-completion"}
@@ -172,7 +172,7 @@ class Estate:
     root: Path  # holds the generated database, the hostile files, and a directory per example
     db: Path
     names: tuple[str, ...]  # names, paths and ids that exist in the estate
-    files: tuple[Path, ...]
+    files: tuple[Path, ...]  # hostile files, relative to an example's directory
 
 
 def _hostile_files(d: Path, snapshot: str) -> tuple[Path, ...]:
@@ -196,13 +196,16 @@ def _hostile_files(d: Path, snapshot: str) -> tuple[Path, ...]:
         "nul.yaml": b"subscription:\x00\n",
         "bad.pem": b"-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n",
         "snapshot.json": snapshot.encode(),
+        "bad-snapshot.json": snapshot.replace('"dnsName"', '"dns"').replace('"addressSpace"', '"space"').encode(),
         "list.json": b"[1, 2, 3]",
         "estate.json": b'{"subscription": {"id": 5}, "virtualNetworks": "nope"}',
     }
     for name, data in files.items():
         (d / name).write_bytes(data)
     (d / "a-directory").mkdir()
-    return (*(d / n for n in files), d / "a-directory", d / "missing" / "file", SAMPLE)
+    shutil.copyfile(SAMPLE, d / SAMPLE.name)
+    # Relative to an example's directory, which gets its own copy of them (a path may be drawn as an output file)
+    return tuple(Path(d.name) / n for n in (*files, "a-directory", "missing/file", SAMPLE.name))
 
 
 @pytest.fixture(scope="module")
@@ -268,11 +271,10 @@ def paths(estate: Estate) -> st.SearchStrategy[str]:
 
 def db_urls(estate: Estate) -> st.SearchStrategy[str | None]:
     # None: the example's own copy of the estate (most examples: commands must get past the database)
-    files = estate.root / "files"
     hostile = ["", "notaurl", "sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?cache=shared",
                "mysql://u:p@127.0.0.1/x", "postgresql://nobody@127.0.0.1:1/x", "sqlite:///missing/dir/x.db",
-               f"sqlite:///{files / 'text.txt'}", f"sqlite:///{files / 'a-directory'}", f"sqlite:///{files / 'empty'}",
-               f"sqlite:///{files / 'binary.dat'}", "sqlite:///new.db", "sqlite:///copy.db?mode=ro",
+               "sqlite:///files/text.txt", "sqlite:///files/a-directory", "sqlite:///files/empty",
+               "sqlite:///files/binary.dat", "sqlite:///new.db", "sqlite:///copy.db?mode=ro",
                "sqlite:///copy.db?immutable=1", "sqlite:///copy.db?mode=rwc&cache=private", "sqlite:///%zz",
                "sqlite:///\udcff.db", "\u202esqlite:///x.db"]
     return st.one_of(st.none(), st.none(), st.none(), st.none(), st.sampled_from(hostile))
@@ -328,10 +330,11 @@ _examples = itertools.count()
 
 @contextmanager
 def example_dir(estate: Estate) -> Iterator[Path]:
-    """A fresh directory holding a copy of the estate's database (commands write to it)."""
+    """A fresh directory holding a copy of the estate's database and of the hostile files (commands write)."""
     d = estate.root / f"example-{next(_examples)}"
     d.mkdir()
     shutil.copyfile(estate.db, d / "copy.db")
+    shutil.copytree(estate.root / "files", d / "files")
     try:
         yield d
     finally:
@@ -368,12 +371,21 @@ def check(outcome: Outcome, d: Path) -> None:
 
 FOUND = [  # what the fuzz found once, kept as plain cases
     ["vnet", "validate", "--no-wait", "\udcff"],  # an argument of bytes that aren't UTF-8 (lone surrogates)
+    ["clock", "set", "--running", "9999-12-31T23:59:59-14:00"],  # OverflowError: year 10000 in UTC
+    ["clock", "set", "0001-01-01T00:00:00+14:00"],
+    ["demo", "--vms", "1", "--as-of", "now"],  # ValueError, after emptying the store
+    ["generate", "--vms", "1", "--vnets", "65537"],  # ValueError: at most 65536 VNets fit in 10.0.0.0/8
+    ["check", "vnet:vnet001", "--before", "{files}/list.json"],  # AttributeError: 'list' has no attribute 'get'
+    ["check", "vnet:vnet001", "--before", "{files}/bad-snapshot.json"],  # KeyError halfway through
+    ["export", "-o", "{files}/missing/x.yaml"],  # named the .tmp file beside it, not the directory missing
 ]
 
 
 @pytest.mark.parametrize("argv", FOUND, ids=[ascii(a) for a in FOUND])
 def test_what_the_fuzz_found(estate: Estate, argv: list[str]) -> None:
     with example_dir(estate) as d:
-        outcome = invoke(["--db", "sqlite:///copy.db", *argv], d)
+        outcome = invoke(["--db", "sqlite:///copy.db", *(a.format(files="files") for a in argv)], d)
         check(outcome, d)
         assert outcome.code in (1, 2)
+        left = invoke(["--db", "sqlite:///copy.db", "inventory", "--summary", "--json"], d)
+        assert json.loads(left.stdout)["total"] == 20  # the estate as it was: a refused command changed nothing

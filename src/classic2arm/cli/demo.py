@@ -35,11 +35,14 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
         as_of: Annotated[str, typer.Option("--as-of", help="World clock for the demo.")] = "2023-06-01",
     ) -> None:
         """The whole flow on a fresh generated estate (this database is emptied first)."""
+        from ..domain.generator import MAX_VNETS
         from ..service import bulk, fix, status
         from ..service import migrate_all as ma
         from ..service.plan import build_plan
         from . import migrate_all as migrate_all_cmd
 
+        if vnets > MAX_VNETS:
+            raise typer.BadParameter(f"at most {MAX_VNETS} VNets fit in 10.0.0.0/8", param_hint="--vnets")
         ctx = get_ctx()
         output.out.rule(f"classic2arm demo — {vms} classic VMs, world clock {as_of}")
         with output.progress("generating") as bar:

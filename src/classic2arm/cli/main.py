@@ -208,6 +208,8 @@ def generate(
     if location is not None and not locations.is_known(location):
         raise typer.BadParameter(f"unknown region '{location}' (e.g. 'West Europe' or westeurope)",
                                  param_hint="--location")
+    if vnets is not None and vnets > generator.MAX_VNETS:
+        raise typer.BadParameter(f"at most {generator.MAX_VNETS} VNets fit in 10.0.0.0/8", param_hint="--vnets")
     ctx = state.ctx()
     with output.progress("", enabled=not as_json) as bar:
         t = bar.add_task(f"generating {vms_} VMs", total=None)
@@ -237,6 +239,9 @@ def export(
         raise typer.BadParameter("must be yaml or json", param_hint="--format")
     if out_file is not None and out_file.is_dir():
         raise typer.BadParameter(f"{out_file} is a directory: give a file name", param_hint="--output")
+    if out_file is not None and not out_file.absolute().parent.is_dir():
+        raise typer.BadParameter(f"{out_file}: there is no directory {out_file.absolute().parent}",
+                                 param_hint="--output")
     data = estate_doc.dumps(estate.export_estate(state.ctx()), fmt)
     if out_file is None:
         sys.stdout.buffer.write(data)

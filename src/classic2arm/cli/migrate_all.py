@@ -77,6 +77,12 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
         else:
             _print(report)
         if report.count(ma.FAILED):
+            if as_json:  # (the JSON says which and why; exit 1 still gets its line on stderr)
+                from rich.markup import escape
+
+                output.err.print(f"[bold red]error:[/] {report.count(ma.FAILED)} units failed"
+                                 + (f"; stopped: {escape(report.stopped)}" if report.stopped else ""),
+                                 highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_FAILED)
         if not report.complete:
             raise typer.Exit(EXIT_NOT_ALL)

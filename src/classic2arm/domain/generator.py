@@ -103,6 +103,10 @@ BLOCKER_RULES: tuple[str, ...] = (
 )
 
 
+# VNets laid out in 10.0.0.0/8, a /24 at least each (see _plan_vnets).
+MAX_VNETS = 65536
+
+
 def generate(
     vms: int,
     vnets: int | None = None,
@@ -276,8 +280,8 @@ class _Builder:
     def _plan_vnets(self, count: int, vms: int) -> None:
         """Lay out `count` non-overlapping VNets in 10.0.0.0/8: one /16 each while they fit, smaller
         blocks for very many VNets."""
-        if count > 65536:
-            raise ValueError("at most 65536 VNets fit in 10.0.0.0/8")
+        if count > MAX_VNETS:
+            raise ValueError(f"at most {MAX_VNETS} VNets fit in 10.0.0.0/8")
         block = 1 << 16 if count <= 256 else 1 << 12 if count <= 4096 else 1 << 8
         # Subnets sized for twice the expected VNet VMs (incl. secondary NICs) over at least two
         # subnets; /24 minimum for realism, a quarter of the VNet at most.

@@ -59,8 +59,12 @@ def fresh_generated_estate(ctx: AppContext, as_of: str, **generate: Any) -> None
     """Empty the store, set the world clock and store a generated estate (the demo's start)."""
     from ..domain import generator
 
+    try:
+        at = clock.parse_when(as_of)  # (before emptying anything)
+    except ValueError as exc:
+        raise ServiceError("InvalidClock", str(exc)) from None
     estate.clear(ctx)
-    world_clock.set_clock(ctx, clock.fixed(clock.parse_when(as_of)))
+    world_clock.set_clock(ctx, clock.fixed(at))
     estate.import_estate(ctx, generator.generate(**generate), source="generator")
 
 

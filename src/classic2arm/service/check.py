@@ -5,7 +5,9 @@ the docs say it should change (spec §3.2)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..domain import arm as armt
 from ..domain import identity as ids
@@ -62,6 +64,75 @@ def snapshot(ctx: AppContext, ref: UnitRef) -> dict[str, Any]:
     return out
 
 
+class _Shape(BaseModel):
+    """(Field names are the snapshot's own keys.)"""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class _Endpoint(_Shape):
+    name: str
+    port: int
+    localPort: int
+    loadBalancedSet: str | None = None
+
+
+class _Vm(_Shape):
+    name: str
+    cloudService: str
+    inVirtualNetwork: bool
+    privateIp: str | None
+    availabilitySet: str | None
+    disks: list[str | None]
+    dnsName: str
+    vips: list[str]
+    reservedVip: bool
+    endpoints: list[_Endpoint]
+
+
+class _Vnet(_Shape):
+    name: str
+    addressSpace: list[str]
+    subnets: dict[str, str | None]
+    dnsServers: list[str]
+
+
+class _Storage(_Shape):
+    name: str
+    endpoints: list[str] = Field(min_length=1)
+
+
+class _ReservedIp(_Shape):
+    name: str
+    address: str | None
+
+
+class _Snapshot(_Shape):
+    """What `check` reads of a snapshot (what `snapshot` writes): a file edited or from elsewhere is refused
+    by what is wrong in it, not by a KeyError halfway through the comparison."""
+
+    format: Literal["classic2arm-snapshot/v1"]
+    virtualMachines: list[_Vm] = []
+    virtualNetwork: _Vnet | None = None
+    storageAccount: _Storage | None = None
+    reservedIp: _ReservedIp | None = None
+
+
+def _check_shape(before: object) -> dict[str, Any]:
+    if not isinstance(before, dict):
+        raise ServiceError("BadRequest", f"not a classic2arm snapshot (a JSON {type(before).__name__}, not an "
+                                         "object)")
+    if before.get("format") != FORMAT:
+        raise ServiceError("BadRequest", f"not a classic2arm snapshot (format {before.get('format')!r})")
+    try:
+        _Snapshot.model_validate(before)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ServiceError("BadRequest", f"not a classic2arm snapshot: {where}: {first['msg']}") from None
+    return before
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     resource: str
@@ -84,10 +155,9 @@ def _cmp(out: list[Finding], resource: str, aspect: str, before: Any, after: Any
     out.append(Finding(resource, aspect, before, after, "kept" if kept else "changed", kept == should_keep))
 
 
-def check(ctx: AppContext, ref: UnitRef, before: dict[str, Any]) -> list[Finding]:
+def check(ctx: AppContext, ref: UnitRef, before: object) -> list[Finding]:
     """Compare a snapshot taken before prepare with the prepared ARM resources (GETs only)."""
-    if before.get("format") != FORMAT:
-        raise ServiceError("BadRequest", f"not a classic2arm snapshot (format {before.get('format')!r})")
+    before = _check_shape(before)
     with ctx.store.read() as tx:
         sub = ctx.subscription_id(tx)
         unit = tx.units.get(unit_id(sub, ref))
@@ -140,7 +210,7 @@ def check(ctx: AppContext, ref: UnitRef, before: dict[str, Any]) -> list[Finding
         if pip is not None and vm["vips"]:
             _cmp(out, f"cloud service {vm['cloudService']}", "public IP (VIP)", vm["vips"][0],
                  pip.properties.get("ipAddress"), should_keep=vm["inVirtualNetwork"] or vm["reservedVip"])
-    if "virtualNetwork" in before:
+    if before.get("virtualNetwork") is not None:
         vn = before["virtualNetwork"]
         arm_vnet = next(iter(by_type.get(armt.VNET, {}).values()), None)
         p = arm_vnet.properties if arm_vnet else {}
@@ -152,14 +222,14 @@ def check(ctx: AppContext, ref: UnitRef, before: dict[str, Any]) -> list[Finding
              if arm_vnet else None)
         _cmp(out, label, "DNS servers", vn["dnsServers"],
              p.get("dhcpOptions", {}).get("dnsServers", []) if arm_vnet else None)
-    if "storageAccount" in before:
+    if before.get("storageAccount") is not None:
         sa = before["storageAccount"]
         acct = by_type.get(armt.STORAGE_ACCOUNT, {}).get(sa["name"].lower())
         _cmp(out, f"storage account {sa['name']}", "name", sa["name"], acct.name if acct else None)
         if acct is not None:
             eps = acct.properties.get("primaryEndpoints", {})
             _cmp(out, f"storage account {sa['name']}", "blob endpoint", sa["endpoints"][0], eps.get("blob"))
-    if "reservedIp" in before:
+    if before.get("reservedIp") is not None:
         rip = before["reservedIp"]
         got = by_type.get(armt.PUBLIC_IP, {}).get(rip["name"].lower())
         _cmp(out, f"reserved IP {rip['name']}", "address", rip["address"],

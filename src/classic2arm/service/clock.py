@@ -61,13 +61,29 @@ def now(tx: Tx) -> datetime:
     return read(tx).now()
 
 
+# The times the world clock may be set to: every date the rules know lies well inside, and so does anything
+# computed from the clock (expiry times, retention, a running clock's next thousand years) — at year 9999 adding
+# an hour, or reading the time in UTC, overflows Python's datetime.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 def parse_when(text: str) -> datetime:
-    """Accept '2023-06-01', '2023-06-01T12:00', '2023-06-01T12:00:00Z'; naive means UTC."""
+    """Accept '2023-06-01', '2023-06-01T12:00', '2023-06-01T12:00:00Z'; naive means UTC. ValueError, saying
+    why, for anything else or a time outside EARLIEST…LATEST."""
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a date or date-time (use e.g. 2023-06-01 or 2023-06-01T12:00:00Z)") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        inside = EARLIEST <= value <= LATEST
+    except OverflowError:  # (comparing converts to UTC: 9999-12-31T23:59:59-14:00 is in year 10000)
+        inside = False
+    if not inside:
+        raise ValueError(f"'{text}' is outside the times the world clock takes ({EARLIEST.date().isoformat()} to "
+                         f"{LATEST.date().isoformat()}, UTC)")
+    return value
 
 
 def write(tx: Tx, setting: ClockSetting) -> None:
