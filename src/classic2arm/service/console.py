@@ -25,8 +25,8 @@ from ..domain.state_machine import LOCKED_STATES
 from ..domain.units import Category, Destination, Message, Phase, UnitKind, UnitRef
 from . import check, clock, codec, locks, operations, subscriptions
 from .context import AppContext
-from .inventory import NOT_PREPARED
 from .errors import NotFound, ServiceError
+from .inventory import NOT_PREPARED
 from .migration import _lock_message
 from .operations import OperationView, utc
 from .plan import build_plan
@@ -318,13 +318,9 @@ def resource_view(ctx: AppContext, ref: str) -> ResourceView:
         else:
             lock = locks.lock_state(tx, row)
             view = arm_reads.arm_json(tx, row) if arm_reads.has_view(row) else None
-            doc = {"id": row.id, "armId": view["id"] if view else None, "type": row.type, "name": row.name, "location": row.location,
-                   "migrationState": lock.migration_state, "locked": bool(lock.holder), "version": row.version,
-                   "properties": row.doc}
+            doc = {"id": row.id, "armId": view["id"] if view else None, "type": row.type, "name": row.name,
+                   "location": row.location, "migrationState": lock.migration_state, "locked": bool(lock.holder),
+                   "version": row.version, "properties": row.doc}
     return ResourceView(row.id, "arm" if row.model == ids.ARM else "classic", row.type, row.name, doc, view,
                         [{"seq": e["seq"], "at": e["at"], "action": e["action"], "version": e["version"],
                           "operation": e.get("operation_id")} for e in events])
-
-
-def subscription_of(ctx: AppContext) -> str:
-    return ctx.chosen_subscription()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, unquote
 
 import anyio.to_thread
 from fastapi import Request
@@ -126,13 +126,11 @@ class Console:
 
     def _ref(self, request: Request) -> UnitRef:
         kind = str(request.path_params["kind"])
-        parts = str(request.path_params["name"]).split("/")
-        if len(parts) == 2:
-            return console.unit_ref(kind, parts[1], parts[0])
-        if len(parts) != 1:
-            raise ServiceError("InvalidName", "a unit is /units/KIND/NAME (a deployment: "
-                                              "/units/deployment/SERVICE/DEPLOYMENT)", 404)
-        return console.unit_ref(kind, parts[0])
+        rest = str(request.path_params["name"])  # (decoded: a name of imported files may hold a '/')
+        if kind == "deployment":
+            service, _, name = rest.partition("/")
+            return console.unit_ref(kind, name, service)
+        return console.unit_ref(kind, rest)
 
     async def unit(self, request: Request, v: Viewer, **extra: Any) -> Response:
         ref = self._ref(request)
@@ -176,7 +174,7 @@ class Console:
         return await self.unit(request, v, fixed=report, fix_name=name)
 
     async def resource(self, request: Request, v: Viewer) -> Response:
-        rid = "/" + str(request.path_params["rid"]).lstrip("/")
+        rid = "/" + _raw_rest(request, "/resources/").lstrip("/")
         view = await anyio.to_thread.run_sync(console.resource_view, v.ctx, rid)
         return self.page("resource.html", viewer=v, r=view, json=_pretty)
 
@@ -200,6 +198,17 @@ class Console:
         if path is None:
             return Response("not found", 404, headers=security.HEADERS, media_type="text/plain")
         return FileResponse(path, headers={**security.HEADERS, "cache-control": "max-age=3600"})
+
+
+def _raw_rest(request: Request, prefix: str) -> str:
+    """The path after `prefix`, percent-decoded once: resource ids keep their own %-escapes (a classic name
+    with a '/' or a '<' is stored escaped), which the router's decoded path params would have lost."""
+    raw = request.scope.get("raw_path")
+    if isinstance(raw, bytes):
+        path = raw.decode("latin-1").split("?", 1)[0]
+        if path.lower().startswith(prefix):
+            return unquote(path[len(prefix):])
+    return str(request.path_params.get("rid", ""))
 
 
 def _pretty(value: Any) -> str:
