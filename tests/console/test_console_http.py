@@ -213,6 +213,10 @@ def test_downtime_chart_of_a_deployment_outside_a_vnet(app_ctx: AppContext, two_
     r = c.post(unit + "/actions/prepare", data={"csrf": csrf})
     running = 2
     assert len(re.findall(r'<rect class="window', r.text)) == running
+    # an abort adds one window per VM (stopped in ARM, started again on the classic side)
+    aborted = c.post(unit + "/actions/abort", data={"csrf": csrf})
+    assert len(re.findall(r'<rect class="window', aborted.text)) == 2 * running
+    assert aborted.text.count("2 windows") == running
     assert c.get(unit + "/live").text.startswith('<section id="live"')
 
 
@@ -237,3 +241,20 @@ def test_the_apis_still_answer_beside_the_console(app_ctx: AppContext, two_subs:
     r = c.get(f"/subscriptions/{GEN_SUB}/resourcegroups?api-version=2021-04-01",
               headers={"Authorization": f"Bearer {two_subs.gen_token}"})
     assert r.status_code == 200
+
+
+def test_a_big_unit_is_shown_a_page_of_vms_at_a_time(app_ctx: AppContext, two_subs: Estate,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from classic2arm.service import console
+
+    monkeypatch.setattr(console, "VMS_PER_PAGE", 5)
+    c = _client(app_ctx, two_subs.gen_token)
+    vnet = "/units/vnet/vnet001"
+    c.post(vnet + "/actions/prepare", data={"csrf": _csrf(c)})
+    first, second = c.get(vnet).text, c.get(vnet, params={"page": 2}).text
+    assert "VMs page 1 of 3" in first and "VMs page 2 of 3" in second and 'rel="next"' in first
+    vms_of = [set(re.findall(r"<td>VM (vm[\w-]+)</td>", page)) for page in (first, second)]
+    assert len(vms_of[0]) == len(vms_of[1]) == 5 and not vms_of[0] & vms_of[1]
+    assert "virtual network vnet001" in first and "virtual network vnet001" not in second
+    assert len(re.findall(r'<g class="vm-row"', second)) == 5
+    assert c.get(vnet, params={"page": 0}).status_code == 400

@@ -126,6 +126,12 @@ def compare(ref: UnitRef, before: dict[str, Any], arm: list[armt.ArmResource]) -
     nics = {r.id.lower(): r for r in by_type.get(armt.NIC, {}).values()}
     pips = {r.id.lower(): r for r in by_type.get(armt.PUBLIC_IP, {}).values()}
     lbs = list(by_type.get(armt.LOAD_BALANCER, {}).values())
+    frontend_ports: dict[tuple[int, int], armt.ArmResource] = {}  # (frontend, backend port) → its LB
+    for lb in lbs:
+        for rule in lb.properties.get("loadBalancingRules", []) + lb.properties.get("inboundNatRules", []):
+            p = rule.get("properties", {})
+            frontend_ports[(int(p.get("frontendPort", 0)), int(p.get("backendPort", 0)))] = lb
+    fqdns = {str(p.properties.get("dnsSettings", {}).get("fqdn", "")).lower(): p for p in pips.values()}
     out: list[Finding] = []
     for vm in before.get("virtualMachines", []):
         name = vm["name"]
@@ -149,11 +155,6 @@ def compare(ref: UnitRef, before: dict[str, Any], arm: list[armt.ArmResource]) -
         _cmp(out, label, "private IP", vm["privateIp"], cfg.get("privateIPAddress"),
              should_keep=vm["inVirtualNetwork"], became="network interface", arm=nic)
         # endpoints → LB rules (load-balanced sets) and inbound NAT rules (the others)
-        frontend_ports: dict[tuple[int, int], armt.ArmResource] = {}
-        for lb in lbs:
-            for rule in lb.properties.get("loadBalancingRules", []) + lb.properties.get("inboundNatRules", []):
-                p = rule.get("properties", {})
-                frontend_ports[(int(p.get("frontendPort", 0)), int(p.get("backendPort", 0)))] = lb
         for ep in vm["endpoints"]:
             lb_of = frontend_ports.get((ep["port"], ep["localPort"]))
             kind = "load-balancing rule" if ep["loadBalancedSet"] else "inbound NAT rule"
@@ -162,7 +163,6 @@ def compare(ref: UnitRef, before: dict[str, Any], arm: list[armt.ArmResource]) -
                                f"{kind} of the load balancer", lb_of.id if lb_of else None))
     # DNS names and VIPs of the cloud services
     for vm in {v["cloudService"]: v for v in before.get("virtualMachines", [])}.values():
-        fqdns = {str(p.properties.get("dnsSettings", {}).get("fqdn", "")).lower(): p for p in pips.values()}
         pip = fqdns.get(vm["dnsName"].lower())
         label = f"cloud service {vm['cloudService']}"
         _cmp(out, label, "DNS name", vm["dnsName"], pip.properties["dnsSettings"]["fqdn"] if pip else None,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..domain import arm as armt
 from ..domain import catalogue as t
 from ..domain import fixes, rules
 from ..domain import identity as ids
@@ -23,6 +24,7 @@ from ..domain.classic import MigrationState as S
 from ..domain.planning.model import Plan, PlannedUnit, unit_key
 from ..domain.state_machine import LOCKED_STATES
 from ..domain.units import Category, Destination, Message, Phase, UnitKind, UnitRef
+from ..store import Tx
 from . import check, clock, codec, locks, operations, subscriptions
 from .context import AppContext
 from .errors import NotFound, ServiceError
@@ -208,8 +210,12 @@ class UnitView:
     findings: list[check.Finding]  # Prepared: classic (as prepare saw it) beside ARM, property by property
     fixes: list[FixPreview]  # the fixes that would change something in this unit, with their changes
     operations: list[OperationView]  # newest first
-    timelines: list[VmTimeline]
+    timelines: list[VmTimeline]  # of this page's VMs
     now: datetime
+    page: int = 1  # the unit's VMs in pages of VMS_PER_PAGE: findings and timelines are of this page's VMs
+    pages: int = 1
+    classic_total: int = 0  # `classic`/`arm` list the first LIST_LIMIT
+    arm_total: int = 0
 
     @property
     def in_progress(self) -> bool:
@@ -227,7 +233,33 @@ def _advice(m: Message) -> Advice:
                   f.name if f else None)
 
 
-def unit_view(ctx: AppContext, ref: UnitRef) -> UnitView:
+VMS_PER_PAGE = 50
+LIST_LIMIT = 200
+# The ARM types `check.compare` reads (the others of a prepared unit need not be parsed for the page).
+_COMPARED = frozenset({armt.VM, armt.NIC, armt.PUBLIC_IP, armt.LOAD_BALANCER, armt.VNET, armt.STORAGE_ACCOUNT,
+                       armt.NSG, armt.ROUTE_TABLE})
+
+
+def _page_of(seen: dict[str, Any], names: set[str], first: bool) -> dict[str, Any]:
+    """What prepare saw, cut to one page: its VMs (and so their cloud services); the unit-wide parts on page 1."""
+    out = {k: v for k, v in seen.items() if first or k in ("format", "unit")}
+    out["virtualMachines"] = [v for v in seen.get("virtualMachines", []) if str(v.get("name", "")).lower() in names]
+    return out
+
+
+def _compared(tx: Tx, sub: str, uid: str, vms: set[str]) -> list[armt.ArmResource]:
+    """The prepared ARM resources `check.compare` reads for these VMs: the VMs and their NICs, and the unit's
+    public IPs, load balancers, VNet, storage account, NSG and route table."""
+    rows = tx.resources.query(sub, model=ids.ARM, lock_holder=uid, types=sorted(_COMPARED - {armt.NIC}),
+                              text_docs=True, ordered=False)
+    out = [codec.arm_object(r) for r in rows if r.type != armt.VM or r.name.lower() in vms]
+    nic_ids = {str(n.get("id", "")).lower() for res in out if res.type == armt.VM
+               for n in res.properties.get("networkProfile", {}).get("networkInterfaces", [])}
+    nics = tx.resources.get_many(sorted(nic_ids))
+    return out + [codec.arm_object(r) for r in nics.values() if r.lock_holder == uid]
+
+
+def unit_view(ctx: AppContext, ref: UnitRef, page: int = 1) -> UnitView:
     """A unit's page: its classic resources and, once prepared, the ARM resources each became with what was kept
     or changed (the `check` comparison against what prepare saw), validation messages with their mitigations,
     the fixes with their preview, its operations and its VMs' data-plane windows."""
@@ -237,7 +269,8 @@ def unit_view(ctx: AppContext, ref: UnitRef) -> UnitView:
         uid = unit_id(sub, ref)
         rec = tx.units.get(uid)
         state = (rec.state if rec else None) or NOT_PREPARED
-        lu = load_unit(tx, sub, ref, now)
+        with ctx.classic_index(tx, sub) as src:  # (kept on the context, refreshed from the event log)
+            lu = load_unit(tx, sub, ref, now, src)
         snap = lu.snapshot
         if not snap.exists and rec is None:
             raise NotFound(f"{ref.describe()} does not exist (the overview lists the units)")
@@ -253,20 +286,31 @@ def unit_view(ctx: AppContext, ref: UnitRef) -> UnitView:
                     previews.append(FixPreview(f.name, f.summary, found))
         classic_rows = ([lu.root] if lu.root is not None and lu.root not in lu.members else []) + lu.members + lu.kept
         classic = [Member(r.id, r.type, r.name) for r in classic_rows]
-        arm_rows = tx.resources.query(sub, model=ids.ARM, lock_holder=uid) if rec is not None else []
-        arm = [Member(r.id, r.type, r.name) for r in arm_rows]
+        # The ARM side: its first rows listed and all of them counted (a 500-VM VNet's are ~2,500); documents read
+        # only for what the comparison of this page reads.
+        arm_total = len(tx.resources.keys(lock_holder=uid, model=ids.ARM)) if rec is not None else 0
+        arm = [Member(r.id, r.type, r.name) for r in (tx.resources.query(
+            sub, model=ids.ARM, lock_holder=uid, text_docs=True, limit=LIST_LIMIT) if arm_total else [])]
+        all_vms = {r.key: r.name for r in lu.members if r.type == ids.T_VM}
+        pages = max(1, -(-len(all_vms) // VMS_PER_PAGE))
+        if page < 1:
+            raise ServiceError("InvalidPage", "page must be 1 or more", 400)
+        page = min(page, pages)
+        keys = sorted(all_vms, key=lambda k: all_vms[k].lower())[(page - 1) * VMS_PER_PAGE:page * VMS_PER_PAGE]
+        vm_keys = {k: all_vms[k] for k in keys}
         findings: list[check.Finding] = []
         seen = rec.doc.get(check.SEEN_KEY) if rec is not None else None
         if state == S.PREPARED.value and isinstance(seen, dict):
-            findings = check.compare(ref, seen, [codec.arm_object(r) for r in arm_rows])
+            names = {n.lower() for n in vm_keys.values()}
+            findings = check.compare(ref, _page_of(seen, names, page == 1), _compared(tx, sub, uid, names))
         ops = [operations.view(o) for o in tx.operations.all(sub, unit_key=uid)]
-        vm_keys = {r.key: r.name for r in lu.members if r.type == ids.T_VM}
         in_vnet = {vm.name.lower(): bool(cs.deployment.virtual_network_name)
                    for cs in snap.services for vm in cs.vms}
-        timeline = [e for key in sorted(vm_keys) for e in tx.timeline.all(sub, vm_key=key)]
+        timeline = tx.timeline.of_vms(sub, list(vm_keys)) if vm_keys else []
     ops.sort(key=lambda o: o.created_at, reverse=True)
-    return UnitView(ref, unit_key(ref), state, len(vm_keys), snap.exists, classic, arm, [_advice(m) for m in messages],
-                    findings, previews, ops, _timelines(vm_keys, in_vnet, timeline), now)
+    return UnitView(ref, unit_key(ref), state, len(all_vms), snap.exists, classic[:LIST_LIMIT], arm[:LIST_LIMIT],
+                    [_advice(m) for m in messages], findings, previews, ops, _timelines(vm_keys, in_vnet, timeline),
+                    now, page, pages, len(classic), arm_total)
 
 
 def _timelines(vm_keys: dict[str, str], in_vnet: dict[str, bool], events: list[dict[str, Any]]) -> list[VmTimeline]:

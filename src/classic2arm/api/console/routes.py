@@ -134,7 +134,8 @@ class Console:
 
     async def unit(self, request: Request, v: Viewer, **extra: Any) -> Response:
         ref = self._ref(request)
-        view = await anyio.to_thread.run_sync(console.unit_view, v.ctx, ref)
+        page = _int(request.query_params.get("page"), "page", 1)
+        view = await anyio.to_thread.run_sync(console.unit_view, v.ctx, ref, page)
         return self.page("unit.html", viewer=v, u=view, href=unit_href(ref), charts=svg.timelines(view), **extra)
 
     async def unit_live(self, request: Request, v: Viewer) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass, replace
 
 from fastapi import Request
@@ -42,10 +43,24 @@ class SignInRequired(Exception):
 
 
 class Secret:
-    """A random key per server process: CSRF tokens of a restarted server are refused (sign in again)."""
+    """A random key per server process (CSRF tokens of a restarted server are refused: reload the page), and the
+    per-subscription contexts of the signed-in viewers."""
 
     def __init__(self) -> None:
         self.key = secrets.token_bytes(32)
+        self._contexts: dict[str, AppContext] = {}
+        self._lock = threading.Lock()
+
+    def context(self, base: AppContext, subscription_id: str) -> AppContext:
+        """The context of one subscription, kept across requests: the classic index a bulk read (the plan) builds
+        stays with it and is refreshed from the event log instead of being read again."""
+        key = subscription_id.lower()
+        with self._lock:
+            found = self._contexts.get(key)
+            if found is None or found.store is not base.store:
+                found = self._contexts[key] = replace(base, subscription=subscription_id, _index=None,
+                                                     _index_lock=threading.RLock())
+            return found
 
     def csrf_for(self, token: str) -> str:
         return hmac.new(self.key, hashlib.sha256(token.encode()).digest(), hashlib.sha256).hexdigest()
@@ -75,8 +90,7 @@ def viewer(request: Request, secret: Secret) -> Viewer:
         except AuthError as exc:
             raise SignInRequired(exc.message) from None
         token = request.headers["authorization"].partition(" ")[2].strip()
-    return Viewer(replace(base, subscription=who.subscription_id), who.subscription_id, secret.csrf_for(token),
-                  from_cookie)
+    return Viewer(secret.context(base, who.subscription_id), who.subscription_id, secret.csrf_for(token), from_cookie)
 
 
 def csrf_ok(v: Viewer, given: str | None) -> bool:
