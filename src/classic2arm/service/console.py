@@ -24,6 +24,7 @@ from ..domain.classic import MigrationState as S
 from ..domain.planning.model import Plan, PlannedUnit, unit_key
 from ..domain.state_machine import LOCKED_STATES
 from ..domain.units import Category, Destination, Message, Phase, UnitKind, UnitRef
+from ..gcpause import gc_paused
 from ..store import Tx
 from . import check, clock, codec, locks, operations, subscriptions
 from .context import AppContext
@@ -259,6 +260,7 @@ def _compared(tx: Tx, sub: str, uid: str, vms: set[str]) -> list[armt.ArmResourc
     return out + [codec.arm_object(r) for r in nics.values() if r.lock_holder == uid]
 
 
+@gc_paused()
 def unit_view(ctx: AppContext, ref: UnitRef, page: int = 1) -> UnitView:
     """A unit's page: its classic resources and, once prepared, the ARM resources each became with what was kept
     or changed (the `check` comparison against what prepare saw), validation messages with their mitigations,
