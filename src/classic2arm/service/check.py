@@ -63,6 +63,12 @@ def comparable(snap: UnitSnapshot) -> dict[str, Any]:
     if snap.nsg is not None:
         out["networkSecurityGroup"] = {"name": snap.nsg.name, "rules": len([r for r in snap.nsg.rules
                                                                              if not r.is_default])}
+    if ref.kind in (UnitKind.VNET, UnitKind.DEPLOYMENT):  # the NSGs and route tables it uses, cloned into ARM
+        if snap.nsgs:
+            out["clonedNsgs"] = {n.name: len([r for r in n.rules if not r.is_default]) for n in snap.nsgs.values()}
+        if snap.route_tables:
+            out["clonedRouteTables"] = {rt.name: {r.name: r.address_prefix for r in rt.routes}
+                                        for rt in snap.route_tables.values()}
     if snap.route_table is not None:
         out["routeTable"] = {"name": snap.route_table.name, "routes": {r.name: r.address_prefix
                                                                        for r in snap.route_table.routes}}
@@ -198,6 +204,16 @@ def compare(ref: UnitRef, before: dict[str, Any], arm: list[armt.ArmResource]) -
         got = by_type.get(armt.PUBLIC_IP, {}).get(rip["name"].lower())
         _cmp(out, f"reserved IP {rip['name']}", "address", rip["address"],
              got.properties.get("ipAddress") if got else None, became="static public IP address", arm=got)
+    for name, rules in sorted(before.get("clonedNsgs", {}).items()):
+        got = by_type.get(armt.NSG, {}).get(name.lower())
+        _cmp(out, f"network security group {name}", "rules", rules,
+             len(got.properties.get("securityRules", [])) if got else None, became="cloned network security group",
+             arm=got)
+    for name, routes in sorted(before.get("clonedRouteTables", {}).items()):
+        got = by_type.get(armt.ROUTE_TABLE, {}).get(name.lower())
+        _cmp(out, f"route table {name}", "routes", routes,
+             {r.get("name"): r.get("properties", {}).get("addressPrefix") for r in got.properties.get("routes", [])}
+             if got else None, became="cloned route table", arm=got)
     if ref.kind in (UnitKind.NSG, UnitKind.ROUTE_TABLE):
         rtype = armt.NSG if ref.kind == UnitKind.NSG else armt.ROUTE_TABLE
         got_any = next(iter(by_type.get(rtype, {}).values()), None)
