@@ -217,6 +217,11 @@ def test_downtime_chart_of_a_deployment_outside_a_vnet(app_ctx: AppContext, two_
     aborted = c.post(unit + "/actions/abort", data={"csrf": csrf})
     assert len(re.findall(r'<rect class="window', aborted.text)) == 2 * running
     assert aborted.text.count("2 windows") == running
+    # committed, the classic VMs are gone: their windows are still shown, from the timeline
+    c.post(unit + "/actions/prepare", data={"csrf": csrf})
+    committed = c.post(unit + "/actions/commit", data={"csrf": csrf, "confirm": "yes"})
+    assert 'id="state">Committed<' in committed.text
+    assert len(re.findall(r'<rect class="window', committed.text)) == 3 * running
     assert c.get(unit + "/live").text.startswith('<section id="live"')
 
 
@@ -258,3 +263,14 @@ def test_a_big_unit_is_shown_a_page_of_vms_at_a_time(app_ctx: AppContext, two_su
     assert "virtual network vnet001" in first and "virtual network vnet001" not in second
     assert len(re.findall(r'<g class="vm-row"', second)) == 5
     assert c.get(vnet, params={"page": 0}).status_code == 400
+
+
+def test_overview_of_an_unregistered_subscription_lists_units_and_says_why_no_plan(
+        app_ctx: AppContext, two_subs: Estate) -> None:
+    from classic2arm.service import providers
+
+    providers.register(AppContext(app_ctx.store, SAMPLE_SUB), "Microsoft.ClassicInfrastructureMigrate", False)
+    page = _client(app_ctx, two_subs.sample_token).get("/")
+    assert page.status_code == 200 and "contoso-vnet" in page.text
+    assert 'id="plan-error"' in page.text and "provider register" in page.text
+    assert "Plan waves" not in page.text

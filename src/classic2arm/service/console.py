@@ -22,7 +22,7 @@ from ..domain import fixes, rules
 from ..domain import identity as ids
 from ..domain.classic import MigrationState as S
 from ..domain.planning.model import Plan, PlannedUnit, unit_key
-from ..domain.state_machine import LOCKED_STATES
+from ..domain.state_machine import LOCKED_STATES, Op
 from ..domain.units import Category, Destination, Message, Phase, UnitKind, UnitRef
 from ..gcpause import gc_paused
 from ..store import Tx
@@ -80,14 +80,16 @@ class Overview:
     by_kind_state: dict[str, dict[str, int]]  # kind → state → units (all units)
     states: list[str]
     totals: dict[str, Any]
-    plan: Plan
+    plan: Plan | None
+    plan_error: str | None
 
 
 @dataclass
 class _Cached:
     key: tuple[Any, ...]
     units: list[UnitStatus]
-    plan: Plan
+    plan: Plan | None
+    plan_error: str | None  # why there is no plan (e.g. the provider is not registered)
     planned: dict[str, PlannedUnit]
     waves: dict[str, int]
 
@@ -99,7 +101,7 @@ class ConsoleCache:
     _entries: dict[str, _Cached] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, ctx: AppContext) -> _Cached:
+    def get(self, ctx: AppContext) -> tuple[str, _Cached]:
         with ctx.store.read() as tx:
             sub = ctx.subscription_id(tx)
             key = (tx.events.last_seq(), clock.now(tx).date(),
@@ -107,21 +109,28 @@ class ConsoleCache:
         with self._lock:
             found = self._entries.get(sub)
             if found is not None and found.key == key:
-                return found
-            plan = build_plan(ctx)
+                return sub, found
+            plan: Plan | None = None
+            error: str | None = None
+            try:
+                plan = build_plan(ctx)
+            except ServiceError as exc:  # the units are still shown, with why there is no plan and what to do
+                mitigation = t.MITIGATIONS.get("R01") if not key[2] else None
+                error = exc.message + (f" {mitigation.text}" if mitigation else "")
             units = status(ctx, UnitFilter())
-            planned = {u.key: u for w in plan.waves for u in w.units} | {u.key: u for u in plan.done}
-            waves = {u.key: w.number for w in plan.waves for u in w.units}
-            entry = _Cached(key, units, plan, planned, waves)
+            planned = {} if plan is None else \
+                {u.key: u for w in plan.waves for u in w.units} | {u.key: u for u in plan.done}
+            waves = {} if plan is None else {u.key: w.number for w in plan.waves for u in w.units}
+            entry = _Cached(key, units, plan, error, planned, waves)
             self._entries[sub] = entry
-            return entry
+            return sub, entry
 
 
 def overview(ctx: AppContext, query: OverviewQuery, cache: ConsoleCache) -> Overview:
     """The subscription at a glance: units by kind and state, the plan (waves, blockers ranked by the VMs they
     hold back, the duration estimate), and one page of the units matching the query."""
     query = query.checked()
-    entry = cache.get(ctx)
+    sub, entry = cache.get(ctx)
     needle = (query.search or "").strip().lower()
     matching = [u for u in entry.units
                 if (query.kind is None or u.kind == query.kind)
@@ -139,8 +148,8 @@ def overview(ctx: AppContext, query: OverviewQuery, cache: ConsoleCache) -> Over
         by_kind_state.setdefault(kind, {})[state] = n
     states = sorted({u.state for u in entry.units})
     totals = {"units": len(entry.units), "vms": sum(u.vms for u in entry.units)}
-    return Overview(entry.plan.subscription, rows, len(matching), min(query.page, pages), pages, by_kind_state,
-                    states, totals, entry.plan)
+    return Overview(sub, rows, len(matching), min(query.page, pages), pages, by_kind_state, states, totals,
+                    entry.plan, entry.plan_error)
 
 
 # --------------------------------------------------------------------------- one unit
@@ -294,6 +303,12 @@ def unit_view(ctx: AppContext, ref: UnitRef, page: int = 1) -> UnitView:
         arm = [Member(r.id, r.type, r.name) for r in (tx.resources.query(
             sub, model=ids.ARM, lock_holder=uid, text_docs=True, limit=LIST_LIMIT) if arm_total else [])]
         all_vms = {r.key: r.name for r in lu.members if r.type == ids.T_VM}
+        op_records = tx.operations.all(sub, unit_key=uid)
+        if not all_vms:  # committed: the classic VMs are gone; their windows stay in the timeline
+            for o in op_records:
+                if o.kind != Op.VALIDATE.value:
+                    all_vms.update({e["vm_key"]: e["vm_key"].rsplit("/", 1)[-1]
+                                    for e in tx.timeline.all(sub, operation_id=o.id)})
         pages = max(1, -(-len(all_vms) // VMS_PER_PAGE))
         if page < 1:
             raise ServiceError("InvalidPage", "page must be 1 or more", 400)
@@ -305,9 +320,12 @@ def unit_view(ctx: AppContext, ref: UnitRef, page: int = 1) -> UnitView:
         if state == S.PREPARED.value and isinstance(seen, dict):
             names = {n.lower() for n in vm_keys.values()}
             findings = check.compare(ref, _page_of(seen, names, page == 1), _compared(tx, sub, uid, names))
-        ops = [operations.view(o) for o in tx.operations.all(sub, unit_key=uid)]
+        ops = [operations.view(o) for o in op_records]
         in_vnet = {vm.name.lower(): bool(cs.deployment.virtual_network_name)
                    for cs in snap.services for vm in cs.vms}
+        if isinstance(seen, dict):  # (what prepare saw says it of VMs whose classic side is gone)
+            for v in seen.get("virtualMachines", []):
+                in_vnet.setdefault(str(v.get("name", "")).lower(), bool(v.get("inVirtualNetwork")))
         timeline = tx.timeline.of_vms(sub, list(vm_keys)) if vm_keys else []
     ops.sort(key=lambda o: o.created_at, reverse=True)
     return UnitView(ref, unit_key(ref), state, len(all_vms), snap.exists, classic[:LIST_LIMIT], arm[:LIST_LIMIT],
