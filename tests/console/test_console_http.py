@@ -274,3 +274,19 @@ def test_overview_of_an_unregistered_subscription_lists_units_and_says_why_no_pl
     assert page.status_code == 200 and "contoso-vnet" in page.text
     assert 'id="plan-error"' in page.text and "provider register" in page.text
     assert "Plan waves" not in page.text
+
+
+def test_a_running_operation_is_followed_live(app_ctx: AppContext, two_subs: Estate) -> None:
+    from classic2arm.domain.state_machine import Op
+    from classic2arm.domain.units import UnitKind, UnitRef
+    from classic2arm.service import migration
+
+    gen = AppContext(app_ctx.store, GEN_SUB)
+    view = migration.start(gen, Op.PREPARE, UnitRef(UnitKind.VNET, "vnet004"))  # accepted, not run yet
+    c = _client(app_ctx, two_subs.gen_token)
+    live = c.get("/units/vnet/vnet004/live").text
+    assert 'data-poll="/units/vnet/vnet004/live"' in live and "InProgress" in live
+    assert "step 1 of 5: validate" in live
+    assert migration.run(gen, view.id).status == "Succeeded"
+    done = c.get("/units/vnet/vnet004/live").text
+    assert "data-poll" not in done and 'id="state">Prepared<' in done

@@ -26,7 +26,7 @@ from ..domain.state_machine import LOCKED_STATES, Op
 from ..domain.units import Category, Destination, Message, Phase, UnitKind, UnitRef
 from ..gcpause import gc_paused
 from ..store import Tx
-from . import check, clock, codec, locks, operations, subscriptions
+from . import check, clock, codec, locks, operations, steps, subscriptions
 from .context import AppContext
 from .errors import NotFound, ServiceError
 from .inventory import NOT_PREPARED
@@ -226,6 +226,7 @@ class UnitView:
     pages: int = 1
     classic_total: int = 0  # `classic`/`arm` list the first LIST_LIMIT
     arm_total: int = 0
+    progress: dict[str, str] = field(default_factory=dict)  # running operation id → its step, as the runner saved it
 
     @property
     def in_progress(self) -> bool:
@@ -321,6 +322,8 @@ def unit_view(ctx: AppContext, ref: UnitRef, page: int = 1) -> UnitView:
             names = {n.lower() for n in vm_keys.values()}
             findings = check.compare(ref, _page_of(seen, names, page == 1), _compared(tx, sub, uid, names))
         ops = [operations.view(o) for o in op_records]
+        progress = {o.id: _step_text(o.kind, o.progress or {}) for o in op_records
+                    if o.status == operations.IN_PROGRESS}
         in_vnet = {vm.name.lower(): bool(cs.deployment.virtual_network_name)
                    for cs in snap.services for vm in cs.vms}
         if isinstance(seen, dict):  # (what prepare saw says it of VMs whose classic side is gone)
@@ -330,7 +333,20 @@ def unit_view(ctx: AppContext, ref: UnitRef, page: int = 1) -> UnitView:
     ops.sort(key=lambda o: o.created_at, reverse=True)
     return UnitView(ref, unit_key(ref), state, len(all_vms), snap.exists, classic[:LIST_LIMIT], arm[:LIST_LIMIT],
                     [_advice(m) for m in messages], findings, previews, ops, _timelines(vm_keys, in_vnet, timeline),
-                    now, page, pages, len(classic), arm_total)
+                    now, page, pages, len(classic), arm_total, progress)
+
+
+def _step_text(kind: str, progress: dict[str, Any]) -> str:
+    """Where a running operation is: its step (of the runner's plan) and how far into it."""
+    try:
+        names = steps.NAMES[Op(kind)]
+    except (ValueError, KeyError):
+        return ""
+    step = int(progress.get("step") or 0)
+    if step >= len(names):
+        return "finishing"
+    cursor = int(progress.get("cursor") or 0)
+    return f"step {step + 1} of {len(names)}: {names[step]}" + (f" ({cursor} done)" if cursor else "")
 
 
 def _timelines(vm_keys: dict[str, str], in_vnet: dict[str, bool], events: list[dict[str, Any]]) -> list[VmTimeline]:
