@@ -123,6 +123,9 @@ def test_a_resource_named_like_a_script_is_shown_as_text(app_ctx: AppContext, tw
     assert resource
     page = c.get(resource.group(1))
     assert page.status_code == 200 and SCRIPT_NAME not in page.text and "alert(1)" in page.text
+    # (ASM has no GET for a name with a '/'; its neighbour's page shows its ASM XML, as text)
+    other = c.get(f"/resources/{SAMPLE_SUB}/services/networking/reservedips/shop-ip")
+    assert 'id="asm-xml"' in other.text and "&lt;ReservedIP" in other.text and "40.112.10.20" in other.text
     # every script the pages have is the vendored file: nothing inline a strict CSP would refuse
     for page in (c.get("/"), c.get("/units/vnet/contoso-vnet")):
         assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/static/console.js" defer>']
@@ -192,6 +195,12 @@ def test_validate_fix_prepare_abort_commit(app_ctx: AppContext, two_subs: Estate
     assert arm_link
     res = c.get(arm_link.group(1))
     assert res.status_code == 200 and "ARM JSON" in res.text and "Event log" in res.text
+    assert 'id="asm-xml"' not in res.text
+    vm_link = re.search(r'href="(/resources/[^"]*/roles/[^"]+)"', prepared.text)
+    assert vm_link
+    vm = c.get(vm_link.group(1))
+    assert vm.status_code == 200 and "&lt;PersistentVMRole" in vm.text and "Microsoft.ClassicCompute" in vm.text
+    assert re.search(r"<td>\d+</td><td>[^<]+</td><td>update</td>", vm.text)  # the event log: prepare's lock
     assert c.post(vnet + "/actions/commit", data={"csrf": csrf}).status_code == 400  # not confirmed
     assert c.post(vnet + "/actions/commit", data={"csrf": csrf, "confirm": "no"}).status_code == 400
     assert _unit_state(app_ctx, GEN_SUB, "vnet", "vnet001") == "Prepared"

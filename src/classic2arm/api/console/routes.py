@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
 import anyio.to_thread
+import httpx
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader
 from starlette.background import BackgroundTask
@@ -22,6 +23,7 @@ from ...domain.units import UnitRef
 from ...service import console, credentials, migration
 from ...service import fix as fix_service
 from ...service.errors import ServiceError
+from ..asm.versions import NEWEST
 from . import security, svg
 from .security import SignInRequired, Viewer
 
@@ -177,7 +179,8 @@ class Console:
     async def resource(self, request: Request, v: Viewer) -> Response:
         rid = "/" + _raw_rest(request, "/resources/").lstrip("/")
         view = await anyio.to_thread.run_sync(console.resource_view, v.ctx, rid)
-        return self.page("resource.html", viewer=v, r=view, json=_pretty)
+        xml = await _asm_xml(request, v, view.id) if view.model == "classic" else None
+        return self.page("resource.html", viewer=v, r=view, json=_pretty, xml=xml)
 
     async def graph(self, request: Request, v: Viewer) -> Response:
         from ..graph import endpoint as graph
@@ -199,6 +202,19 @@ class Console:
         if path is None:
             return Response("not found", 404, headers=security.HEADERS, media_type="text/plain")
         return FileResponse(path, headers={**security.HEADERS, "cache-control": "max-age=3600"})
+
+
+async def _asm_xml(request: Request, v: Viewer, asm_path: str) -> str | None:
+    """A classic resource as the Service Management API answers GET of its path (the same app, in process, with
+    the viewer's credential): its ASM XML, or None where ASM has no GET for it (a VNet site, a disk's parent…)."""
+    if not asm_path.lower().startswith(f"/{v.subscription_id.lower()}/"):
+        return None
+    transport = httpx.ASGITransport(app=request.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.internal") as client:
+        r = await client.get(asm_path, headers={"Authorization": f"Bearer {v.token}", "x-ms-version": NEWEST})
+    if r.status_code != 200 or "xml" not in r.headers.get("content-type", ""):
+        return None
+    return r.text
 
 
 def _raw_rest(request: Request, prefix: str) -> str:

@@ -34,6 +34,7 @@ class Viewer:
     subscription_id: str
     csrf: str
     from_cookie: bool
+    token: str = ""  # the credential itself, for the in-process ASM GET of a resource page (never rendered)
 
 
 class SignInRequired(Exception):
@@ -90,7 +91,8 @@ def viewer(request: Request, secret: Secret) -> Viewer:
         except AuthError as exc:
             raise SignInRequired(exc.message) from None
         token = request.headers["authorization"].partition(" ")[2].strip()
-    return Viewer(secret.context(base, who.subscription_id), who.subscription_id, secret.csrf_for(token), from_cookie)
+    return Viewer(secret.context(base, who.subscription_id), who.subscription_id, secret.csrf_for(token), from_cookie,
+                  token)
 
 
 def csrf_ok(v: Viewer, given: str | None) -> bool:
