@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from console_kit import CSRF, GEN_SUB, SAMPLE_SUB, SCRIPT_NAME, Estate, check_facts
@@ -73,6 +74,12 @@ def test_a_wrong_token_gets_the_sign_in_page(app_ctx: AppContext) -> None:
     assert r.status_code == 401 and "vnet001" not in r.text
     r = c.get("/", headers={"Authorization": "Bearer c2a.forged"})
     assert r.status_code == 401 and "vnet001" not in r.text
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/", "/\t/x"])
+def test_sign_in_never_redirects_off_the_server(app_ctx: AppContext, two_subs: Estate, target: str) -> None:
+    r = _client(app_ctx).post("/signin", data={"token": two_subs.gen_token, "next": target}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
 
 
 def test_the_bearer_header_works_like_the_cookie(app_ctx: AppContext, two_subs: Estate) -> None:
@@ -299,3 +306,17 @@ def test_a_running_operation_is_followed_live(app_ctx: AppContext, two_subs: Est
     assert migration.run(gen, view.id).status == "Succeeded"
     done = c.get("/units/vnet/vnet004/live").text
     assert "data-poll" not in done and 'id="state">Prepared<' in done
+
+
+def test_a_store_that_fails_is_a_503_page(two_subs: Estate, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(Path(two_subs.url.removeprefix("sqlite:///")).read_bytes())
+    ctx = AppContext.open(f"sqlite:///{copy}")
+    try:
+        c = _client(ctx, two_subs.gen_token)
+        assert c.get("/").status_code == 200
+        copy.unlink()  # the file deleted under the server
+        r = c.get("/")
+        assert r.status_code == 503 and "The store is unavailable" in r.text
+    finally:
+        ctx.close()

@@ -22,6 +22,7 @@ from ...domain.state_machine import Op
 from ...domain.units import UnitRef
 from ...service import console, credentials, migration
 from ...service import fix as fix_service
+from ...service.context import store_unavailable
 from ...service.errors import ServiceError
 from ..asm.versions import NEWEST
 from . import security, svg
@@ -77,6 +78,11 @@ class Console:
                 v = await anyio.to_thread.run_sync(security.viewer, request, self.secret)
             except SignInRequired as exc:
                 return self.signin(request, exc.reason)
+            except Exception as exc:
+                down = store_unavailable(exc)  # the database failing (gone, read-only, full…): 503 with the reason
+                if down is None:
+                    raise
+                return self.page("error.html", 503, title=down.code, message=down.message)
             try:
                 if write:
                     form = await read_form(request)
@@ -89,6 +95,11 @@ class Console:
             except ServiceError as exc:
                 return self.page("error.html", exc.http_status if 400 <= exc.http_status < 600 else 400, v,
                                  title=exc.code, message=exc.message)
+            except Exception as exc:
+                down = store_unavailable(exc)
+                if down is None:
+                    raise
+                return self.page("error.html", 503, v, title=down.code, message=down.message)
 
         return run
 
@@ -104,7 +115,7 @@ class Console:
         if who is None:
             return self.page("signin.html", 401, reason="The token is invalid or has expired.", next="/")
         target = form.get("next") or "/"
-        if not target.startswith("/") or target.startswith("//"):
+        if not target.startswith("/") or target.startswith(("//", "/\\")) or any(ch < " " for ch in target):
             target = "/"  # never redirect off this server
         response = RedirectResponse(target, status_code=303, headers=security.HEADERS)
         response.set_cookie(security.COOKIE, token, httponly=True, samesite="strict", path="/",
