@@ -82,6 +82,18 @@ def test_sign_in_never_redirects_off_the_server(app_ctx: AppContext, two_subs: E
     assert r.status_code == 303 and r.headers["location"] == "/"
 
 
+def test_bad_forms_are_refused_with_a_page(app_ctx: AppContext, two_subs: Estate) -> None:
+    c = _client(app_ctx)
+    r = c.post("/signin", content=b"token=" + b"x" * 70_000,
+               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413 and "64 KiB" in r.text
+    r = c.post("/signin", content=b"token=\xff\xfe", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400 and "Traceback" not in r.text
+    signed = _client(app_ctx, two_subs.gen_token)
+    r = signed.post("/units/vnet/vnet001/fix", data={"csrf": _csrf(signed), "fix": "no-such-fix"})
+    assert r.status_code == 400 and "unknown fix" in r.text
+
+
 def test_the_bearer_header_works_like_the_cookie(app_ctx: AppContext, two_subs: Estate) -> None:
     r = _client(app_ctx, two_subs.gen_token, cookie=False).get("/")
     assert r.status_code == 200 and "vnet001" in r.text

@@ -109,9 +109,17 @@ class Console:
         return self.signin(request, status=200)
 
     async def signin_post(self, request: Request) -> Response:
-        form = await read_form(request)
-        token = (form.get("token") or "").strip()
-        who = await anyio.to_thread.run_sync(credentials.verify_token, request.app.state.ctx, token)
+        try:
+            form = await read_form(request)
+            token = (form.get("token") or "").strip()
+            who = await anyio.to_thread.run_sync(credentials.verify_token, request.app.state.ctx, token)
+        except ServiceError as exc:
+            return self.page("signin.html", exc.http_status, reason=exc.message, next="/")
+        except Exception as exc:
+            down = store_unavailable(exc)
+            if down is None:
+                raise
+            return self.page("error.html", 503, title=down.code, message=down.message)
         if who is None:
             return self.page("signin.html", 401, reason="The token is invalid or has expired.", next="/")
         target = form.get("next") or "/"
