@@ -54,11 +54,11 @@ class OverviewQuery:
 
     def checked(self) -> OverviewQuery:
         if self.kind is not None and self.kind not in KINDS:
-            raise ServiceError("InvalidKind", f"unknown unit kind '{self.kind[:40]}'; kinds: {', '.join(KINDS)}", 400)
+            raise ServiceError(*t.CONSOLE_BAD_KIND.render(kind=self.kind[:40], kinds=", ".join(KINDS)), 400)
         if self.page < 1:
-            raise ServiceError("InvalidPage", "page must be 1 or more", 400)
+            raise ServiceError(*t.CONSOLE_BAD_PAGE.render(), 400)
         if not 1 <= self.per_page <= MAX_PAGE_SIZE:
-            raise ServiceError("InvalidPage", f"per_page must be from 1 to {MAX_PAGE_SIZE}", 400)
+            raise ServiceError(*t.CONSOLE_BAD_PAGE_SIZE.render(limit=MAX_PAGE_SIZE), 400)
         return self
 
 
@@ -160,13 +160,12 @@ def unit_ref(kind: str, name: str, service: str | None = None) -> UnitRef:
     try:
         k = UnitKind(kind)
     except ValueError:
-        raise ServiceError("InvalidKind", f"unknown unit kind '{kind[:40]}'; kinds: {', '.join(KINDS)}", 400) from None
+        raise ServiceError(*t.CONSOLE_BAD_KIND.render(kind=kind[:40], kinds=", ".join(KINDS)), 400) from None
     if not name.strip():
-        raise ServiceError("InvalidName", "give the unit's name", 400)
+        raise ServiceError(*t.CONSOLE_NO_NAME.render(), 400)
     if k == UnitKind.DEPLOYMENT:
         if not service:
-            raise ServiceError("InvalidName", "a deployment is named by its cloud service and its name: "
-                                              "/units/deployment/SERVICE/DEPLOYMENT", 400)
+            raise ServiceError(*t.CONSOLE_DEPLOYMENT_PATH.render(), 400)
         return UnitRef(k, name, service, Destination("New"))
     return UnitRef(k, name)
 
@@ -285,7 +284,7 @@ def unit_view(ctx: AppContext, ref: UnitRef, page: int = 1) -> UnitView:
             lu = load_unit(tx, sub, ref, now, src)
         snap = lu.snapshot
         if not snap.exists and rec is None:
-            raise NotFound(f"{ref.describe()} does not exist (the overview lists the units)")
+            raise NotFound(t.CONSOLE_NO_UNIT.text(unit=ref.describe()))
         locked = state in LOCKED_STATES
         messages: list[Message] = []
         if snap.exists:
@@ -312,7 +311,7 @@ def unit_view(ctx: AppContext, ref: UnitRef, page: int = 1) -> UnitView:
                                     for e in tx.timeline.all(sub, operation_id=o.id)})
         pages = max(1, -(-len(all_vms) // VMS_PER_PAGE))
         if page < 1:
-            raise ServiceError("InvalidPage", "page must be 1 or more", 400)
+            raise ServiceError(*t.CONSOLE_BAD_PAGE.render(), 400)
         page = min(page, pages)
         keys = sorted(all_vms, key=lambda k: all_vms[k].lower())[(page - 1) * VMS_PER_PAGE:page * VMS_PER_PAGE]
         vm_keys = {k: all_vms[k] for k in keys}
@@ -390,7 +389,7 @@ def resource_view(ctx: AppContext, ref: str) -> ResourceView:
         sub = ctx.subscription_id(tx)
         row = resources.by_reference(tx, sub, ref) if ref.strip().startswith("/") else None
         if row is None or row.subscription_id.lower() != sub.lower():
-            raise NotFound(f"no resource '{ref[:300]}' in subscription {sub}")
+            raise NotFound(t.CONSOLE_NO_RESOURCE.text(ref=ref[:300], sub=sub))
         events = tx.events.for_resource(row.key)
         if row.model == ids.ARM:
             doc: dict[str, Any] = codec.arm_object(row).to_json()

@@ -18,6 +18,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from ...domain import catalogue as t
 from ...domain.state_machine import Op
 from ...domain.units import UnitRef
 from ...service import console, credentials, migration
@@ -87,9 +88,8 @@ class Console:
                 if write:
                     form = await read_form(request)
                     if not security.csrf_ok(v, form.get(security.CSRF_FIELD)):
-                        return self.page("error.html", 403, v, title="Refused",
-                                         message="The form's CSRF token is missing or wrong: reload the page and "
-                                                 "try again.")
+                        code, text = t.CONSOLE_CSRF.render()
+                        return self.page("error.html", 403, v, title=code, message=text)
                     request.state.form = form
                 return await handler(request, v)
             except ServiceError as exc:
@@ -121,7 +121,7 @@ class Console:
                 raise
             return self.page("error.html", 503, title=down.code, message=down.message)
         if who is None:
-            return self.page("signin.html", 401, reason="The token is invalid or has expired.", next="/")
+            return self.page("signin.html", 401, reason=t.CONSOLE_BAD_TOKEN.text(), next="/")
         target = form.get("next") or "/"
         if not target.startswith("/") or target.startswith(("//", "/\\")) or any(ch < " " for ch in target):
             target = "/"  # never redirect off this server
@@ -175,10 +175,9 @@ class Console:
         name = str(request.path_params["action"])
         op = ACTIONS.get(name)
         if op is None:
-            raise ServiceError("UnknownAction", f"unknown action '{name[:40]}'; actions: validate, "
-                                                f"{', '.join(ACTIONS)}", 404)
+            raise ServiceError(*t.CONSOLE_BAD_ACTION.render(action=name[:40], actions=", ".join(ACTIONS)), 404)
         if op == Op.COMMIT and (request.state.form.get("confirm") or "").strip().lower() != "yes":
-            raise ServiceError("NotConfirmed", "Commit cannot be undone: type yes in the box to confirm it.", 400)
+            raise ServiceError(*t.CONSOLE_NOT_CONFIRMED.render(), 400)
         view = await anyio.to_thread.run_sync(migration.start, v.ctx, op, ref)
         task = BackgroundTask(migration.run, v.ctx, view.id) if view.status == "InProgress" else None
         return RedirectResponse(unit_href(ref) + f"?operation={view.id}", status_code=303, headers=security.HEADERS,
@@ -189,7 +188,7 @@ class Console:
         form = request.state.form
         name = (form.get("fix") or "").strip()
         if not name:
-            raise ServiceError("UnknownFix", "choose a fix", 400)
+            raise ServiceError(*t.CONSOLE_NO_FIX.render(), 400)
         fix_service.resolve(name)
         dry = form.get("apply") != "1"
         report = await anyio.to_thread.run_sync(lambda: fix_service.run(v.ctx, [name], unit=ref, dry_run=dry))
@@ -259,7 +258,7 @@ def _int(text: str | None, name: str, default: int) -> int:
     try:
         return int(text)
     except ValueError:
-        raise ServiceError("InvalidParameter", f"{name} must be a whole number, not '{text[:20]}'", 400) from None
+        raise ServiceError(*t.CONSOLE_BAD_NUMBER.render(name=name, text=text[:20]), 400) from None
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -268,11 +267,11 @@ async def read_form(request: Request) -> dict[str, str]:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM:
-            raise ServiceError("RequestBodyTooLarge", "the form is larger than 64 KiB", 413)
+            raise ServiceError(*t.CONSOLE_FORM_TOO_LARGE.render(kib=MAX_FORM // 1024), 413)
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100)
     except (UnicodeDecodeError, ValueError):
-        raise ServiceError("InvalidForm", "the form could not be read (urlencoded UTF-8 expected)", 400) from None
+        raise ServiceError(*t.CONSOLE_BAD_FORM.render(), 400) from None
     return {k: v[0] for k, v in fields.items()}
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from fastapi import Request
 
+from ...domain import catalogue as t
 from ...service import credentials
 from ...service.context import AppContext
 from ..auth import AuthError, principal
@@ -83,7 +84,7 @@ def viewer(request: Request, secret: Secret) -> Viewer:
             raise SignInRequired()
         who = credentials.verify_token(base, cookie_token)
         if who is None:
-            raise SignInRequired("The token is invalid or has expired: sign in again.")
+            raise SignInRequired(t.CONSOLE_TOKEN_GONE.text())
         token = cookie_token
     else:
         try:
