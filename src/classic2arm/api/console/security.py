@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from fastapi import Request
 
@@ -58,10 +58,9 @@ class Secret:
         stays with it and is refreshed from the event log instead of being read again."""
         key = subscription_id.lower()
         with self._lock:
-            found = self._contexts.get(key)
-            if found is None or found.store is not base.store:
-                found = self._contexts[key] = replace(base, subscription=subscription_id, _index=None,
-                                                     _index_lock=threading.RLock())
+            found = self._contexts.get(key)  # (one Secret per app, and one base context per app)
+            if found is None:
+                found = self._contexts[key] = base.for_subscription(subscription_id)
             return found
 
     def csrf_for(self, token: str) -> str:
