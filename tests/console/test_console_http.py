@@ -220,7 +220,9 @@ def test_validate_fix_prepare_abort_commit(app_ctx: AppContext, two_subs: Estate
     vm = c.get(vm_link.group(1))
     assert vm.status_code == 200 and "&lt;PersistentVMRole" in vm.text and "Microsoft.ClassicCompute" in vm.text
     assert re.search(r"<td>\d+</td><td>[^<]+</td><td>update</td>", vm.text)  # the event log: prepare's lock
-    assert c.post(vnet + "/actions/commit", data={"csrf": csrf}).status_code == 400  # not confirmed
+    refused = c.post(vnet + "/actions/commit", data={"csrf": csrf})  # not confirmed
+    assert refused.status_code == 400 and "type yes" in refused.text
+    assert f'href="{vnet}">Back to the unit' in refused.text
     assert c.post(vnet + "/actions/commit", data={"csrf": csrf, "confirm": "no"}).status_code == 400
     assert _unit_state(app_ctx, GEN_SUB, "vnet", "vnet001") == "Prepared"
     aborted = c.post(vnet + "/actions/abort", data={"csrf": csrf})

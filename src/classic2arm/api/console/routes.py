@@ -4,6 +4,7 @@ a template. Mounted before the ARM and ASM routes, which never use these paths (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ class Console:
                 return await handler(request, v)
             except ServiceError as exc:
                 return self.page("error.html", exc.http_status if 400 <= exc.http_status < 600 else 400, v,
-                                 title=exc.code, message=exc.message)
+                                 title=exc.code, message=exc.message, back=_back(request))
             except Exception as exc:
                 down = store_unavailable(exc)
                 if down is None:
@@ -233,6 +234,15 @@ async def _asm_xml(request: Request, v: Viewer, asm_path: str) -> str | None:
     if r.status_code != 200 or "xml" not in r.headers.get("content-type", ""):
         return None
     return r.text
+
+
+def _back(request: Request) -> str | None:
+    """Where an action's refusal page links back to: the unit's page (the raw path, still %-escaped)."""
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1").split("?", 1)[0] if isinstance(raw, bytes) else request.url.path
+    if request.method != "POST" or not path.startswith("/units/"):
+        return None
+    return re.sub(r"/(validate|fix|actions/[^/]*)$", "", path)
 
 
 def _raw_rest(request: Request, prefix: str) -> str:
