@@ -4,6 +4,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
+bash scripts/browser-deps.sh  # Debian chromium for the console's browser tests (tests/console)
 echo "== ruff"
 .venv/bin/ruff check src tests bench
 echo "== mypy"

@@ -57,6 +57,9 @@ def create_app(ctx: AppContext, admin: bool = False, admin_token: str | None = N
         admin_api.install(app, admin_token or "")
     arm_routes.install(app)
     asm_routes.install(app)
+    from . import console
+
+    console.install(app)  # first of all the routes: its paths would otherwise look like ASM subscription ids
     app.add_exception_handler(StarletteHTTPException, _unrouted)
     return app
 

@@ -69,6 +69,7 @@ class ServeOptions:
     log_level: str = "info"
     poll_seconds: float = POLL_SECONDS
     limits: Limits = field(default_factory=Limits)
+    console_banner: bool = False  # `classic2arm console`: also print the console's URL
 
 
 # --------------------------------------------------------------------------- the app
@@ -207,6 +208,8 @@ def announce(opts: ServeOptions, port: int, files: tls.TlsFiles | None, admin_to
     extra += f" client-cert-trust={trust}" if trust else ""
     print(f"{BANNER} listening on {_url(opts.host, port, files is not None)}{extra} pid={os.getpid()}",
           flush=True)
+    if opts.console_banner:
+        print(f"{BANNER} console at {_url(opts.host, port, files is not None)}/", flush=True)
 
 
 # --------------------------------------------------------------------------- running

@@ -19,7 +19,8 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")  # uvico
 
 
 def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callable[[], str | None]) -> None:
-    del get_ctx  # each server process opens its own store (after forking, with --workers)
+    # `serve` opens its own store in each server process (after forking, with --workers); `console` uses the
+    # CLI's context only to mint the sign-in token.
 
     @app.command("serve")
     def serve_(
@@ -72,6 +73,32 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
             workers=workers, log_level=log_level.lower(),
             limits=Limits(max_connections=max_connections, header_timeout=header_timeout, body_timeout=body_timeout))
         code = server.serve(opts)
+        if code:
+            raise typer.Exit(code)
+
+    @app.command("console")
+    def console_(
+        token: Annotated[bool, typer.Option("--token/--no-token",
+                                            help="Create a sign-in token (a day long) for the subscription and "
+                                                 "print it.")] = True,
+        log_level: Annotated[str, typer.Option("--log-level", help="|".join(LOG_LEVELS))] = "warning",
+    ) -> None:
+        """Open the web console: a server on a free loopback port; prints its URL (and a sign-in token)."""
+        from datetime import timedelta
+
+        from ..api import server
+        from ..service import credentials
+        from ..service.context import db_url_from_env
+
+        if log_level.lower() not in LOG_LEVELS:
+            raise typer.BadParameter(f"'{log_level}' is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level")
+        url = db_url_from_env(get_db())
+        if token:
+            ctx = get_ctx()
+            made, _ = credentials.create_token(ctx, ctx.chosen_subscription(), timedelta(days=1), "console")
+            typer.echo(f"classic2arm: console token {made}")
+        code = server.serve(server.ServeOptions(db_url=url, host="127.0.0.1", port=0, log_level=log_level.lower(),
+                                                console_banner=True))
         if code:
             raise typer.Exit(code)
 

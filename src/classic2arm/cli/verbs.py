@@ -121,18 +121,24 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
 
     @app.command("check")
     def check_cmd(unit: Annotated[str, typer.Argument(help="as for snapshot")],
-                  before: Annotated[Path, typer.Option("--before", help="JSON written by `snapshot` before prepare.")],
+                  before: Annotated[Path | None, typer.Option("--before", help="JSON written by `snapshot` before "
+                                                                               "prepare (default: what prepare "
+                                                                               "saw).")] = None,
                   as_json: JsonOpt = False) -> None:
-        """Compare the snapshot with the prepared ARM resources: what was kept, what changed."""
+        """Compare the snapshot (or what prepare saw) with the prepared ARM resources: what was kept, what changed."""
         from ..service import check
         from .migrate import parse_unit
 
+        data: Any = None
         try:
-            data: Any = json.loads(before.read_text())
+            if before is not None:
+                data = json.loads(before.read_text())
         except (OSError, ValueError) as exc:
             raise typer.BadParameter(f"{before}: {exc}", param_hint="--before") from None
         except RecursionError:
             raise typer.BadParameter(f"{before}: JSON nested too deeply", param_hint="--before") from None
+        if before is not None and not isinstance(data, dict):
+            raise typer.BadParameter(f"{before}: not a classic2arm snapshot (a JSON object)", param_hint="--before")
         findings = check.check(get_ctx(), parse_unit(unit), data)
         if as_json:
             output.emit_json([f.to_json() for f in findings])

@@ -704,3 +704,27 @@ ASM_NO_SUCH_EXTENSION = Text(
     "N23", "ResourceNotFound", "VM {vm} has no extension named '{ext}'. Its extensions: {known}.", ours=True)
 ASM_NO_SUCH_ENDPOINT = Text(
     "N24", "ResourceNotFound", "VM {vm} has no input endpoint named '{endpoint}'. Its endpoints: {known}.", ours=True)
+
+
+# --------------------------------------------------------------------------- the web console (issue 13)
+# Ours: the console's refusals and notes (docs/console.md).
+CONSOLE_BAD_KIND = Text("CON1", "InvalidKind", "unknown unit kind '{kind}'; kinds: {kinds}", ours=True)
+CONSOLE_BAD_PAGE = Text("CON2", "InvalidPage", "page must be 1 or more", ours=True)
+CONSOLE_BAD_PAGE_SIZE = Text("CON2", "InvalidPage", "per_page must be from 1 to {limit}", ours=True)
+CONSOLE_BAD_NUMBER = Text("CON2", "InvalidParameter", "{name} must be a whole number, not '{text}'", ours=True)
+CONSOLE_NO_NAME = Text("CON3", "InvalidName", "give the unit's name", ours=True)
+CONSOLE_DEPLOYMENT_PATH = Text("CON3", "InvalidName", "a deployment is named by its cloud service and its name: "
+                                                      "/units/deployment/SERVICE/DEPLOYMENT", ours=True)
+CONSOLE_NO_UNIT = Text("CON4", "ResourceNotFound", "{unit} does not exist (the overview lists the units)", ours=True)
+CONSOLE_NO_RESOURCE = Text("CON4", "ResourceNotFound", "no resource '{ref}' in subscription {sub}", ours=True)
+CONSOLE_BAD_ACTION = Text("CON5", "UnknownAction", "unknown action '{action}'; actions: validate, {actions}", ours=True)
+CONSOLE_NOT_CONFIRMED = Text("CON6", "NotConfirmed", "Commit cannot be undone: type yes in the box to confirm it.",
+                             ours=True)
+CONSOLE_NO_FIX = Text("CON7", "UnknownFix", "choose a fix", ours=True)
+CONSOLE_CSRF = Text("CON8", "Refused", "The form's CSRF token is missing or wrong: reload the page and try again.",
+                    ours=True)
+CONSOLE_FORM_TOO_LARGE = Text("CON9", "RequestBodyTooLarge", "the form is larger than {kib} KiB", ours=True)
+CONSOLE_BAD_FORM = Text("CON9", "InvalidForm", "the form could not be read (urlencoded UTF-8 expected)", ours=True)
+CONSOLE_BAD_TOKEN = Text("CON10", "InvalidAuthenticationToken", "The token is invalid or has expired.", ours=True)
+CONSOLE_TOKEN_GONE = Text("CON10", "InvalidAuthenticationToken",
+                          "The token is invalid or has expired: sign in again.", ours=True)

@@ -197,7 +197,7 @@ def arm_json(tx: Tx, row: Row) -> dict[str, Any]:
     return arm_view(tx, row).to_json()
 
 
-def _has_view(row: Row) -> bool:
+def has_view(row: Row) -> bool:
     if row.model == ids.ARM:
         return row.type not in (armt.RESOURCE_GROUP, armt.SUBNET)
     return row.arm_id is not None and row.type in _CLASSIC_VIEW_TYPES
@@ -233,7 +233,7 @@ def list_resources(ctx: AppContext, sub: str | None = None, *, types: Iterable[s
                              resource_group=resource_group, key_prefix=key_prefix,
                              limit=None if limit is None else limit + 1, after_key=after)
             for r in batch:
-                if not ((include_children and r.model == ids.ARM) or _has_view(r)):
+                if not ((include_children and r.model == ids.ARM) or has_view(r)):
                     continue
                 if limit is not None and len(items) == limit:
                     return Page(items, encode_token(last or ""))
@@ -453,7 +453,7 @@ def _graph_row(view: dict[str, Any], sub: str) -> dict[str, Any]:
 def graph_tables(ctx: AppContext, sub: str) -> dict[str, list[dict[str, Any]]]:
     """The `resources` and `resourcecontainers` tables of Resource Graph for one subscription."""
     with ctx.store.read() as tx:
-        rows = [r for r in tx.resources.query(sub) if _has_view(r)]
+        rows = [r for r in tx.resources.query(sub) if has_view(r)]
         views = [arm_json(tx, r) for r in rows]
     resources_rows = [_graph_row(v, sub) for v in views]
     containers = [_graph_row({**g, "type": "microsoft.resources/subscriptions/resourcegroups"}, sub)

@@ -150,6 +150,11 @@ class AppContext:
                                f"the store holds several subscriptions ({names}): choose one with --subscription")
         return str(subs[0]["id"])
 
+    def for_subscription(self, subscription_id: str) -> AppContext:
+        """The same store bound to one subscription, with a classic index of its own (the console keeps one per
+        subscription it shows, so that the index outlives a request)."""
+        return AppContext(self.store, subscription_id)
+
     def chosen_subscription(self) -> str:
         """`subscription_id` in a read transaction of its own, for a caller that needs just the id."""
         with self.store.read() as tx:

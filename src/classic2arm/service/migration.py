@@ -22,7 +22,7 @@ from ..domain.state_machine import LOCKED_STATES, Decision, Op, decide
 from ..domain.units import Category, Message, Phase, UnitKind, UnitRef
 from ..gcpause import gc_paused
 from ..store import OperationRecord, Tx, UnitRecord
-from . import clock, faults, operations, runner, steps, subscriptions
+from . import check, clock, faults, operations, runner, steps, subscriptions
 from .context import AppContext
 from .errors import ServiceError
 from .operations import FAILED, IN_PROGRESS, SUCCEEDED, OperationView
@@ -182,6 +182,7 @@ def _start_in(tx: Tx, sub_id: str, op: Op, ref: UnitRef, batch: _Batch | None = 
     if op == Op.PREPARE:
         if state != S.PREPARE_FAILED.value:  # a fresh prepare; a retry keeps what the first attempt saw
             doc.pop("power_before", None)
+            doc.pop(check.SEEN_KEY, None)
             doc["state_before"] = state
         doc["request"] = _request(ref)
     record = UnitRecord(uid, sub_id, ref.kind.value, root.key if root is not None else ref.root_id(sub_id).lower(),

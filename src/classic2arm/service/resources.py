@@ -14,7 +14,7 @@ from .errors import NotFound, ServiceError
 MAX_LISTED = 20  # matches named in an ambiguity error
 
 
-def _by_reference(tx: Tx, sub: str, ref: str) -> Row | None:
+def by_reference(tx: Tx, sub: str, ref: str) -> Row | None:
     """A resource by ASM path, ARM id, ARM view id of a classic resource, or `/sub`-less ASM path."""
     ref = ref.strip()
     if not ref.startswith("/"):
@@ -46,7 +46,7 @@ def show(ctx: AppContext, ref: str) -> dict[str, Any]:
     with ctx.store.read() as tx:
         sub = ctx.subscription_id(tx)
         if ref.strip().startswith("/"):
-            row = _by_reference(tx, sub, ref)
+            row = by_reference(tx, sub, ref)
             if row is None:
                 raise NotFound(f"no resource '{ref}' in subscription {sub}")
         else:

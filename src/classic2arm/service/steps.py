@@ -16,7 +16,7 @@ from ..domain.state_machine import Op
 from ..domain.translate import translate
 from ..domain.units import Category, Phase, UnitKind, UnitRef
 from ..store import Row, Tx
-from . import addressing, codec, locks
+from . import addressing, check, codec, locks
 from . import power as vm_power
 from .errors import ServiceError
 from .runner import Plan, StepContext
@@ -82,6 +82,8 @@ def prepare_lock(sc: StepContext) -> None:
     # (its VMs, for reports after commit, when its classic side and their count are gone)
     doc["vms"] = sum(1 for m in lu.members if m.type == ids.T_VM)
     doc["locked_as"] = state  # (what finish still has to move on)
+    if check.SEEN_KEY not in doc:  # what prepare saw, for `check` and the console without a snapshot
+        doc[check.SEEN_KEY] = check.comparable(lu.snapshot)
     if _non_vnet_deployment(lu) and "power_before" not in doc:  # a retried prepare keeps the original states
         doc["power_before"] = {m.key: [m.doc.get("instance_status"), m.doc.get("power_state")]
                                for m in lu.members if m.type == ids.T_VM}

@@ -38,3 +38,14 @@ class TimelineRepo:
         if vm_key is not None:
             q = q.where(vm_timeline.c.vm_key == vm_key.lower())
         return dicts(self.conn.execute(q))
+
+    def of_vms(self, subscription_id: str, vm_keys: Sequence[str]) -> list[dict[str, Any]]:
+        """The entries of these VMs, in order (a few queries for a VNet's hundreds of VMs, not one each)."""
+        self.tx.sync(vm_timeline)
+        keys = sorted({k.lower() for k in vm_keys})
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(keys), CHUNK):
+            q = (sa.select(vm_timeline).where(vm_timeline.c.subscription_id == subscription_id,
+                                              vm_timeline.c.vm_key.in_(keys[i:i + CHUNK])))
+            out += dicts(self.conn.execute(q))
+        return sorted(out, key=lambda e: e["seq"])
