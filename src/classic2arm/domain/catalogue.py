@@ -701,3 +701,12 @@ ASM_NO_SUCH_EXTENSION = Text(
     "N23", "ResourceNotFound", "VM {vm} has no extension named '{ext}'. Its extensions: {known}.", ours=True)
 ASM_NO_SUCH_ENDPOINT = Text(
     "N24", "ResourceNotFound", "VM {vm} has no input endpoint named '{endpoint}'. Its endpoints: {known}.", ours=True)
+# --------------------------------------------------------------------------- ARM VM power actions (issue 15)
+# Not in the spec; the wording follows the Compute RP's errors as users quote them.
+ARM_VM_ACTION_NOT_ALLOWED = Text(
+    "N30", "OperationNotAllowed",
+    "Operation '{action}' is not allowed on VM '{vm}' since the VM is {state}.", ours=True)
+ARM_VM_UNKNOWN_ACTION = Text(
+    "N31", "InvalidResourceType",
+    "The resource type 'virtualMachines/{action}' could not be found in the namespace 'Microsoft.Compute'; the "
+    "VM actions served are: start, powerOff, deallocate, restart, instanceView.", ours=True)

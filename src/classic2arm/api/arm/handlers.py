@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...service import arm_api, arm_reads
+from ...service import arm_api, arm_reads, arm_vms
 from ...service.context import AppContext
 from ...service.errors import ServiceError
 from ..graph import endpoint as graph
@@ -141,7 +141,7 @@ def resource(request: Request, ctx: AppContext, t: paths.Resource, body: Any) ->
             raise
         return empty(request, 204)
     if request.method == "GET":
-        return json_response(request, arm_reads.get_resource(ctx, addr))
+        return json_response(request, arm_vms.get_expanded(ctx, addr, q.get("$expand")))
     if request.method == "PUT":
         doc, created = arm_api.put_resource(ctx, addr, _body(body))
         return json_response(request, doc, 201 if created else 200,
@@ -155,6 +155,18 @@ def resource(request: Request, ctx: AppContext, t: paths.Resource, body: Any) ->
         return empty(request, 204)
     return empty(request, 202, operation_headers(request, addr.subscription, addr.namespace, location,
                                                  location_header=True))
+
+
+def vm_action(request: Request, ctx: AppContext, t: paths.VmAction) -> Response:
+    """A VM's instance view (GET), or a power action (POST), answered as ARM does: 202 with both the
+    Azure-AsyncOperation and the Location URL of an operation that has already succeeded."""
+    if t.action == "instanceview":
+        _require(request, "GET")
+        return json_response(request, arm_vms.instance_view(ctx, t.addr))
+    _require(request, "POST")
+    done = arm_vms.act(ctx, t.addr, t.action)
+    return empty(request, 202, operation_headers(request, t.addr.subscription, t.addr.namespace, done.location,
+                                                 location_header=True, operation_id=done.operation_id))
 
 
 def graph_query(request: Request, ctx: AppContext, caller: str, body: Any) -> Response:

@@ -81,6 +81,18 @@ class Resource:
 
 
 @dataclass(frozen=True, slots=True)
+class VmAction:
+    """`…/Microsoft.Compute/virtualMachines/{vm}/{action}`: a power action (POST) or the instance view (GET)."""
+
+    addr: ResourceAddress  # the VM's
+    action: str  # lower-case: start, poweroff, deallocate, restart, instanceview
+
+
+# What a VM answers beside its own resource (lower-case).
+VM_ACTIONS = frozenset({"start", "poweroff", "deallocate", "restart", "instanceview"})
+
+
+@dataclass(frozen=True, slots=True)
 class GraphQuery:
     """`/providers/Microsoft.ResourceGraph/resources`"""
 
@@ -91,7 +103,7 @@ class Unknown:
 
 
 Target = (Subscriptions | Subscription | Groups | Group | ResourceList | Providers | Provider | ProviderAction
-          | TypeList | OperationStatus | Resource | GraphQuery | Unknown)
+          | TypeList | OperationStatus | Resource | VmAction | GraphQuery | Unknown)
 
 
 def owns(path: str) -> bool:
@@ -146,6 +158,9 @@ def _in_groups(sub: str, rest: list[str], low: list[str]) -> Target:
     if low[1] == "providers" and len(rest) >= 4:
         ns, chain = rest[2], rest[3:]
         types, names = tuple(chain[0::2]), tuple(chain[1::2])
+        if len(chain) == 3 and ns.lower() == "microsoft.compute" and types[0].lower() == "virtualmachines" \
+                and types[1].lower() in VM_ACTIONS:
+            return VmAction(ResourceAddress(sub, rg, ns, types[:1], names), types[1].lower())
         return Resource(ResourceAddress(sub, rg, ns, types, names))
     return Unknown(sub)
 
@@ -168,8 +183,8 @@ def _sub_providers(sub: str, rest: list[str], low: list[str]) -> Target:
 def on_subscription(target: Target, canonical: str) -> Target:
     """The target with its subscription id spelled as stored. ARM compares subscription ids case-insensitively;
     authorisation has matched them that way, and every read and write below then uses the one stored form."""
-    if isinstance(target, Resource):
-        return Resource(replace(target.addr, subscription=canonical))
+    if isinstance(target, Resource | VmAction):
+        return replace(target, addr=replace(target.addr, subscription=canonical))
     if getattr(target, "sub", None) is not None:
         return replace(target, sub=canonical)  # type: ignore[arg-type]
     return target

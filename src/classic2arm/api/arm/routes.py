@@ -62,7 +62,7 @@ async def _read_body(request: Request) -> Any:
 
 
 def _subscription_of(target: paths.Target) -> str | None:
-    if isinstance(target, paths.Resource):
+    if isinstance(target, paths.Resource | paths.VmAction):
         return target.addr.subscription
     return getattr(target, "sub", None)
 
@@ -91,6 +91,8 @@ def _call(request: Request, ctx: AppContext, target: paths.Target, caller: str, 
         return handlers.operation_status(request, ctx, t)
     if isinstance(t, paths.Resource):
         return handlers.resource(request, ctx, t, body)
+    if isinstance(t, paths.VmAction):
+        return handlers.vm_action(request, ctx, t)
     if isinstance(t, paths.GraphQuery):
         return handlers.graph_query(request, ctx, caller, body)
     raise ServiceError("NotFound", "The requested path does not exist.", 404)
