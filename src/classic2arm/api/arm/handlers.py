@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...service import arm_api, arm_reads, arm_vms
+from ...service import arm_api, arm_reads, arm_vms, entra
 from ...service.context import AppContext
 from ...service.errors import ServiceError
 from ..graph import endpoint as graph
@@ -41,6 +41,11 @@ def _body(body: Any) -> dict[str, Any]:
 def subscriptions(request: Request, ctx: AppContext, caller: str) -> Response:
     _require(request, "GET")
     return json_response(request, {"value": [arm_reads.subscription_json(ctx, caller)]})
+
+
+def tenants(request: Request, caller: str) -> Response:
+    _require(request, "GET")
+    return json_response(request, {"value": entra.tenants(caller)})
 
 
 def subscription(request: Request, ctx: AppContext, t: paths.Subscription) -> Response:

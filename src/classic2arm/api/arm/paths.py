@@ -14,6 +14,11 @@ class Subscriptions:
 
 
 @dataclass(frozen=True, slots=True)
+class Tenants:
+    """`/tenants`"""
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
     sub: str
 
@@ -102,14 +107,14 @@ class Unknown:
     sub: str | None
 
 
-Target = (Subscriptions | Subscription | Groups | Group | ResourceList | Providers | Provider | ProviderAction
+Target = (Subscriptions | Tenants | Subscription | Groups | Group | ResourceList | Providers | Provider | ProviderAction
           | TypeList | OperationStatus | Resource | VmAction | GraphQuery | Unknown)
 
 
 def owns(path: str) -> bool:
     """Paths the ARM router answers (everything else belongs to the ASM API)."""
     low = path.lower()
-    return (low in ("/subscriptions", "/providers") or low.startswith(("/subscriptions/", "/providers/"))
+    return (low in ("/subscriptions", "/providers", "/tenants") or low.startswith(("/subscriptions/", "/providers/"))
             or low == "/openapi/arm.json")
 
 
@@ -120,6 +125,8 @@ def parse(path: str) -> Target:
         return Unknown(None)
     if low[0] == "providers":
         return _tenant_providers(segs, low)
+    if low == ["tenants"]:
+        return Tenants()
     if low[0] != "subscriptions":
         return Unknown(None)
     if len(segs) == 1:

@@ -71,6 +71,8 @@ def _call(request: Request, ctx: AppContext, target: paths.Target, caller: str, 
     t = target
     if isinstance(t, paths.Subscriptions):
         return handlers.subscriptions(request, ctx, caller)
+    if isinstance(t, paths.Tenants):
+        return handlers.tenants(request, caller)
     if isinstance(t, paths.Subscription):
         return handlers.subscription(request, ctx, t)
     if isinstance(t, paths.Groups):
