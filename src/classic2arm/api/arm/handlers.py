@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...service import arm_api, arm_reads, arm_vms, entra
+from ...service import arm_api, arm_reads, arm_templates, arm_vms, entra
 from ...service.context import AppContext
 from ...service.errors import ServiceError
 from ..graph import endpoint as graph
@@ -76,6 +76,13 @@ def group(request: Request, ctx: AppContext, t: paths.Group, body: Any) -> Respo
     location = arm_api.delete_group(ctx, t.sub, t.rg)
     return empty(request, 202, operation_headers(request, t.sub, "Microsoft.Resources", location,
                                                  async_op=False, location_header=True))
+
+
+def group_export(request: Request, ctx: AppContext, t: paths.GroupExport, body: Any) -> Response:
+    """exportTemplate: answered at once (200 with the result), which the SDK's poller takes as done."""
+    _require(request, "POST")
+    ids_, parameterize = arm_templates.export_options(body)
+    return json_response(request, arm_templates.export_group(ctx, t.sub, t.rg, ids_, parameterize).to_json())
 
 
 def resource_list(request: Request, ctx: AppContext, t: paths.ResourceList) -> Response:

@@ -35,6 +35,25 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupExport:
+    """`/subscriptions/{s}/resourcegroups/{rg}/exportTemplate`"""
+
+    sub: str
+    rg: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deployments:
+    """`…/resourcegroups/{rg}/providers/Microsoft.Resources/deployments[/{name}[/{action}]]`: action one of
+    validate, whatif, operations (lower-case)."""
+
+    sub: str
+    rg: str
+    name: str | None
+    action: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ResourceList:
     """`/subscriptions/{s}/resources` or `/subscriptions/{s}/resourceGroups/{rg}/resources`."""
 
@@ -107,7 +126,8 @@ class Unknown:
     sub: str | None
 
 
-Target = (Subscriptions | Tenants | Subscription | Groups | Group | ResourceList | Providers | Provider | ProviderAction
+Target = (Subscriptions | Tenants | Subscription | Groups | Group | GroupExport | Deployments | ResourceList
+          | Providers | Provider | ProviderAction
           | TypeList | OperationStatus | Resource | VmAction | GraphQuery | Unknown)
 
 
@@ -162,6 +182,10 @@ def _in_groups(sub: str, rest: list[str], low: list[str]) -> Target:
         return Group(sub, rg)
     if low[1:] == ["resources"]:
         return ResourceList(sub, rg)
+    if low[1:] == ["exporttemplate"]:
+        return GroupExport(sub, rg)
+    if low[1:4] == ["providers", "microsoft.resources", "deployments"] and len(rest) <= 6:
+        return Deployments(sub, rg, rest[4] if len(rest) > 4 else None, low[5] if len(rest) > 5 else None)
     if low[1] == "providers" and len(rest) >= 4:
         ns, chain = rest[2], rest[3:]
         types, names = tuple(chain[0::2]), tuple(chain[1::2])
