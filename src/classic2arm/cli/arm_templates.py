@@ -56,3 +56,29 @@ def register(arm_app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:
             print(text, flush=True)
         for w in done.warnings:
             output.err.print(f"warning: {w.target}: {w.message}", highlight=False, markup=False)
+    @arm_app.command("deploy")
+    def deploy(
+        resource_group: GroupOpt,
+        template: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The template (JSON).")],
+        parameters: Annotated[Path | None, typer.Option("--parameters", exists=True, dir_okay=False,
+                                                        help="A deployment parameters file (JSON).")] = None,
+        name: Annotated[str | None, typer.Option("--name", help="The deployment's name (default: the "
+                                                                "template file's stem).")] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Deploy a template into a resource group (incremental mode), as `az deployment group create` does."""
+        from ..service import arm_deploy
+
+        ctx = get_ctx()
+        body: dict[str, Any] = {"properties": {"mode": "Incremental",
+                                               "template": _read_json(template, "template")}}
+        if parameters is not None:
+            body["properties"]["parameters"] = _read_json(parameters, "parameters file")
+        result = arm_deploy.create(ctx, ctx.chosen_subscription(), resource_group, name or template.stem[:64], body)
+        if as_json:
+            output.emit_json(result)
+            return
+        props = result["properties"]
+        output.key_values(f"deployment {result['name']}", [
+            ("provisioningState", props["provisioningState"]), ("resources", len(props.get("outputResources", []))),
+            ("duration", props.get("duration"))])

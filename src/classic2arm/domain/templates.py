@@ -247,3 +247,20 @@ def _warnings_of(r: dict[str, Any]) -> list[ExportWarning]:
         out.append(ExportWarning(rid, "The storage account's blobs are data, not exported.",
                            "ExportTemplateDataNotExported"))
     return out
+
+
+def comparable(rtype: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """A resource without what ARM computes itself (read-only keys, back-references, the `type` ARM gives the
+    children it keeps inline): what what-if and a round trip compare."""
+    def strip(value: Any, inline: bool = False) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v, k == "properties" or inline) for k, v in value.items()
+                    if k not in _READ_ONLY_ANYWHERE and not (inline and k == "type" and "name" in value)}
+        if isinstance(value, list):
+            return [strip(v, inline) for v in value]
+        return value
+
+    out = strip(copy.deepcopy(doc))
+    if isinstance(out.get("properties"), dict):
+        _strip_back_references(rtype, out["properties"])
+    return dict(out)

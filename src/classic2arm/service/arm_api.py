@@ -175,6 +175,11 @@ def put_resource(ctx: AppContext, addr: ResourceAddress, body: dict[str, Any]) -
         return _put_in(tx, addr, rtype, body)
 
 
+def put_in(tx: Tx, addr: ResourceAddress, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """`put_resource` inside the caller's transaction (a template deployment writes all its resources in one)."""
+    return _put_in(tx, addr, _writable_type(addr), body)
+
+
 def _put_in(tx: Tx, addr: ResourceAddress, rtype: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     group = tx.resources.get(ids.resource_group_id(addr.subscription, addr.resource_group))
     if group is None:

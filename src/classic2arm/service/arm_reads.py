@@ -198,7 +198,7 @@ def arm_json(tx: Tx, row: Row) -> dict[str, Any]:
 
 def _has_view(row: Row) -> bool:
     if row.model == ids.ARM:
-        return row.type not in (armt.RESOURCE_GROUP, armt.SUBNET)
+        return row.type not in (armt.RESOURCE_GROUP, armt.SUBNET, armt.DEPLOYMENT)
     return row.arm_id is not None and row.type in _CLASSIC_VIEW_TYPES
 
 

@@ -186,6 +186,8 @@ def _in_groups(sub: str, rest: list[str], low: list[str]) -> Target:
         return GroupExport(sub, rg)
     if low[1:4] == ["providers", "microsoft.resources", "deployments"] and len(rest) <= 6:
         return Deployments(sub, rg, rest[4] if len(rest) > 4 else None, low[5] if len(rest) > 5 else None)
+    if low[1] == "deployments" and len(rest) <= 4:  # the short form the deployment operations' clients use
+        return Deployments(sub, rg, rest[2] if len(rest) > 2 else None, low[3] if len(rest) > 3 else None)
     if low[1] == "providers" and len(rest) >= 4:
         ns, chain = rest[2], rest[3:]
         types, names = tuple(chain[0::2]), tuple(chain[1::2])

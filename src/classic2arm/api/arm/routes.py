@@ -81,6 +81,8 @@ def _call(request: Request, ctx: AppContext, target: paths.Target, caller: str, 
         return handlers.group(request, ctx, t, body)
     if isinstance(t, paths.GroupExport):
         return handlers.group_export(request, ctx, t, body)
+    if isinstance(t, paths.Deployments):
+        return handlers.deployments(request, ctx, t, body)
     if isinstance(t, paths.ResourceList):
         return handlers.resource_list(request, ctx, t)
     if isinstance(t, paths.Providers):
