@@ -40,7 +40,7 @@ from classic2arm.service import arm_reads, clock, credentials, estate, migration
 from classic2arm.service.context import AppContext
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "domain"))
-from test_translate_schema import BASE, arm_validator  # noqa: E402, F401  (the schema validator fixture)
+from test_translate_schema import BASE, arm_validator  # noqa: F401  (the schema validator fixture)
 
 ROUTE_TABLE = "rt-apps"
 

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import orjson
+import pyjson5
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -57,6 +58,12 @@ async def _read_body(request: Request) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
+        pass
+    # ARM reads JSON leniently (Json.NET): `az deployment group create` sends its template under an unquoted
+    # `template:` key to keep the file's text as it is. JSON5 accepts that (and comments, trailing commas).
+    try:
+        return pyjson5.loads(raw.decode("utf-8-sig"))
+    except (pyjson5.Json5Exception, UnicodeDecodeError, ValueError):
         raise ServiceError("InvalidRequestContent", "The request content was invalid and could not be "
                                                     "deserialized.", 400) from None
 
