@@ -16,6 +16,7 @@ Semantics as documented for ARM templates: a string starting with `[` and ending
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -137,12 +138,18 @@ def evaluate(value: Any, scope: Scope) -> Any:
 
 
 def expression(text: str, scope: Scope) -> Any:
+    return _eval(_parse(text), scope)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> Any:
+    """The syntax tree of an expression, kept: a copy loop evaluates the same texts over and over."""
     parser = _Parser(text, _tokens(text))
     node = parser.expr()
     if parser.peek() is not None:
         raise TemplateError(f"The template language expression '{text[:200]}' is not valid: unexpected "
                             f"'{parser.peek()[1]}' after the end of the expression.")  # type: ignore[index]
-    return _eval(node, scope)
+    return node
 
 
 def _eval(node: Any, scope: Scope) -> Any:

@@ -215,23 +215,21 @@ def _plan(template: dict[str, Any], scope: Scope, sub: str, rg: str) -> list[_Pl
     if len(by_key) != len(planned):
         dup = next(p.rid for p in planned if sum(q.key == p.key for q in planned) > 1)
         raise _invalid(f"The resource '{dup}' is defined multiple times in a template")
+    aliases: dict[str, list[str]] = {}  # what a dependsOn entry may say: id, name, type/name or loop name
+    for p in planned:
+        for alias in {p.key, p.name.lower(), f"{p.rtype}/{p.name}".lower(), (p.loop or "").lower()} - {""}:
+            aliases.setdefault(alias, []).append(p.key)
     for p, deps, parent in raw_deps:
         for d in deps:
-            p.depends += _resolve_dependency(d, planned)
+            if not isinstance(d, str):
+                raise _invalid("dependsOn entries must be strings")
+            hits = aliases.get(d.lower())
+            if not hits:
+                raise _invalid(f"The resource '{d[:300]}' is not defined in the template")
+            p.depends += hits
         if parent is not None and parent.lower() in by_key:
             p.depends.append(parent.lower())
     return _ordered(planned)
-
-
-def _resolve_dependency(d: Any, planned: list[_Planned]) -> list[str]:
-    if not isinstance(d, str):
-        raise _invalid("dependsOn entries must be strings")
-    low = d.lower()
-    hits = [p.key for p in planned if p.key == low or p.name.lower() == low or f"{p.rtype}/{p.name}".lower() == low
-            or (p.loop or "").lower() == low]
-    if not hits:
-        raise _invalid(f"The resource '{d[:300]}' is not defined in the template")
-    return hits
 
 
 def _ordered(planned: list[_Planned]) -> list[_Planned]:
