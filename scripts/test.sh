@@ -5,6 +5,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
 bash scripts/browser-deps.sh  # Debian chromium for the console's browser tests (tests/console)
+bash scripts/az-deps.sh  # the real az CLI for tests/api/arm/test_az_cli.py (skips if it cannot be installed)
 echo "== ruff"
 .venv/bin/ruff check src tests bench
 echo "== mypy"

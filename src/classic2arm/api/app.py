@@ -48,6 +48,7 @@ def create_app(ctx: AppContext, admin: bool = False, admin_token: str | None = N
     app.add_middleware(BodyGuard, limits=limits or Limits())
     app.add_middleware(RequestId)
     # Order matters: /admin/… and ARM's literal /subscriptions/… and /providers/… before ASM's /{subscription-id}/….
+    from . import aad
     from .arm import routes as arm_routes
     from .asm import routes as asm_routes
 
@@ -56,6 +57,7 @@ def create_app(ctx: AppContext, admin: bool = False, admin_token: str | None = N
 
         admin_api.install(app, admin_token or "")
     arm_routes.install(app)
+    aad.install(app)  # (its /{tenant}/… paths before ASM's /{subscription-id}/…)
     asm_routes.install(app)
     from . import console
 

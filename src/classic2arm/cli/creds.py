@@ -1,4 +1,5 @@
-"""Credentials for the HTTP APIs: `classic2arm token create` and `classic2arm cert create|register`.
+"""Credentials for the HTTP APIs: `classic2arm token create`, `classic2arm cert create|register` and
+`classic2arm sp create` (a service principal the Entra ID stand-in logs in: `az login --service-principal`).
 
 A token is printed once and stored only hashed; a management certificate is registered by thumbprint
 (plus its PEM, which a TLS server trusts). Neither is ever logged.
@@ -39,6 +40,22 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
     cert_app = typer.Typer(no_args_is_help=True, help="Management certificates (ASM API over HTTPS).")
     app.add_typer(token_app, name="token")
     app.add_typer(cert_app, name="cert")
+    sp_app = typer.Typer(no_args_is_help=True, help="Service principals (log in through the Entra ID stand-in, "
+                                                    "e.g. az login --service-principal).")
+    app.add_typer(sp_app, name="sp")
+
+    @sp_app.command("create")
+    def sp_create(subscription: SubOpt = None, as_json: JsonOpt = False) -> None:
+        """Register a service principal of a subscription: prints its appId, password (shown only this once) and
+        tenant, as `az ad sp create-for-rbac` does."""
+        from ..service import entra
+
+        ctx = get_ctx()
+        sp = entra.create_service_principal(ctx, _subscription(ctx, subscription))
+        if as_json:
+            output.emit_json(sp.to_json())
+            return
+        output.key_values("service principal", list(sp.to_json().items()))
 
     @token_app.command("create")
     def token_create(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from . import arm_templates as arm_templates_cmd
 from . import creds as creds_cmd
 from . import demo as demo_cmd
 from . import fix as fix_cmd
@@ -110,6 +111,7 @@ ops_cmd.register(app, state.ctx)
 plan_cmd.register(app, state.ctx)
 serve_cmd.register(app, state.ctx, lambda: state.db)
 creds_cmd.register(app, state.ctx, lambda: state.db)
+arm_templates_cmd.register(arm_app, state.ctx)
 fix_cmd.register(app, vm_app, state.ctx)
 
 

@@ -31,8 +31,13 @@ CONNECTION: Final = "Microsoft.Network/connections"
 STORAGE_ACCOUNT: Final = "Microsoft.Storage/storageAccounts"
 KEY_VAULT: Final = "Microsoft.KeyVault/vaults"
 BLOB_CONTAINER: Final = "Microsoft.Storage/storageAccounts/blobServices/containers"  # (listed, not stored)
-# The key of the stored document's data-plane part (`ArmResource.blobs`), which ARM never serves.
+# The keys of the stored document's data-plane parts (`ArmResource.blobs`, `ArmResource.power`), which ARM never
+# serves as such (a VM's power state shows through its instance view).
 BLOBS_KEY: Final = "_blobs"
+POWER_KEY: Final = "_power"
+OPERATIONS_KEY: Final = "_operations"  # a template deployment's operations (served by their own GET)
+_DATA_PLANE: Final = (BLOBS_KEY, POWER_KEY, OPERATIONS_KEY)
+DEPLOYMENT: Final = "Microsoft.Resources/deployments"  # (a template deployment's record, never listed)
 
 ARM_TYPES: Final[tuple[str, ...]] = (
     RESOURCE_GROUP, VM, VM_EXTENSION, AVAILABILITY_SET, VNET, SUBNET, NIC, PUBLIC_IP, LOAD_BALANCER, NSG,
@@ -67,6 +72,9 @@ class ArmResource(BaseModel):
     # A storage account's blobs ("container/blob" → size and lease), what a classic account's `blobs` were when
     # it migrated: data plane, kept beside the wire shape in the stored document (`stored`), never in `to_json`.
     blobs: dict[str, Blob] | None = Field(default=None, alias=BLOBS_KEY)
+    # A VM's power state, ARM's `PowerState/{code}` code (`domain.vm_power`): data plane as well.
+    power: str | None = Field(default=None, alias=POWER_KEY)
+    operations: list[dict[str, Any]] | None = Field(default=None, alias=OPERATIONS_KEY)
 
     @property
     def subscription_id(self) -> str:
@@ -104,6 +112,10 @@ class ArmResource(BaseModel):
         out = self.to_json()
         if self.blobs is not None:
             out[BLOBS_KEY] = {path: b.model_dump(mode="json") for path, b in self.blobs.items()}
+        if self.power is not None:
+            out[POWER_KEY] = self.power
+        if self.operations is not None:
+            out[OPERATIONS_KEY] = self.operations
         return out
 
 
@@ -119,8 +131,10 @@ def blob_container(account_id: str, name: str, last_modified: str | None) -> dic
 
 
 def wire(doc: dict[str, Any]) -> dict[str, Any]:
-    """A stored document as ARM serves it (without its data-plane part)."""
-    return {k: v for k, v in doc.items() if k != BLOBS_KEY} if BLOBS_KEY in doc else doc
+    """A stored document as ARM serves it (without its data-plane parts)."""
+    if BLOBS_KEY in doc or POWER_KEY in doc or OPERATIONS_KEY in doc:
+        return {k: v for k, v in doc.items() if k not in _DATA_PLANE}
+    return doc
 
 
 def _resource_group(parts: list[str]) -> str | None:

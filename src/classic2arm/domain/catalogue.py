@@ -728,3 +728,14 @@ CONSOLE_BAD_FORM = Text("CON9", "InvalidForm", "the form could not be read (urle
 CONSOLE_BAD_TOKEN = Text("CON10", "InvalidAuthenticationToken", "The token is invalid or has expired.", ours=True)
 CONSOLE_TOKEN_GONE = Text("CON10", "InvalidAuthenticationToken",
                           "The token is invalid or has expired: sign in again.", ours=True)
+
+
+# --------------------------------------------------------------------------- ARM VM power actions (issue 15)
+# Not in the spec; the wording follows the Compute RP's errors as users quote them.
+ARM_VM_ACTION_NOT_ALLOWED = Text(
+    "N30", "OperationNotAllowed",
+    "Operation '{action}' is not allowed on VM '{vm}' since the VM is {state}.", ours=True)
+ARM_VM_UNKNOWN_ACTION = Text(
+    "N31", "InvalidResourceType",
+    "The resource type 'virtualMachines/{action}' could not be found in the namespace 'Microsoft.Compute'; the "
+    "VM actions served are: start, powerOff, deallocate, restart, instanceView.", ours=True)

@@ -9,6 +9,7 @@ case-insensitive on names.
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import quote
@@ -57,6 +58,15 @@ def seg(name: str) -> str:
 
 def key_of(resource_id: str) -> str:
     return resource_id.lower()
+
+
+# Each subscription lives in an Entra ID tenant of its own: its id is derived from the subscription's, so that
+# the ARM API (`tenantId`, `/tenants`) and the Entra ID stand-in (`service/entra.py`) always agree on it.
+_TENANTS: Final = uuid.UUID("6c1a55e2-7f0b-4b8e-9a51-3a2d0c2a4d15")
+
+
+def tenant_id(sub: str) -> str:
+    return str(uuid.uuid5(_TENANTS, sub.lower()))
 
 
 def hosted_service_id(sub: str, svc: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any, Final
 from ..domain import arm as armt
 from ..domain import catalogue as msg
 from ..domain import identity as ids
+from ..domain import vm_power
 from ..domain.arm import ArmResource
 from ..domain.locations import UnknownLocation, arm_name, display_name
 from ..store import Tx
@@ -144,10 +145,13 @@ def _build(addr: ResourceAddress, rtype: str, body: dict[str, Any], old: dict[st
     for child_type, (parent_type, collection) in INLINE_CHILDREN.items():
         if parent_type == rtype and isinstance(props.get(collection), list):
             props[collection] = [_inline_child(canon_id, child_type, collection, i) for i in props[collection]]
-    # (a PUT replaces the resource's control-plane shape; its data plane, a storage account's blobs, stays)
+    # (a PUT replaces the resource's control-plane shape; its data plane, a storage account's blobs or a VM's
+    # power state, stays; a new VM runs)
     blobs = ArmResource.model_validate(old).blobs if old is not None and armt.BLOBS_KEY in old else None
+    power = (old or {}).get(armt.POWER_KEY) or (vm_power.RUNNING if rtype == armt.VM else None)
     return ArmResource(id=canon_id, name=name, type=rtype, location=location, tags=_tags(body.get("tags")),
-                       sku=sku, kind=kind, properties={"provisioningState": "Succeeded", **props}, blobs=blobs)
+                       sku=sku, kind=kind, properties={"provisioningState": "Succeeded", **props}, blobs=blobs,
+                       power=power)
 
 
 def _inline_child(parent_id: str, child_type: str, collection: str, item: Any) -> dict[str, Any]:
@@ -169,6 +173,11 @@ def put_resource(ctx: AppContext, addr: ResourceAddress, body: dict[str, Any]) -
     rtype = _writable_type(addr)
     with ctx.store.tx() as tx:
         return _put_in(tx, addr, rtype, body)
+
+
+def put_in(tx: Tx, addr: ResourceAddress, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """`put_resource` inside the caller's transaction (a template deployment writes all its resources in one)."""
+    return _put_in(tx, addr, _writable_type(addr), body)
 
 
 def _put_in(tx: Tx, addr: ResourceAddress, rtype: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:

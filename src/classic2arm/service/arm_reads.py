@@ -31,7 +31,6 @@ from .errors import NotFound, ServiceError
 SECURITY_RULE: Final = "Microsoft.Network/networkSecurityGroups/securityRules"
 ROUTE: Final = "Microsoft.Network/routeTables/routes"
 MAX_PAGE: Final = 1000
-TENANT_ID: Final = "00000000-0000-0000-0000-000000000000"
 
 # Child types ARM returns inside their parent's properties (and, for subnets, also stores as rows).
 INLINE_CHILDREN: Final[dict[str, tuple[str, str]]] = {
@@ -199,7 +198,7 @@ def arm_json(tx: Tx, row: Row) -> dict[str, Any]:
 
 def has_view(row: Row) -> bool:
     if row.model == ids.ARM:
-        return row.type not in (armt.RESOURCE_GROUP, armt.SUBNET)
+        return row.type not in (armt.RESOURCE_GROUP, armt.SUBNET, armt.DEPLOYMENT)
     return row.arm_id is not None and row.type in _CLASSIC_VIEW_TYPES
 
 
@@ -435,7 +434,7 @@ def subscription_json(ctx: AppContext, sub: str) -> dict[str, Any]:
         raise NotFound(f"The subscription '{sub}' could not be found.", code="SubscriptionNotFound")
     model = c.Subscription.model_validate(doc)
     return {"id": f"/subscriptions/{model.id}", "subscriptionId": model.id, "displayName": model.name or model.id,
-            "state": "Enabled", "tenantId": TENANT_ID,
+            "state": "Enabled", "tenantId": ids.tenant_id(model.id),
             "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
                                      "spendingLimit": "Off"}}
 
@@ -443,7 +442,7 @@ def subscription_json(ctx: AppContext, sub: str) -> dict[str, Any]:
 def _graph_row(view: dict[str, Any], sub: str) -> dict[str, Any]:
     parts = view["id"].split("/")
     rg = parts[4].lower() if len(parts) > 4 and parts[3].lower() == "resourcegroups" else ""
-    return {"id": view["id"], "name": view["name"], "type": view["type"].lower(), "tenantId": TENANT_ID,
+    return {"id": view["id"], "name": view["name"], "type": view["type"].lower(), "tenantId": ids.tenant_id(sub),
             "kind": view.get("kind") or "", "location": view.get("location") or "", "resourceGroup": rg,
             "subscriptionId": sub, "managedBy": view.get("managedBy") or "", "sku": view.get("sku"),
             "plan": None, "properties": view.get("properties") or {}, "tags": view.get("tags") or {},

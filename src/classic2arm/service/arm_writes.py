@@ -19,7 +19,8 @@ _KIND_WORDS = {armt.VM: "virtual machine", armt.NIC: "network interface", armt.L
                "storage account", armt.AVAILABILITY_SET: "availability set", armt.RESOURCE_GROUP: "resource group"}
 
 
-def _refuse_if_prepared(row: Row) -> None:
+def refuse_if_held(row: Row) -> None:
+    """Classic rows are read-only through ARM; ARM rows a migration holds are refused (R44)."""
     if row.model == ids.CLASSIC:
         raise ServiceError("OperationNotAllowed", f"'{row.arm_id or row.id}' is a classic resource; it is read-only "
                                                   "through Azure Resource Manager.", 409)
@@ -37,7 +38,7 @@ def put_in(tx: Tx, resource: ArmResource) -> None:
     holds."""
     row = _existing(tx, resource.id)
     if row is not None:
-        _refuse_if_prepared(row)
+        refuse_if_held(row)
     rg = resource.resource_group
     if resource.type != armt.RESOURCE_GROUP and rg is not None:
         rg_row = tx.resources.get(ids.resource_group_id(resource.subscription_id, rg))
@@ -52,11 +53,11 @@ def delete_in(tx: Tx, arm_id: str) -> None:
     row = _existing(tx, arm_id)
     if row is None:
         raise NotFound(f"The Resource '{arm_id}' was not found.")
-    _refuse_if_prepared(row)
+    refuse_if_held(row)
     if row.type == armt.RESOURCE_GROUP:
         inside = tx.resources.query(row.subscription_id, model=ids.ARM, resource_group=row.name)
         for r in inside:
-            _refuse_if_prepared(r)
+            refuse_if_held(r)
         tx.resources.delete([r.key for r in inside] + [row.key])
         return
     children = tx.resources.query(row.subscription_id, model=ids.ARM, key_prefix=row.key + "/")

@@ -1,5 +1,7 @@
-"""Changing classic VMs' power state: the one implementation behind Start/Shutdown Role, `vm start|stop`, the
-retirement enforcement and the migration's data-plane steps (prepare deallocates, abort restores).
+"""Changing VMs' power state: the one implementation behind Start/Shutdown Role, `vm start|stop`, the
+retirement enforcement, the migration's data-plane steps (prepare deallocates, abort restores) and the ARM VM
+power actions (`arm_vms.act`: start, powerOff, deallocate, restart). An ARM VM takes the same classic status,
+kept as its ARM power code (`domain.vm_power.arm_code`); its addresses are its NICs', which ARM keeps.
 
 What the platform does with addresses: a VM that stops but stays provisioned keeps them; one deallocated gives
 its dynamic addresses back (a VNet static IP stays reserved in `static_ip`); one that starts or is restored gets
@@ -14,14 +16,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..domain import arm as armt
 from ..domain import classic as c
 from ..domain import identity as ids
+from ..domain import vm_power
 from ..store import Row, Tx
 from . import addressing
 
 DEALLOCATED = c.InstanceStatus.STOPPED_DEALLOCATED.value
 
-# (a classic VM row as read in this transaction, its new instance status, its new power state)
+# (a VM row, classic or ARM, as read in this transaction, its new instance status, its new power state)
 Change = tuple[Row, str, str]
 
 
@@ -31,6 +35,9 @@ def change(tx: Tx, sub: str, changes: Sequence[Change]) -> list[Row]:
     pending: list[tuple[Row, dict[str, Any]]] = []
     placing: list[tuple[Row, dict[str, Any]]] = []  # (the same documents: placement fills them in)
     for row, status, power in changes:
+        if row.model == ids.ARM:
+            pending.append((row, {**row.doc, armt.POWER_KEY: vm_power.arm_code(str(status))}))
+            continue
         doc = {**row.doc, "instance_status": str(status), "power_state": str(power)}
         if doc["instance_status"] == DEALLOCATED:
             doc["ip_address"] = None
@@ -47,7 +54,8 @@ def change(tx: Tx, sub: str, changes: Sequence[Change]) -> list[Row]:
 
 
 def _written(row: Row, doc: dict[str, Any]) -> Row:
-    return replace(row, doc=doc, status=str(doc["instance_status"]), version=row.version + 1)
+    status = row.status if row.model == ids.ARM else str(doc["instance_status"])
+    return replace(row, doc=doc, status=status, version=row.version + 1)
 
 
 def _needs_address(doc: dict[str, Any]) -> bool:

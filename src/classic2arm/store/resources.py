@@ -332,7 +332,8 @@ class ResourceRepo:
 
     def update_documents(self, rows: Sequence[Row]) -> None:
         """Write back rows whose document, status and version alone changed (a classic VM's power state, say):
-        no indexed column is touched, so the database updates no index. Not for ARM rows (quota usage)."""
+        no indexed column is touched, so the database updates no index. Not for ARM rows whose quota usage changes
+        (an ARM VM's power state counts for none)."""
         self.tx.sync_resources([r.key for r in rows])
         for i in range(0, len(rows), CHUNK):
             self.conn.execute(_UPDATE_DOC, [{"b_key": r.key, "b_doc": r.doc, "b_status": r.status,

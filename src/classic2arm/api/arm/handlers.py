@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...service import arm_api, arm_reads
+from ...service import arm_api, arm_deploy, arm_reads, arm_templates, arm_vms, entra
 from ...service.context import AppContext
 from ...service.errors import ServiceError
 from ..graph import endpoint as graph
@@ -43,6 +43,11 @@ def subscriptions(request: Request, ctx: AppContext, caller: str) -> Response:
     return json_response(request, {"value": [arm_reads.subscription_json(ctx, caller)]})
 
 
+def tenants(request: Request, caller: str) -> Response:
+    _require(request, "GET")
+    return json_response(request, {"value": entra.tenants(caller)})
+
+
 def subscription(request: Request, ctx: AppContext, t: paths.Subscription) -> Response:
     _require(request, "GET")
     return json_response(request, arm_reads.subscription_json(ctx, t.sub))
@@ -71,6 +76,56 @@ def group(request: Request, ctx: AppContext, t: paths.Group, body: Any) -> Respo
     location = arm_api.delete_group(ctx, t.sub, t.rg)
     return empty(request, 202, operation_headers(request, t.sub, "Microsoft.Resources", location,
                                                  async_op=False, location_header=True))
+
+
+def group_export(request: Request, ctx: AppContext, t: paths.GroupExport, body: Any) -> Response:
+    """exportTemplate: answered at once (200 with the result), which the SDK's poller takes as done."""
+    _require(request, "POST")
+    ids_, parameterize = arm_templates.export_options(body)
+    return json_response(request, arm_templates.export_group(ctx, t.sub, t.rg, ids_, parameterize).to_json())
+
+
+def deployments(request: Request, ctx: AppContext, t: paths.Deployments, body: Any) -> Response:
+    """Template deployments of a resource group. Each finishes inside its request: a PUT answers 201/200 with the
+    record and an Azure-AsyncOperation URL that reports it done; validate and whatIf answer 200 at once."""
+    if t.name is None:
+        _require(request, "GET")
+        return json_response(request, {"value": arm_deploy.list_deployments(ctx, t.sub, t.rg)})
+    if t.action is None:
+        _require(request, "GET", "HEAD", "PUT", "DELETE")
+        if request.method == "PUT":
+            existed = _deployment_exists(ctx, t)
+            doc = arm_deploy.create(ctx, t.sub, t.rg, t.name, body)
+            return json_response(request, doc, 200 if existed else 201,
+                                 operation_headers(request, t.sub, "Microsoft.Resources", "global"))
+        if request.method == "DELETE":
+            gone = arm_deploy.delete(ctx, t.sub, t.rg, t.name)
+            return empty(request, 202 if gone else 204, operation_headers(
+                request, t.sub, "Microsoft.Resources", "global", async_op=False, location_header=True)
+                if gone else None)
+        if request.method == "HEAD":
+            return empty(request, 204 if _deployment_exists(ctx, t) else 404)
+        return json_response(request, arm_deploy.get(ctx, t.sub, t.rg, t.name))
+    if t.action == "operations":
+        _require(request, "GET")
+        return json_response(request, {"value": arm_deploy.operations(ctx, t.sub, t.rg, t.name)})
+    if t.action == "validate":
+        _require(request, "POST")
+        return json_response(request, arm_deploy.validate(ctx, t.sub, t.rg, t.name, body))
+    if t.action == "whatif":
+        _require(request, "POST")
+        return json_response(request, arm_deploy.what_if(ctx, t.sub, t.rg, t.name, body))
+    raise ServiceError("NotFound", "The requested path does not exist.", 404)
+
+
+def _deployment_exists(ctx: AppContext, t: paths.Deployments) -> bool:
+    try:
+        arm_deploy.get(ctx, t.sub, t.rg, t.name or "")
+    except ServiceError as exc:
+        if exc.http_status == 404 and exc.code == "DeploymentNotFound":
+            return False
+        raise
+    return True
 
 
 def resource_list(request: Request, ctx: AppContext, t: paths.ResourceList) -> Response:
@@ -141,7 +196,7 @@ def resource(request: Request, ctx: AppContext, t: paths.Resource, body: Any) ->
             raise
         return empty(request, 204)
     if request.method == "GET":
-        return json_response(request, arm_reads.get_resource(ctx, addr))
+        return json_response(request, arm_vms.get_expanded(ctx, addr, q.get("$expand")))
     if request.method == "PUT":
         doc, created = arm_api.put_resource(ctx, addr, _body(body))
         return json_response(request, doc, 201 if created else 200,
@@ -155,6 +210,18 @@ def resource(request: Request, ctx: AppContext, t: paths.Resource, body: Any) ->
         return empty(request, 204)
     return empty(request, 202, operation_headers(request, addr.subscription, addr.namespace, location,
                                                  location_header=True))
+
+
+def vm_action(request: Request, ctx: AppContext, t: paths.VmAction) -> Response:
+    """A VM's instance view (GET), or a power action (POST), answered as ARM does: 202 with both the
+    Azure-AsyncOperation and the Location URL of an operation that has already succeeded."""
+    if t.action == "instanceview":
+        _require(request, "GET")
+        return json_response(request, arm_vms.instance_view(ctx, t.addr))
+    _require(request, "POST")
+    done = arm_vms.act(ctx, t.addr, t.action)
+    return empty(request, 202, operation_headers(request, t.addr.subscription, t.addr.namespace, done.location,
+                                                 location_header=True, operation_id=done.operation_id))
 
 
 def graph_query(request: Request, ctx: AppContext, caller: str, body: Any) -> Response:

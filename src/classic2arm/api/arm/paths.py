@@ -14,6 +14,11 @@ class Subscriptions:
 
 
 @dataclass(frozen=True, slots=True)
+class Tenants:
+    """`/tenants`"""
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
     sub: str
 
@@ -27,6 +32,25 @@ class Groups:
 class Group:
     sub: str
     rg: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupExport:
+    """`/subscriptions/{s}/resourcegroups/{rg}/exportTemplate`"""
+
+    sub: str
+    rg: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deployments:
+    """`…/resourcegroups/{rg}/providers/Microsoft.Resources/deployments[/{name}[/{action}]]`: action one of
+    validate, whatif, operations (lower-case)."""
+
+    sub: str
+    rg: str
+    name: str | None
+    action: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +105,18 @@ class Resource:
 
 
 @dataclass(frozen=True, slots=True)
+class VmAction:
+    """`…/Microsoft.Compute/virtualMachines/{vm}/{action}`: a power action (POST) or the instance view (GET)."""
+
+    addr: ResourceAddress  # the VM's
+    action: str  # lower-case: start, poweroff, deallocate, restart, instanceview
+
+
+# What a VM answers beside its own resource (lower-case).
+VM_ACTIONS = frozenset({"start", "poweroff", "deallocate", "restart", "instanceview"})
+
+
+@dataclass(frozen=True, slots=True)
 class GraphQuery:
     """`/providers/Microsoft.ResourceGraph/resources`"""
 
@@ -90,14 +126,15 @@ class Unknown:
     sub: str | None
 
 
-Target = (Subscriptions | Subscription | Groups | Group | ResourceList | Providers | Provider | ProviderAction
-          | TypeList | OperationStatus | Resource | GraphQuery | Unknown)
+Target = (Subscriptions | Tenants | Subscription | Groups | Group | GroupExport | Deployments | ResourceList
+          | Providers | Provider | ProviderAction
+          | TypeList | OperationStatus | Resource | VmAction | GraphQuery | Unknown)
 
 
 def owns(path: str) -> bool:
     """Paths the ARM router answers (everything else belongs to the ASM API)."""
     low = path.lower()
-    return (low in ("/subscriptions", "/providers") or low.startswith(("/subscriptions/", "/providers/"))
+    return (low in ("/subscriptions", "/providers", "/tenants") or low.startswith(("/subscriptions/", "/providers/"))
             or low == "/openapi/arm.json")
 
 
@@ -108,6 +145,8 @@ def parse(path: str) -> Target:
         return Unknown(None)
     if low[0] == "providers":
         return _tenant_providers(segs, low)
+    if low == ["tenants"]:
+        return Tenants()
     if low[0] != "subscriptions":
         return Unknown(None)
     if len(segs) == 1:
@@ -143,9 +182,18 @@ def _in_groups(sub: str, rest: list[str], low: list[str]) -> Target:
         return Group(sub, rg)
     if low[1:] == ["resources"]:
         return ResourceList(sub, rg)
+    if low[1:] == ["exporttemplate"]:
+        return GroupExport(sub, rg)
+    if low[1:4] == ["providers", "microsoft.resources", "deployments"] and len(rest) <= 6:
+        return Deployments(sub, rg, rest[4] if len(rest) > 4 else None, low[5] if len(rest) > 5 else None)
+    if low[1] == "deployments" and len(rest) <= 4:  # the short form the deployment operations' clients use
+        return Deployments(sub, rg, rest[2] if len(rest) > 2 else None, low[3] if len(rest) > 3 else None)
     if low[1] == "providers" and len(rest) >= 4:
         ns, chain = rest[2], rest[3:]
         types, names = tuple(chain[0::2]), tuple(chain[1::2])
+        if len(chain) == 3 and ns.lower() == "microsoft.compute" and types[0].lower() == "virtualmachines" \
+                and types[1].lower() in VM_ACTIONS:
+            return VmAction(ResourceAddress(sub, rg, ns, types[:1], names), types[1].lower())
         return Resource(ResourceAddress(sub, rg, ns, types, names))
     return Unknown(sub)
 
@@ -168,8 +216,8 @@ def _sub_providers(sub: str, rest: list[str], low: list[str]) -> Target:
 def on_subscription(target: Target, canonical: str) -> Target:
     """The target with its subscription id spelled as stored. ARM compares subscription ids case-insensitively;
     authorisation has matched them that way, and every read and write below then uses the one stored form."""
-    if isinstance(target, Resource):
-        return Resource(replace(target.addr, subscription=canonical))
+    if isinstance(target, Resource | VmAction):
+        return replace(target, addr=replace(target.addr, subscription=canonical))
     if getattr(target, "sub", None) is not None:
         return replace(target, sub=canonical)  # type: ignore[arg-type]
     return target

@@ -52,9 +52,9 @@ def api_version(request: Request) -> str:
 
 
 def operation_headers(request: Request, sub: str, namespace: str, location: str, *, async_op: bool = True,
-                      location_header: bool = False) -> dict[str, str]:
+                      location_header: bool = False, operation_id: str | None = None) -> dict[str, str]:
     """Headers of an accepted long-running operation, pointing at the status URLs this server serves."""
-    op = str(uuid.uuid4())
+    op = str(uuid.UUID(operation_id)) if operation_id else str(uuid.uuid4())
     root = f"{base_url(request)}/subscriptions/{sub}/providers/{namespace}/locations/{quote(location or 'global')}"
     query = urlencode({"api-version": api_version(request)})
     out = {"Retry-After": "0"}

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import orjson
+import pyjson5
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -57,12 +58,18 @@ async def _read_body(request: Request) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
+        pass
+    # ARM reads JSON leniently (Json.NET): `az deployment group create` sends its template under an unquoted
+    # `template:` key to keep the file's text as it is. JSON5 accepts that (and comments, trailing commas).
+    try:
+        return pyjson5.loads(raw.decode("utf-8-sig"))
+    except (pyjson5.Json5Exception, UnicodeDecodeError, ValueError):
         raise ServiceError("InvalidRequestContent", "The request content was invalid and could not be "
                                                     "deserialized.", 400) from None
 
 
 def _subscription_of(target: paths.Target) -> str | None:
-    if isinstance(target, paths.Resource):
+    if isinstance(target, paths.Resource | paths.VmAction):
         return target.addr.subscription
     return getattr(target, "sub", None)
 
@@ -71,12 +78,18 @@ def _call(request: Request, ctx: AppContext, target: paths.Target, caller: str, 
     t = target
     if isinstance(t, paths.Subscriptions):
         return handlers.subscriptions(request, ctx, caller)
+    if isinstance(t, paths.Tenants):
+        return handlers.tenants(request, caller)
     if isinstance(t, paths.Subscription):
         return handlers.subscription(request, ctx, t)
     if isinstance(t, paths.Groups):
         return handlers.groups(request, ctx, t)
     if isinstance(t, paths.Group):
         return handlers.group(request, ctx, t, body)
+    if isinstance(t, paths.GroupExport):
+        return handlers.group_export(request, ctx, t, body)
+    if isinstance(t, paths.Deployments):
+        return handlers.deployments(request, ctx, t, body)
     if isinstance(t, paths.ResourceList):
         return handlers.resource_list(request, ctx, t)
     if isinstance(t, paths.Providers):
@@ -91,6 +104,8 @@ def _call(request: Request, ctx: AppContext, target: paths.Target, caller: str, 
         return handlers.operation_status(request, ctx, t)
     if isinstance(t, paths.Resource):
         return handlers.resource(request, ctx, t, body)
+    if isinstance(t, paths.VmAction):
+        return handlers.vm_action(request, ctx, t)
     if isinstance(t, paths.GraphQuery):
         return handlers.graph_query(request, ctx, caller, body)
     raise ServiceError("NotFound", "The requested path does not exist.", 404)

@@ -9,7 +9,7 @@ import contextlib
 import json
 from typing import Final
 
-from .. import arm, media, sizes
+from .. import arm, media, sizes, vm_power
 from .. import classic as c
 from .. import identity as ids
 from ..units import CloudService
@@ -142,7 +142,8 @@ def add_vm(ctx: Ctx, cs: CloudService, vm: c.Role, rg: str, nic_ids: list[str], 
     if vm.license_type:
         props["licenseType"] = vm.license_type
     origin = ids.role_id(ctx.sub, cs.name, cs.deployment.name, vm.name)
-    return ctx.out.add(ctx.resource(rg, arm.VM, vm.name, props), origin)
+    power = vm_power.after_migration(vm.instance_status, bool(cs.deployment.virtual_network_name))
+    return ctx.out.add(ctx.resource(rg, arm.VM, vm.name, props, power=power), origin)
 
 
 # --------------------------------------------------------------------------- extensions (row 4)
