@@ -701,3 +701,30 @@ ASM_NO_SUCH_EXTENSION = Text(
     "N23", "ResourceNotFound", "VM {vm} has no extension named '{ext}'. Its extensions: {known}.", ours=True)
 ASM_NO_SUCH_ENDPOINT = Text(
     "N24", "ResourceNotFound", "VM {vm} has no input endpoint named '{endpoint}'. Its endpoints: {known}.", ours=True)
+
+# --- location unknown (R57, ours): an imported estate whose files never say where something is
+R57_VNET_LOCATION_UNKNOWN = Text(
+    "R57", "LocationUnknown",
+    "The location of Virtual Network {vnet} is unknown: its affinity group {ag} has no location in the imported "
+    "files. Set it with 'classic2arm affinity-group set {ag} --location LOCATION'.",
+    ours=True,
+)
+R57_SERVICE_LOCATION_UNKNOWN = Text(
+    "R57", "LocationUnknown",
+    "The location of HostedService {hs} is unknown: the imported files don't give it. Import them again with "
+    "'classic2arm import FILE... --location LOCATION'{ag_hint}.",
+    ours=True,
+)
+R57_STORAGE_LOCATION_UNKNOWN = Text(
+    "R57", "LocationUnknown",
+    "The location of Storage account {account} is unknown: the imported files don't give it. Import them again "
+    "with 'classic2arm import FILE... --location LOCATION'{ag_hint}.",
+    ours=True,
+)
+AFFINITY_GROUP_LOCATION_UNKNOWN = Text(
+    "AG1", "AffinityGroupLocationUnknown",
+    "The location of affinity group '{ag}' is unknown. Set it with 'classic2arm affinity-group set {ag} "
+    "--location LOCATION'.",
+    ours=True,
+)
+AG_HINT = ", or set the location of its affinity group with 'classic2arm affinity-group set {ag} --location LOCATION'"

@@ -17,7 +17,7 @@ from ..domain.planning.model import Plan, PlannedUnit, unit_key
 from ..domain.state_machine import LOCKED_STATES
 from ..domain.units import Message, Phase, UnitKind, UnitSnapshot
 from ..gcpause import gc_paused
-from . import clock, subscriptions
+from . import clock, dangling, subscriptions
 from .context import AppContext
 from .migration import _lock_message, check_registered
 from .snapshot import load_unit, unit_id
@@ -35,6 +35,7 @@ def build_plan(ctx: AppContext) -> Plan:
         check_registered(sub)  # validate --all refuses an unregistered subscription the same way
         now = clock.now(tx)
         records = {r.id: r for r in tx.units.all(sub_id)}
+        notes = tuple(f.text for f in dangling.findings(tx, sub_id))
         loaded: list[tuple[UnitSnapshot, list[Message], str]] = []
         regions: set[str] = set()
         with ctx.classic_index(tx, sub_id) as src:
@@ -85,7 +86,8 @@ def build_plan(ctx: AppContext) -> Plan:
         waves=waves, done=done, blockers_by_rule=groups, ranking=summary.ranking(groups),
         quota=summary.quota_lines(remaining, usage, quotas),
         impacts=tuple(i for u in remaining for i in u.impacts), total_minutes=total,
-        assumptions=estimate.MODEL.assumptions(), production_marker=t.PRODUCTION_MARKER, subscription=sub_id,
+        assumptions=estimate.MODEL.assumptions(), notes=notes, production_marker=t.PRODUCTION_MARKER,
+        subscription=sub_id,
         summary={"units": len(planned), "remaining": len(remaining), "done": len(done),
                  "blocked": sum(u.blocked for u in remaining), "vms": sum(u.vms for u in remaining),
                  "blockedVms": sum(u.vms for u in remaining if u.blocked), "waves": len(waves),
