@@ -4,6 +4,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
+bash scripts/xplat-deps.sh  # the classic xplat CLI for tests/api/asm/test_xplat_cli.py (skipped without npm)
 echo "== ruff"
 .venv/bin/ruff check src tests bench
 echo "== mypy"
