@@ -6,6 +6,7 @@ cd "$root"
 bash scripts/setup.sh
 bash scripts/browser-deps.sh  # Debian chromium for the console's browser tests (tests/console)
 bash scripts/az-deps.sh  # the real az CLI for tests/api/arm/test_az_cli.py (skips if it cannot be installed)
+bash scripts/xplat-deps.sh  # the classic xplat CLI for tests/api/asm/test_xplat_cli.py (skipped without npm)
 echo "== ruff"
 .venv/bin/ruff check src tests bench
 echo "== mypy"

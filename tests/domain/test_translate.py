@@ -275,12 +275,24 @@ def test_row10_no_endpoints_no_load_balancer() -> None:
     assert names_of(t, arm.PUBLIC_IP) == []  # the VIP has no endpoint (row 12)
 
 
-def test_row10_internal_load_balancer_frontend() -> None:
+def test_row10_internal_load_balancer_is_a_load_balancer_of_its_own() -> None:
+    """Issue 14: an ARM load balancer is public or internal, never both; the classic ILB becomes an internal load
+    balancer named as the user named it, beside the public `<svc>-LB` of the VIP."""
     ilb = c.InternalLoadBalancer(name="ilb1", subnet_name="web", static_ip="10.1.0.100")
     role = vm("vm1", input_endpoints=[ep("SQL", 1433, load_balanced_endpoint_set_name="sql",
-                                          load_balancer_name="ilb1")])
+                                          load_balancer_name="ilb1"), ep("RDP", 3389)])
     t = translate(vnet_snap(cloud("svc1", role, internal_load_balancers=[ilb])))
-    (fe,) = props(one(t, arm.LOAD_BALANCER, "svc1-LB"))["frontendIPConfigurations"]
+    assert sorted(names_of(t, arm.LOAD_BALANCER)) == ["ilb1", "svc1-LB"]
+    public = props(one(t, arm.LOAD_BALANCER, "svc1-LB"))
+    assert all("publicIPAddress" in f["properties"] for f in public["frontendIPConfigurations"])
+    assert [r["name"] for r in public["inboundNatRules"]] == ["vm1-RDP"] and public["loadBalancingRules"] == []
+    internal = props(one(t, arm.LOAD_BALANCER, "ilb1"))
+    assert [r["name"] for r in internal["loadBalancingRules"]] == ["sql"] and internal["inboundNatRules"] == []
+    assert internal["backendAddressPools"][0]["id"].endswith("/loadBalancers/ilb1/backendAddressPools/sql")
+    nic = props(one(t, arm.NIC, "vm1-PrimaryNic"))["ipConfigurations"][0]["properties"]
+    assert [p["id"].split("/loadBalancers/")[1] for p in nic["loadBalancerBackendAddressPools"]] == [
+        "ilb1/backendAddressPools/sql"]
+    (fe,) = internal["frontendIPConfigurations"]
     assert fe["name"] == "ilb1"
     assert fe["properties"]["privateIPAllocationMethod"] == "Static"
     assert fe["properties"]["privateIPAddress"] == "10.1.0.100"
@@ -364,6 +376,16 @@ def test_row15_instance_public_ip() -> None:
     assert props(pip)["idleTimeoutInMinutes"] == 7
     cfg = props(one(t, arm.NIC, "vm1-PrimaryNic"))["ipConfigurations"][0]["properties"]
     assert cfg["publicIPAddress"] == {"id": pip.id}
+
+
+def test_row15_instance_public_ip_keeps_its_dns_label() -> None:
+    """Issue 14: the deep dive migrates the per-VM public IP "with all its properties"; its DNS label is kept
+    (lower-cased, as ARM requires), with the classic instance-level name as the fqdn."""
+    role = vm("vm1", public_ips=[c.InstancePublicIP(name="pip1", domain_name_label="FtpInstance")])
+    t = translate(vnet_snap(cloud("svc1", role)))
+    dns = props(one(t, arm.PUBLIC_IP, "vm1-pip1"))["dnsSettings"]
+    assert dns == {"domainNameLabel": "ftpinstance", "fqdn": "ftpinstance.svc1.cloudapp.net"}
+    assert not any("DNS label" in d for d in t.dropped)
 
 
 def _nsg() -> c.NetworkSecurityGroup:

@@ -93,7 +93,6 @@ def _vnet(**kw: object) -> Estate:
 @pytest.mark.parametrize(
     ("estate", "needle"),
     [
-        (_vnet(affinity_group="nowhere-ag"), "affinity group 'nowhere-ag' is not defined"),
         (_vnet(location="Narnia"), "unknown location 'Narnia'"),
         (_vnet(), "neither a location nor an affinity group"),
         (Estate(hosted_services=[c.HostedService(name="h", location="Atlantis")]), "unknown location 'Atlantis'"),

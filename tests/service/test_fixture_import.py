@@ -1,6 +1,5 @@
-"""Every real third-party file in ../shared/fixtures imports into a store (issue 2), and a second import of the
-same file changes nothing. Network configurations that bind VNets to affinity groups name groups that lived in
-the subscription they came from; they are defined on the side, as `--affinity-group NAME=LOCATION` does."""
+"""Every real third-party file in ../shared/fixtures imports into a store with no extra option (issues 2 and 14),
+a second import of the same file changes nothing, and all of them import together in one run with notes."""
 
 from __future__ import annotations
 
@@ -10,16 +9,17 @@ import pytest
 
 from classic2arm.domain import identity as ids
 from classic2arm.importers import load_file
+from classic2arm.importers.detect import load_files
 from classic2arm.service import clock, world_clock
 from classic2arm.service.context import AppContext
-from classic2arm.service.errors import BadInput
 from classic2arm.service.estate import import_estate
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+# ../shared/fixtures beside the checkout (or the machine's copy, from a worktree elsewhere)
+FIXTURES = next((p for p in (Path(__file__).resolve().parents[3] / "shared" / "fixtures",
+                             Path("/work/shared/fixtures")) if p.is_dir()), Path("/work/shared/fixtures"))
 FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.name != "README.md")
-AFFINITY_GROUPS = {"WestUsAffinityGroup": "West US", "LUC-AFFINITYGROUP": "West Europe",
-                   "affinityGroupName": "East US", "agname": "North Europe", "jm-affinity-group": "West US",
-                   "test": "East Asia"}
+UNPLACED_GROUPS = ["affinityGroupName", "agname", "jm-affinity-group", "LUC-AFFINITYGROUP", "test",
+                   "WestUsAffinityGroup"]
 
 pytestmark = pytest.mark.skipif(not FILES, reason=f"no fixtures at {FIXTURES}")
 
@@ -34,35 +34,35 @@ def ctx(tmp_path: Path) -> AppContext:
 @pytest.mark.parametrize("path", FILES, ids=[p.name[:60] for p in FILES])
 def test_fixture_imports_into_the_store(ctx: AppContext, path: Path) -> None:
     estate = load_file(path)
-    report = import_estate(ctx, estate, source=str(path), affinity_groups=AFFINITY_GROUPS)
-    expected = {type(o).__name__ for o in estate.classic_objects()}  # incl. parents a body only names
+    report = import_estate(ctx, estate, source=str(path))
+    # (incl. parents a body only names, groups it only names, and storage accounts inferred from disks)
+    expected = {type(o).__name__ for o in estate.classic_objects()}
+    if any(n.startswith("storage account '") and "inferred" in n for n in report.notes):
+        expected.add("StorageAccount")
     assert sum(report.counts.values()) == report.created
     with ctx.store.read() as tx:
         stored = tx.resources.query(report.subscription_id)
         assert len(stored) == report.created
         assert {ids.MODEL_BY_TYPE[r.type].__name__ for r in stored} == expected
-    again = import_estate(ctx, load_file(path), source=str(path), affinity_groups=AFFINITY_GROUPS)
-    assert again.created == 0  # (parents a body only names are now in the store and aren't rewritten)
+    again = import_estate(ctx, load_file(path), source=str(path))
+    assert again.created == 0  # (what a body only names is now in the store and isn't rewritten)
     with ctx.store.read() as tx:
         assert [(r.id, r.doc) for r in tx.resources.query(report.subscription_id)] == [(r.id, r.doc) for r in stored]
     ctx.close()
 
 
-def test_all_fixtures_import_in_one_transaction(ctx: AppContext) -> None:
-    merged = load_file(FILES[0])
-    for path in FILES[1:]:
-        merged.merge(load_file(path))
-    report = import_estate(ctx, merged, source="all fixtures", affinity_groups=AFFINITY_GROUPS)
+def test_all_fixtures_import_in_one_run_with_notes(ctx: AppContext) -> None:
+    merged = load_files(FILES)
+    report = import_estate(ctx, merged, source=f"{len(FILES)} files")
     assert report.counts[ids.T_VNET] >= 10 and report.counts[ids.T_VM] >= 3
-    ctx.close()
-
-
-def test_netcfg_with_an_undefined_affinity_group_says_how_to_define_it(ctx: AppContext) -> None:
-    path = FIXTURES / "netcfg" / "Azure__azure-powershell__vnetconfig.netcfg"
-    with pytest.raises(BadInput) as err:
-        import_estate(ctx, load_file(path), source=str(path))
-    assert "affinity group 'WestUsAffinityGroup' is not defined" in str(err.value)
-    assert "--affinity-group 'WestUsAffinityGroup=<location>'" in str(err.value)
+    groups = [n for n in report.notes if n.startswith("affinity groups ")]
+    assert len(groups) == 1  # every unplaced group in ONE note, with the command for each
+    for name in UNPLACED_GROUPS:
+        assert f"'{name}'" in groups[0] and f"classic2arm affinity-group set {name} --location LOCATION" in groups[0]
+    assert any("'Group Group-2 myservice', which no imported file describes" in n for n in report.notes)
+    assert any("reserved IP 'jclouds_ip1' is associated with hosted service 'jclouds_s'" in n for n in report.notes)
+    assert any(n.startswith("storage account 'mtlytics' holds disks") for n in report.notes)
     with ctx.store.read() as tx:
-        assert tx.resources.count() == 0
+        ags = {r.name: r.doc["location"] for r in tx.resources.query(types=[ids.T_AFFINITY_GROUP])}
+    assert ags == dict.fromkeys(UNPLACED_GROUPS)
     ctx.close()

@@ -86,6 +86,13 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
                                                                          "and both.pem.")],
         subscription: SubOpt = None,
         days: Annotated[int, typer.Option("--days", min=1, max=3650, help="Days it is valid for.")] = 365,
+        key_type: Annotated[str, typer.Option("--key-type", help="rsa (RSA-2048, the default: what the classic "
+                                                                  "CLI loads) or ec (P-256).")] = "rsa",
+        publishsettings: Annotated[Path | None, typer.Option("--publishsettings", dir_okay=False,
+                                                             help="Also write a .publishsettings file (schema 2.0) "
+                                                                  "for `azure account import`; needs --url.")] = None,
+        url: Annotated[str | None, typer.Option("--url", help="The server's URL (as `classic2arm serve` prints it), "
+                                                              "the file's ServiceManagementUrl.")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Make a self-signed management certificate, write it with its key, and register it."""
@@ -93,10 +100,19 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
 
         from ..service import admin, credentials
 
+        if key_type not in ("rsa", "ec"):
+            raise typer.BadParameter("must be rsa or ec", param_hint="--key-type")
+        if publishsettings is not None and not url:
+            raise typer.BadParameter("--publishsettings needs --url (the server's URL)", param_hint="--url")
+        if url is not None and not url.lower().startswith(("https://", "http://")):
+            raise typer.BadParameter(f"'{url[:80]}' is not an http(s) URL", param_hint="--url")
+        if publishsettings is not None and key_type != "rsa":
+            raise typer.BadParameter("a publishsettings file holds an RSA certificate", param_hint="--key-type")
         ctx = get_ctx()
         sub = _subscription(ctx, subscription)
         # a unique subject: in "registered" TLS trust mode OpenSSL looks trusted certificates up by subject
-        cert_pem, key_pem = credentials.make_certificate(f"classic2arm {secrets.token_hex(4)} {sub}"[:64], days)
+        cert_pem, key_pem = credentials.make_certificate(f"classic2arm {secrets.token_hex(4)} {sub}"[:64], days,
+                                                         key_type)
         out.mkdir(parents=True, exist_ok=True)
         _write(out / "cert.pem", cert_pem, private=False)
         _write(out / "key.pem", key_pem, private=True)
@@ -104,6 +120,10 @@ def register(app: typer.Typer, get_ctx: Callable[[], AppContext], get_db: Callab
         thumb = admin.register_certificate(ctx, sub, cert_pem, "cert create")
         data = {"thumbprint": thumb, "subscription": sub, "cert": str(out / "cert.pem"),
                 "key": str(out / "key.pem"), "both": str(out / "both.pem")}
+        if publishsettings is not None and url is not None:
+            _write(publishsettings, credentials.publish_settings(cert_pem, key_pem, sub, sub, url.rstrip("/")),
+                   private=True)
+            data["publishsettings"] = str(publishsettings)
         if as_json:
             output.emit_json(data)
         else:

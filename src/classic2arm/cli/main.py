@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from . import affinity as affinity_cmd
 from . import arm_templates as arm_templates_cmd
 from . import creds as creds_cmd
 from . import demo as demo_cmd
@@ -113,6 +114,7 @@ serve_cmd.register(app, state.ctx, lambda: state.db)
 creds_cmd.register(app, state.ctx, lambda: state.db)
 arm_templates_cmd.register(arm_app, state.ctx)
 fix_cmd.register(app, vm_app, state.ctx)
+affinity_cmd.register(app, state.ctx)
 
 
 def _version(value: bool) -> None:
@@ -156,9 +158,8 @@ def _print_report(report: ImportReport, as_json: bool, title: str) -> None:
     output.table(f"{title} into subscription {report.subscription_id}", ["type", "count"],
                  sorted(report.counts.items()))
     output.out.print(f"{report.created} created, {report.updated} updated")
-    if report.deallocated_for_retirement:
-        output.out.print(f"{report.deallocated_for_retirement} classic VMs stored stopped and deallocated: the "
-                         "world clock is past the classic VM retirement date")
+    if report.retirement_note:
+        output.out.print(f"note: {report.retirement_note}")
     for note in report.notes:
         output.out.print(f"note: {note}")
 
@@ -169,26 +170,32 @@ def import_(
                                                      ".cscfg/.csdef, estate documents.")],
     affinity_group: Annotated[list[str], typer.Option("--affinity-group", help="Define an affinity group the "
                                                       "files reference, as NAME=LOCATION (repeatable).")] = [],  # noqa: B006
+    location: Annotated[str | None, typer.Option("--location", help="The region of what no file places (a hosted "
+                                                 "service known only from a Get Deployment body).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse references to resources no file describes "
+                                         "(instead of notes and inferred storage accounts).")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Set the world clock to this date first (e.g. "
+                                              "2023-06-01: rehearse the estate as it was before retirement).")]
+    = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import classic files into the store, all in one transaction."""
     from ..importers import detect
-    from ..service import estate
+    from ..service import clock, estate
 
     ags = _parse_affinity_groups(affinity_group)
-    merged = None
+    when = None
+    if as_of is not None:
+        try:
+            when = clock.parse_when(as_of)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--as-of") from None
     with output.progress("reading files", enabled=not as_json and len(paths) > 1) as bar:
         task = bar.add_task("reading files", total=len(paths))
-        for path in paths:
-            part = detect.load_file(path)
-            if merged is None:
-                merged = part
-            else:
-                merged.merge(part)
-            bar.advance(task)
-    assert merged is not None
+        merged = detect.load_files(paths, on_file=lambda: bar.advance(task))
     source = str(paths[0]) if len(paths) == 1 else f"{len(paths)} files"
-    report = estate.import_estate(state.ctx(), merged, source=source, affinity_groups=ags)
+    report = estate.import_estate(state.ctx(), merged, source=source, affinity_groups=ags, location=location,
+                                  strict=strict, as_of=when)
     _print_report(report, as_json, "Imported")
 
 

@@ -137,6 +137,8 @@ def _table(plan: Plan, units: bool) -> None:
     o.print("Assumptions:", highlight=False)
     for a in plan.assumptions:
         o.print(f"  - {a}", highlight=False)
+    for n in plan.notes:
+        o.print(f"note: {n}", highlight=False)
 
 
 def register(app: typer.Typer, get_ctx: Callable[[], AppContext]) -> None:

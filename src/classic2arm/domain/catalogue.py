@@ -81,6 +81,9 @@ R02_VNET_NOT_FOUND = Text(
     "Virtual network '{name}' not found. Either it does not exist or it is an Azure Resource Manager resource, "
     "which cannot be used with Cloud Services.",
 )
+# The errors page's text for a VNet asked for by the name the portal shows while its real name is
+# `Group <rg> <vnet>` (spec §4.2 R02, doc variant).
+R02_VNET_PORTAL_NAME = Text("R02", "BadRequest", "The virtual network {name} doesn't exist.")
 R02_RESERVED_IP_NOT_FOUND = Text("R02", "ResourceNotFound", "The reserved IP '{name}' was not found.", ours=True)
 R02_NSG_NOT_FOUND = Text("R02", "ResourceNotFound", "The network security group '{name}' was not found.", ours=True)
 R02_ROUTE_TABLE_NOT_FOUND = Text("R02", "ResourceNotFound", "The route table '{name}' was not found.", ours=True)
@@ -100,6 +103,12 @@ R44_ARM_PREPARED = Text(
 )
 R45_NOT_PREPARED = Text("R45", "BadRequest", "Deployment {0} in HostedService {1} has not been prepared for Migration.")
 R45_NOT_PREPARED_UNIT = Text("R45", "BadRequest", "{kind} {name} has not been prepared for Migration.", ours=True)
+R46_OTHER_DESTINATION = Text(
+    "R46", "BadRequest",
+    "Deployment {dep} in HostedService {hs} is already being migrated with DestinationVirtualNetwork {was}. Abort "
+    "the migration before preparing it with another destination.",
+    ours=True,
+)
 R46_COMMITTING = Text(
     "R46", "BadRequest",
     "Migration of Deployment {0} in HostedService {1} is in the process of being committed and cannot be changed "
@@ -609,6 +618,8 @@ MITIGATIONS: dict[str, Mitigation] = {m.rule: m for m in (
     Mitigation("R55", "Disable the Security Center policy on the subscription 3 hours before migration.", ours=True),
     Mitigation("R56", "Delete the unattached classic disks and OS/VM images (their VHD blobs are kept) before the "
                       "storage account is prepared.", ours=True),
+    Mitigation("R57", "Give the location the imported files left out: classic2arm affinity-group set NAME --location "
+                      "LOCATION for an affinity group, or import the files again with --location LOCATION.", ours=True),
 )}
 MITIGATION_UNKNOWN = "No documented mitigation: read the message and correct the resource it names."
 
@@ -739,3 +750,31 @@ ARM_VM_UNKNOWN_ACTION = Text(
     "N31", "InvalidResourceType",
     "The resource type 'virtualMachines/{action}' could not be found in the namespace 'Microsoft.Compute'; the "
     "VM actions served are: start, powerOff, deallocate, restart, instanceView.", ours=True)
+
+
+# --- location unknown (R57, ours): an imported estate whose files never say where something is
+R57_VNET_LOCATION_UNKNOWN = Text(
+    "R57", "LocationUnknown",
+    "The location of Virtual Network {vnet} is unknown: its affinity group {ag} has no location in the imported "
+    "files. Set it with 'classic2arm affinity-group set {ag} --location LOCATION'.",
+    ours=True,
+)
+R57_SERVICE_LOCATION_UNKNOWN = Text(
+    "R57", "LocationUnknown",
+    "The location of HostedService {hs} is unknown: the imported files don't give it. Import them again with "
+    "'classic2arm import FILE... --location LOCATION'{ag_hint}.",
+    ours=True,
+)
+R57_STORAGE_LOCATION_UNKNOWN = Text(
+    "R57", "LocationUnknown",
+    "The location of Storage account {account} is unknown: the imported files don't give it. Import them again "
+    "with 'classic2arm import FILE... --location LOCATION'{ag_hint}.",
+    ours=True,
+)
+AFFINITY_GROUP_LOCATION_UNKNOWN = Text(
+    "AG1", "AffinityGroupLocationUnknown",
+    "The location of affinity group '{ag}' is unknown. Set it with 'classic2arm affinity-group set {ag} "
+    "--location LOCATION'.",
+    ours=True,
+)
+AG_HINT = ", or set the location of its affinity group with 'classic2arm affinity-group set {ag} --location LOCATION'"

@@ -107,7 +107,8 @@ class Subscription(Model):
 
 class AffinityGroup(Model):
     name: str
-    location: str
+    # None: referenced by imported files that never say where it is (`classic2arm affinity-group set` gives it).
+    location: str | None = None
     label: str = ""
     description: str = ""
 
@@ -466,6 +467,9 @@ class StorageAccount(Model):
     extended_properties: dict[str, str] = Field(default_factory=dict)
     # "container/blob" -> blob; enough to hold VHDs with their real sizes.
     blobs: dict[str, Blob] = Field(default_factory=dict)
+    # Made up at import from the disks that live in it (no imported file described it), so that their
+    # deployment can be rehearsed; its blobs are sized from those disks.
+    inferred: bool = False
 
     @property
     def is_premium(self) -> bool:

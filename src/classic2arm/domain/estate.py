@@ -34,6 +34,8 @@ class Estate:
     arm_resources: list[ArmResource] = field(default_factory=list)
     # Facts an importer learnt that are not resources (e.g. an operation status it saw).
     notes: list[str] = field(default_factory=list)
+    # The file each object came from (by object identity), when several files were merged: errors name it.
+    origins: dict[int, str] = field(default_factory=dict)
 
     CLASSIC_LISTS = (
         "affinity_groups", "hosted_services", "deployments", "roles", "virtual_networks", "local_network_sites",
@@ -47,12 +49,20 @@ class Estate:
             out.extend(getattr(self, name))
         return out
 
-    def merge(self, other: Estate) -> None:
-        """Add another estate's resources (later ones win on identical identities at store time)."""
+    def merge(self, other: Estate, source: str | None = None) -> None:
+        """Add another estate's resources (later ones win on identical identities at store time); `source`
+        names the file they came from."""
         if other.subscription is not None:
             self.subscription = other.subscription
+        self.origins.update(other.origins)
+        if source is not None:
+            self.origins.update((id(obj), source) for obj in other.classic_objects() if id(obj) not in other.origins)
         for name in (*self.CLASSIC_LISTS, "arm_resources", "notes"):
             getattr(self, name).extend(getattr(other, name))
+
+    def origin(self, obj: object, default: str) -> str:
+        """The file `obj` came from, else `default`."""
+        return self.origins.get(id(obj), default)
 
     def counts(self) -> dict[str, int]:
         out = {name: len(getattr(self, name)) for name in self.CLASSIC_LISTS}

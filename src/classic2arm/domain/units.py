@@ -200,6 +200,8 @@ class UnitSnapshot:
     exists: bool  # the named root resource was found
     migration_state: str | None = None  # of the root
     location: str | None = None  # classic display name of the unit's region
+    # VNet not found by the name asked, but a portal-created VNet `Group <rg> <name>` exists: its real name
+    portal_vnet: str | None = None
     services: list[CloudService] = field(default_factory=list)  # deployment: one; VNet: all inside it
     vnet: c.VirtualNetworkSite | None = None
     local_sites: dict[str, c.LocalNetworkSite] = field(default_factory=dict)  # by lower name

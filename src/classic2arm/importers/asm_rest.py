@@ -37,6 +37,28 @@ def _error(root: Node, context: dict[str, str]) -> Estate:
                          f"{root.text('Message') or ''}; no resources"])
 
 
+def _gateway(root: Node, context: dict[str, str]) -> Estate:
+    """Get Virtual Network Gateway (GET /services/networking/{vnet}/gateway): the body never names its VNet, and
+    the VNet's own body (List Virtual Network Sites, netcfg) already says which gateway it has; what only this
+    body tells (provisioning state, VIP, size) is kept as a note."""
+    vnet = context.get("virtual_network")
+    whose = f"virtual network '{vnet}'" if vnet else "a virtual network the body does not name"
+    facts = ", ".join(f"{label} {value}" for label, value in (
+        ("state", root.text("State")), ("type", root.text("GatewayType")), ("size", root.text("GatewaySize")),
+        ("VIP", root.text("VIPAddress"))) if value)
+    return Estate(notes=[f"{root.src}: gateway of {whose} ({facts or 'no details'}); no resources (the VNet's own "
+                         "body gives its gateway)"])
+
+
+def _deployments(root: Node, context: dict[str, str]) -> Estate:
+    """A list of a hosted service's deployments (`<Deployments>`, as some SDKs record the service's slots): each
+    one as a Get Deployment body."""
+    estate = Estate()
+    for dep in root.children("Deployment"):
+        estate.merge(asm_compute.parse_deployment(dep, context))
+    return estate
+
+
 def _no_context(parse: Callable[[Node], Estate]) -> Parser:
     return lambda root, context: parse(root)
 
@@ -45,6 +67,8 @@ ROOTS: dict[str, Parser] = {
     "HostedServices": _no_context(asm_compute.parse_hosted_services),
     "HostedService": _no_context(asm_compute.parse_hosted_service),
     "Deployment": asm_compute.parse_deployment,
+    "Deployments": _deployments,
+    "Gateway": _gateway,
     "PersistentVMRole": asm_compute.parse_role,
     "Role": asm_compute.parse_role,
     "VirtualNetworkSites": _no_context(asm_network.parse_virtual_network_sites),
@@ -72,7 +96,7 @@ ROOTS: dict[str, Parser] = {
 }
 
 # Roots that carry no classic resources; session records skip them silently.
-RESOURCELESS = frozenset({"Operation", "ValidationMessages", "Error"})
+RESOURCELESS = frozenset({"Operation", "ValidationMessages", "Error", "Gateway"})
 
 
 def parse(root: Node, context: dict[str, str] | None = None) -> Estate:

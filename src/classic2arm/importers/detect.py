@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from classic2arm.domain.estate import Estate
 
 from . import estate_doc, session
-from .errors import InputError
+from .errors import InputError, InputErrors
 from .safe_xml import MAX_BYTES, check_size
 from .xml_formats import load_xml
 
@@ -71,3 +72,24 @@ def load_file(path: str | Path, context: dict[str, str] | None = None) -> Estate
     except OSError as exc:
         raise InputError(str(p), "file", f"cannot read: {exc.strerror or exc}") from None
     return load_bytes(data, str(p), context)
+
+
+def load_files(paths: list[Path], on_file: Callable[[], None] | None = None) -> Estate:
+    """Every file merged into one estate, each object remembering its file; the errors of all files at once.
+    `on_file` is called after each file (a progress bar)."""
+    merged = Estate()
+    errors: list[InputError] = []
+    for path in paths:
+        try:
+            part = load_file(path)
+        except InputError as exc:
+            errors.append(exc)
+        else:
+            merged.merge(part, source=str(path))
+        if on_file is not None:
+            on_file()
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InputErrors(errors)
+    return merged

@@ -23,3 +23,15 @@ class InputError(Exception):
         """The same error re-homed inside an outer file (e.g. an XML body inside a JSON record)."""
         where = f"{prefix}/{self.where}" if self.where else prefix
         return InputError(path, where, self.message)
+
+
+class InputErrors(InputError):
+    """Several files of one import could not be read: every error, each naming its file, in one run."""
+
+    def __init__(self, errors: list[InputError]) -> None:
+        first = errors[0]
+        super().__init__(first.path, first.where, first.message)
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return f"{len(self.errors)} files could not be imported:\n" + "\n".join(str(e) for e in self.errors)

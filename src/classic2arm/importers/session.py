@@ -22,6 +22,7 @@ from .xml_formats import FORMATS, parse_root
 from .xml_node import Node
 
 _SERVICE_URI = re.compile(r"/services/hostedservices/([^/?]+)(?:/deployments/([^/?]+))?")
+_GATEWAY_URI = re.compile(r"/services/networking/([^/?]+)/gateway\b")
 # Request bodies that state what a resource is (rather than asking for a change to it).
 _DESCRIBING_REQUESTS = frozenset({"NetworkConfiguration", "CreateStorageServiceInput"})
 
@@ -48,6 +49,8 @@ def keep_last(estate: Estate) -> Estate:
 
 
 def _context(uri: str) -> dict[str, str]:
+    if gw := _GATEWAY_URI.search(unquote(uri)):
+        return {"virtual_network": gw.group(1)}
     m = _SERVICE_URI.search(unquote(uri))
     if not m:
         return {}

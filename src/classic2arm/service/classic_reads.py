@@ -53,7 +53,11 @@ class ServiceView:
 
     @property
     def url(self) -> str:
-        return f"{MANAGEMENT_URL}/{self.subscription_id}/services/hostedservices/{self.service.name}"
+        return self.url_at(MANAGEMENT_URL)
+
+    def url_at(self, base: str) -> str:
+        """Its address under `base` (the server's own URL: a client follows it)."""
+        return f"{base.rstrip('/')}/{self.subscription_id}/services/hostedservices/{self.service.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +76,10 @@ class StorageView:
 
     @property
     def url(self) -> str:
-        return f"{MANAGEMENT_URL}/{self.subscription_id}/services/storageservices/{self.account.name}"
+        return self.url_at(MANAGEMENT_URL)
+
+    def url_at(self, base: str) -> str:
+        return f"{base.rstrip('/')}/{self.subscription_id}/services/storageservices/{self.account.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +187,17 @@ def subscription(ctx: AppContext, sub: str) -> SubscriptionFacts:
 
 
 def affinity_groups(ctx: AppContext, sub: str) -> list[c.AffinityGroup]:
-    return _listing(ctx, sub, ids.T_AFFINITY_GROUP, c.AffinityGroup)
+    """The subscription's affinity groups: those stored, and any a VNet, storage account or hosted service is
+    bound to without a stored group (an estate written before imports created them), in the location of what
+    is bound to it."""
+    with ctx.store.read() as tx:
+        groups = {g.name.lower(): g for g in _models(tx, sub, ids.T_AFFINITY_GROUP, c.AffinityGroup)}
+        for rtype in (ids.T_VNET, ids.T_STORAGE, ids.T_HOSTED_SERVICE):
+            for row in tx.resources.query(sub, types=[rtype]):
+                name = row.doc.get("affinity_group")
+                if name and name.lower() not in groups:
+                    groups[name.lower()] = c.AffinityGroup(name=name, location=row.doc.get("location"))
+    return sorted(groups.values(), key=lambda g: g.name.lower())
 
 
 def management_certificates(ctx: AppContext) -> list[tuple[str, datetime]]:

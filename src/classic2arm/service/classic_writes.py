@@ -118,6 +118,8 @@ def _place(w: _W, location: str | None, affinity_group: str | None, what: str) -
         row = w.tx.resources.get(ids.affinity_group_id(w.sub, affinity_group))
         if row is None:
             raise _bad(f"The affinity group '{affinity_group[:80]}' of the {what} does not exist.")
+        if not row.doc.get("location"):
+            raise _bad(msg.AFFINITY_GROUP_LOCATION_UNKNOWN.text(ag=row.name))
         return str(row.doc["location"])
     raise _bad(f"A location or an affinity group is required for the {what}.")
 

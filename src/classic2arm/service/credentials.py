@@ -6,6 +6,7 @@ classic portal lists management certificates. Nothing secret is ever logged.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from . import subscriptions
@@ -102,9 +103,16 @@ def _live(cred: dict[str, Any] | None, kind: str) -> Principal | None:
     return Principal(cred["subscription_id"], kind)
 
 
-def make_certificate(common_name: str, days: int = 365) -> tuple[bytes, bytes]:
-    """A self-signed client certificate and its key (PEM), as `New-SelfSignedCertificate` would make."""
-    key = ec.generate_private_key(ec.SECP256R1())
+def make_certificate(common_name: str, days: int = 365, key_type: str = "rsa") -> tuple[bytes, bytes]:
+    """A self-signed client certificate and its key (PEM), as `New-SelfSignedCertificate` would make: RSA-2048 by
+    default (the only key the classic xplat CLI loads from a publishsettings file), EC P-256 on request."""
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    if key_type == "rsa":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    elif key_type == "ec":
+        key = ec.generate_private_key(ec.SECP256R1())
+    else:
+        raise ServiceError("InvalidKeyType", f"key type must be rsa or ec, not '{key_type[:20]}'")
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
@@ -115,3 +123,24 @@ def make_certificate(common_name: str, days: int = 365) -> tuple[bytes, bytes]:
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def publish_settings(cert_pem: bytes, key_pem: bytes, subscription_id: str, subscription_name: str,
+                     management_url: str) -> bytes:
+    """A `.publishsettings` file (schema 2.0) for one subscription: the certificate and its RSA key as the
+    base64 PKCS#12 with an empty password that Azure's downloads carried, and the server's URL."""
+    from xml.sax.saxutils import quoteattr
+
+    from . import pkcs12
+
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ServiceError("InvalidKeyType", "a publishsettings file needs an RSA certificate (the classic CLI "
+                                             "loads no other): make it with --key-type rsa")
+    cert_der = x509.load_pem_x509_certificate(cert_pem).public_bytes(serialization.Encoding.DER)
+    blob = base64.b64encode(pkcs12.pfx(cert_der, key)).decode()
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n<PublishData>\n'
+            f'  <PublishProfile SchemaVersion="2.0" PublishMethod="AzureServiceManagementAPI">\n'
+            f"    <Subscription ServiceManagementUrl={quoteattr(management_url)} Id={quoteattr(subscription_id)} "
+            f"Name={quoteattr(subscription_name)} ManagementCertificate={quoteattr(blob)} />\n"
+            f"  </PublishProfile>\n</PublishData>\n").encode()

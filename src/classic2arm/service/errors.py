@@ -35,6 +35,17 @@ class BadInput(ServiceError):
         self.where = where
 
 
+class BadInputs(BadInput):
+    """Every problem of one import, each `file: where: what`, so that one run reports them all."""
+
+    def __init__(self, problems: list[str]) -> None:
+        text = problems[0] if len(problems) == 1 else f"{len(problems)} problems:\n" + "\n".join(problems)
+        ServiceError.__init__(self, "BadRequest", text)
+        self.problems = problems
+        self.source, _, rest = problems[0].partition(": ")
+        self.where = rest.partition(": ")[0]
+
+
 class Locked(ServiceError):
     http_status = 409
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from ..domain import arm as armt
 from ..domain import classic as c
@@ -13,9 +13,9 @@ from ..domain.estate import Estate
 from ..domain.locations import UnknownLocation, display_name
 from ..gcpause import gc_paused
 from ..store import Row, Tx
-from . import clock, codec, locks
+from . import clock, codec, dangling, locks, world_clock
 from .context import DEFAULT_SUBSCRIPTION, AppContext
-from .errors import BadInput, Locked
+from .errors import BadInputs, Locked, NotFound
 
 
 @dataclass
@@ -26,44 +26,95 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     deallocated_for_retirement: int = 0
     notes: list[str] = field(default_factory=list)
+    # When VMs were stored deallocated: why, and how to rehearse as of an earlier date.
+    retirement_note: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {"subscription": self.subscription_id, "created": self.created, "updated": self.updated,
                 "counts": self.counts, "deallocatedForRetirement": self.deallocated_for_retirement,
-                "notes": self.notes}
+                "retirementNote": self.retirement_note, "notes": self.notes}
 
 
 class _Resolver:
-    """Locations of everything in the estate, from its own affinity groups, the store's and overrides."""
+    """Locations of everything in the estate, from its own affinity groups, the store's and overrides.
+
+    Problems are collected, each naming the file it came from, so that one run reports them all."""
 
     def __init__(self, tx: Tx, sub: str, source: str, estate: Estate, extra_ags: dict[str, str]) -> None:
-        self.tx, self.sub, self.source = tx, sub, source
-        self.ags: dict[str, str] = {}
+        self.tx, self.sub, self.source, self.estate = tx, sub, source, estate
+        self.problems: list[str] = []
+        self.ags: dict[str, str | None] = {}
+        self.stored_ags: dict[str, c.AffinityGroup] = {}
         for row in tx.resources.query(sub, types=[ids.T_AFFINITY_GROUP]):
-            self.ags[row.name.lower()] = str(row.doc["location"])
+            self.stored_ags[row.name.lower()] = c.AffinityGroup.model_validate(row.doc)
+            self.ags[row.name.lower()] = row.doc.get("location")
         for ag in estate.affinity_groups:
-            self.ags[ag.name.lower()] = self.location(ag.location, f"AffinityGroup '{ag.name}'")
+            ag.location = self.location(ag.location, f"AffinityGroup '{ag.name}'", ag)
+            self.ags[ag.name.lower()] = ag.location
         for name, loc in extra_ags.items():
-            self.ags[name.lower()] = self.location(loc, f"--affinity-group {name}")
+            self.ags[name.lower()] = self.location(loc, f"--affinity-group {name}", None)
 
-    def location(self, value: str, where: str) -> str:
+    def fail(self, obj: object, where: str, message: str) -> None:
+        origin = self.estate.origin(obj, self.source) if obj is not None else self.source
+        self.problems.append(f"{origin}: {where}: {message}")
+
+    def location(self, value: str | None, where: str, obj: object) -> str | None:
+        if not value:
+            return None
         try:
             return display_name(value)
         except UnknownLocation:
-            raise BadInput(self.source, where, f"unknown location '{value}'") from None
+            self.fail(obj, where, f"unknown location '{value}'")
+            return None
 
-    def place(self, location: str | None, affinity_group: str | None, where: str) -> str:
+    def place(self, obj: object, location: str | None, affinity_group: str | None, where: str) -> str | None:
         if location:
-            return self.location(location, where)
+            return self.location(location, where, obj)
         if affinity_group:
-            found = self.ags.get(affinity_group.lower())
-            if found is None:
-                raise BadInput(self.source, where,
-                               f"affinity group '{affinity_group}' is not defined in subscription {self.sub}; "
-                               f"define it in an estate document or with --affinity-group "
-                               f"'{affinity_group}=<location>'")
-            return found
-        raise BadInput(self.source, where, "has neither a location nor an affinity group")
+            return self.ags.get(affinity_group.lower())
+        self.fail(obj, where, "has neither a location nor an affinity group")
+        return None
+
+    def define_missing_groups(self, extra_ags: dict[str, str]) -> None:
+        """An affinity group the files bind resources to without defining it is created from what they say:
+        its name, and its location wherever a file gives one beside the group (a hosted service or storage
+        account body names both); else its location stays unknown and one note names every such group."""
+        bound: list[c.VirtualNetworkSite | c.StorageAccount | c.HostedService] = [
+            *self.estate.virtual_networks, *self.estate.storage_accounts, *self.estate.hosted_services]
+        hints: dict[str, tuple[str, str]] = {}  # group -> (location, file that gives it)
+        for obj in bound:
+            if obj.affinity_group and obj.location and obj.affinity_group.lower() not in hints:
+                loc = self.location(obj.location, f"{type(obj).__name__} '{obj.name}'", obj)
+                if loc:
+                    hints[obj.affinity_group.lower()] = (loc, self.estate.origin(obj, self.source))
+        created: dict[str, c.AffinityGroup] = {}
+        for obj in bound:
+            name = obj.affinity_group
+            if not name or name.lower() in created:
+                continue
+            key = name.lower()
+            if key in self.ags and (self.ags[key] or key not in hints):
+                continue
+            if key in extra_ags or any(a.name.lower() == key for a in self.estate.affinity_groups):
+                continue
+            hint = hints.get(key)
+            ag = self.stored_ags.get(key) or c.AffinityGroup(name=name)
+            ag.location = hint[0] if hint else None
+            created[key] = ag
+            self.ags[key] = ag.location
+            self.estate.affinity_groups.append(ag)
+            if hint:
+                self.estate.notes.append(f"affinity group '{ag.name}' was not defined in the input: created in "
+                                         f"{hint[0]}, the location {hint[1]} gives it")
+        unknown = sorted((ag.name for ag in created.values() if ag.location is None), key=str.lower)
+        if unknown:
+            commands = "; ".join(f"classic2arm affinity-group set {n} --location LOCATION" for n in unknown)
+            self.estate.notes.append(
+                f"affinity group{'s' if len(unknown) > 1 else ''} {', '.join(repr(n) for n in unknown)} "
+                f"{'are' if len(unknown) > 1 else 'is'} not defined in the input and no file gives "
+                f"{'their locations' if len(unknown) > 1 else 'its location'}: created with an unknown location, "
+                f"so what is bound to {'them' if len(unknown) > 1 else 'it'} can't be validated until you run: "
+                f"{commands}")
 
 
 def _subscription_for(tx: Tx, ctx: AppContext, estate: Estate) -> c.Subscription:
@@ -85,6 +136,17 @@ def _subscription_for(tx: Tx, ctx: AppContext, estate: Estate) -> c.Subscription
     return sub
 
 
+def retirement_note(count: int, setting: clock.ClockSetting, now: datetime) -> str:
+    """Why VMs were stored deallocated, and the two ways to rehearse the estate as it was before."""
+    before = (retirement.CLASSIC_VM_RETIREMENT - timedelta(days=92)).date().isoformat()
+    which = "real time" if setting.mode == "real" else f"{setting.mode}"
+    return (f"{count} classic VM{'s' if count != 1 else ''} stored stopped and deallocated: the world clock "
+            f"({which}, {now.date().isoformat()}) is past the classic VM retirement date "
+            f"({retirement.CLASSIC_VM_RETIREMENT.date().isoformat()}). To rehearse the estate as it was before, "
+            f"import it as of an earlier date: 'classic2arm import FILE... --as-of {before}', or set the clock "
+            f"first with 'classic2arm clock set {before}' and import again")
+
+
 def _retire(role: c.Role, now: datetime) -> bool:
     """From the retirement date, allocated classic VMs are stopped and deallocated (spec §8)."""
     if role.is_vm and role.allocated and retirement.classic_vms_must_be_deallocated(now):
@@ -96,31 +158,50 @@ def _retire(role: c.Role, now: datetime) -> bool:
 
 
 def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[str, str],
-               now: datetime) -> tuple[list[Row], int]:
-    """Resolve every reference and location, and turn the estate into rows. Raises BadInput."""
+               now: datetime, default_location: str | None = None, strict: bool = False) -> tuple[list[Row], int]:
+    """Resolve every reference and location, and turn the estate into rows. Raises BadInputs with every
+    problem found, each naming its file."""
     res = _Resolver(tx, sub, source, estate, extra_ags)
+    default = res.location(default_location, "--location", None) if default_location else None
+    res.define_missing_groups(extra_ags)
     rows: list[Row] = []
     for ag in estate.affinity_groups:
-        ag.location = res.location(ag.location, f"AffinityGroup '{ag.name}'")
         rows.append(codec.classic_row(sub, ag))
 
     _add_implicit_parents(tx, sub, estate)
-    vnet_locations = {v.name.lower(): v.location for v in estate.virtual_networks}
+    if default:  # a service an earlier import stored without a location takes the one given now
+        named = {h.name.lower() for h in estate.hosted_services}
+        wanted = {d.service_name.lower() for d in estate.deployments} - named
+        for row in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE]):
+            if row.name.lower() in wanted and not row.doc.get("location") and not row.doc.get("affinity_group"):
+                estate.hosted_services.append(c.HostedService.model_validate(row.doc))
+    vnet_locations: dict[str, str | None] = {}
     for row in tx.resources.query(sub, types=[ids.T_VNET]):
-        vnet_locations.setdefault(row.name.lower(), row.doc.get("location"))
+        vnet_locations[row.name.lower()] = row.doc.get("location")
+    for vnet in estate.virtual_networks:
+        vnet.location = res.place(vnet, vnet.location, vnet.affinity_group, f"VirtualNetworkSite '{vnet.name}'")
+        vnet_locations[vnet.name.lower()] = vnet.location
+        rows.append(codec.classic_row(sub, vnet))
     services: dict[str, tuple[str | None, str]] = {}  # name -> (location, resource group)
     for row in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE]):
         services[row.name.lower()] = (row.doc.get("location"), row.resource_group or row.name)
+    unplaced: list[str] = []
     for hs in estate.hosted_services:
         if hs.location or hs.affinity_group:
-            hs.location = res.place(hs.location, hs.affinity_group, f"HostedService '{hs.name}'")
+            hs.location = res.place(hs, hs.location, hs.affinity_group, f"HostedService '{hs.name}'")
         else:  # a Get Deployment/Role body or a .cscfg doesn't say; a deployment in a VNet shares its region
             vnet_name = next((d.virtual_network_name for d in estate.deployments
                               if d.service_name.lower() == hs.name.lower() and d.virtual_network_name), None)
-            found = vnet_locations.get(vnet_name.lower()) if vnet_name else None
-            hs.location = res.location(found, f"HostedService '{hs.name}'") if found else None
+            hs.location = (vnet_locations.get(vnet_name.lower()) if vnet_name else None) or default
+            if hs.location is None:
+                unplaced.append(hs.name)
         services[hs.name.lower()] = (hs.location, ids.cloud_service_rg(hs))
         rows.append(codec.classic_row(sub, hs))
+    if unplaced:
+        estate.notes.append(f"no file gives the location of hosted service{'s' if len(unplaced) > 1 else ''} "
+                            f"{', '.join(repr(n) for n in unplaced)}: stored with an unknown location, so "
+                            f"{'their deployments' if len(unplaced) > 1 else 'its deployment'} can't be validated "
+                            "until you import the files again with --location LOCATION")
 
     for dep in estate.deployments:
         loc, rg = services[dep.service_name.lower()]
@@ -132,24 +213,27 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
         retired += _retire(role, now)
         rows.append(codec.classic_row(sub, role, loc, rg))
 
-    for vnet in estate.virtual_networks:
-        vnet.location = res.place(vnet.location, vnet.affinity_group, f"VirtualNetworkSite '{vnet.name}'")
-        rows.append(codec.classic_row(sub, vnet))
     for sa in estate.storage_accounts:
-        sa.location = res.place(sa.location, sa.affinity_group, f"StorageService '{sa.name}'")
+        sa.location = res.place(sa, sa.location, sa.affinity_group, f"StorageService '{sa.name}'")
         rows.append(codec.classic_row(sub, sa))
     located: list[c.ReservedIP | c.NetworkSecurityGroup | c.RouteTable | c.ExpressRouteCircuit] = [
         *estate.reserved_ips, *estate.network_security_groups, *estate.route_tables, *estate.express_route_circuits]
     for obj in located:
-        obj.location = res.location(obj.location, f"{type(obj).__name__} '{obj.name}'")
+        placed = res.location(obj.location, f"{type(obj).__name__} '{obj.name}'", obj)
+        if placed is None:
+            continue  # (a problem is recorded: nothing is written)
+        obj.location = placed
         rows.append(codec.classic_row(sub, obj))
     images: list[c.Disk | c.OSImage | c.VMImage] = [*estate.disks, *estate.os_images, *estate.vm_images]
     for img in images:
         if img.location:
-            img.location = res.location(img.location, f"{type(img).__name__} '{img.name}'")
+            img.location = res.location(img.location, f"{type(img).__name__} '{img.name}'", img)
         rows.append(codec.classic_row(sub, img))
     for other in (*estate.local_network_sites, *estate.role_assignments):
         rows.append(codec.classic_row(sub, other))
+    rows.extend(dangling.resolve(tx, sub, estate, services, vnet_locations, strict, res.fail))
+    if res.problems:
+        raise BadInputs(res.problems)
     for arm_res in estate.arm_resources:
         rows.append(codec.arm_row(arm_res))
     return _last_wins(rows), retired
@@ -216,14 +300,24 @@ def clear(ctx: AppContext) -> None:
 
 @gc_paused()
 def import_estate(ctx: AppContext, estate: Estate, source: str = "<estate>",
-                  affinity_groups: dict[str, str] | None = None) -> ImportReport:
-    """Write an estate into the store in one transaction; any error leaves the store unchanged."""
+                  affinity_groups: dict[str, str] | None = None, location: str | None = None,
+                  strict: bool = False, as_of: datetime | None = None) -> ImportReport:
+    """Write an estate into the store in one transaction; any error leaves the store unchanged.
+
+    `location` places what no file places (a hosted service known only from a Get Deployment body); `strict`
+    refuses references to resources no file describes instead of noting them (and inferring storage); `as_of`
+    first sets the world clock to that date (a rehearsal of the estate as it was then)."""
     with ctx.store.tx() as tx:
-        now = clock.now(tx)
+        if as_of is not None:
+            clock.write(tx, clock.fixed(as_of))
+        setting = clock.read(tx)
+        now = setting.now()
         tx.now = now
+        if as_of is not None:
+            world_clock.enforce_retirement(tx, now)
         sub = _subscription_for(tx, ctx, estate)
         tx.subscriptions.put(sub.model_dump(mode="json"))
-        rows, retired = build_rows(tx, sub.id, estate, source, affinity_groups or {}, now)
+        rows, retired = build_rows(tx, sub.id, estate, source, affinity_groups or {}, now, location, strict)
         existing = tx.resources.get_many(r.key for r in rows)
         states = locks.lock_states(tx, list(existing.values()))
         locked = [e for e in existing.values() if states[e.key].locked]
@@ -238,6 +332,8 @@ def import_estate(ctx: AppContext, estate: Estate, source: str = "<estate>",
             tx.resources.analyze()
         report = ImportReport(sub.id, created=len(fresh), updated=len(stale), deallocated_for_retirement=retired,
                               notes=list(estate.notes))
+        if retired:
+            report.retirement_note = retirement_note(retired, setting, now)
         for r in rows:
             report.counts[r.type] = report.counts.get(r.type, 0) + 1
         return report
@@ -265,3 +361,52 @@ def export_estate(ctx: AppContext) -> Estate:
             else:
                 getattr(estate, by_type[row.type]).append(codec.classic_object(row))
     return estate
+
+
+@dataclass(frozen=True, slots=True)
+class AffinityGroupPlaced:
+    name: str
+    location: str
+    placed: list[str]  # ids of what took the group's location
+
+
+def set_affinity_group_location(ctx: AppContext, name: str, location: str) -> AffinityGroupPlaced:
+    """Give an affinity group its location (an import that could not know it), and with it every VNet, storage
+    account and hosted service bound to the group whose own location is still unknown (with the hosted
+    services' deployments and roles). One transaction; refused while any of them is being migrated."""
+    try:
+        where = display_name(location)
+    except UnknownLocation:
+        raise BadInputs([f"--location: unknown location '{location}'"]) from None
+    with ctx.store.tx() as tx:
+        sub = ctx.subscription_id(tx)
+        ag_row = tx.resources.get(ids.affinity_group_id(sub, name))
+        if ag_row is None:
+            raise NotFound(f"The affinity group '{name}' does not exist in subscription {sub}.")
+        ag = c.AffinityGroup.model_validate(ag_row.doc)
+        if ag.location and ag.location != where:
+            raise BadInputs([f"affinity group '{ag.name}' is already in {ag.location}; an affinity group's location "
+                             "can't change"])
+        ag.location = where
+        changes: list[tuple[Row, Row]] = [(ag_row, codec.classic_row(sub, ag))]
+        key = ag.name.lower()
+        for rtype in (ids.T_VNET, ids.T_STORAGE, ids.T_HOSTED_SERVICE):
+            for row in tx.resources.query(sub, types=[rtype]):
+                if str(row.doc.get("affinity_group") or "").lower() != key or row.doc.get("location"):
+                    continue
+                obj = codec.classic_object(row)
+                obj.location = where  # type: ignore[attr-defined]
+                changes.append((row, codec.classic_row(sub, obj, rg=row.resource_group)))
+                if rtype == ids.T_HOSTED_SERVICE:
+                    for dep in tx.resources.query(sub, types=[ids.T_DEPLOYMENT], parent_key=row.key):
+                        changes.append((dep, replace(dep, location=where)))
+                        for role in tx.resources.query(sub, types=[ids.T_VM, ids.T_PAAS_ROLE], parent_key=dep.key):
+                            changes.append((role, replace(role, location=where)))
+        states = locks.lock_states(tx, [old for old, _ in changes])
+        locked = [old for old, _ in changes if states[old.key].locked]
+        if locked:
+            raise Locked(f"{locked[0].id} is in the process of being migrated and hence cannot be changed")
+        for old, new in changes:
+            tx.resources.update(replace(new, version=old.version, migration_state=old.migration_state,
+                                        lock_holder=old.lock_holder))
+        return AffinityGroupPlaced(ag.name, where, [new.id for _, new in changes[1:]])

@@ -19,7 +19,7 @@ from ..domain import identity as ids
 from ..domain import rules
 from ..domain.classic import MigrationState as S
 from ..domain.state_machine import LOCKED_STATES, Decision, Op, decide
-from ..domain.units import Category, Message, Phase, UnitKind, UnitRef
+from ..domain.units import Category, Destination, Message, Phase, UnitKind, UnitRef
 from ..gcpause import gc_paused
 from ..store import OperationRecord, Tx, UnitRecord
 from . import check, clock, faults, operations, runner, steps, subscriptions
@@ -93,6 +93,7 @@ def validate(ctx: AppContext, ref: UnitRef) -> ValidationResult:
         check_registered(subscriptions.load(tx, sub_id))
         check_destination(ref)
         now = clock.now(tx)
+        tx.now = now  # (the operation's timestamps are the world clock's, as every record's)
         unit = tx.units.get(unit_id(sub_id, ref))
         if unit and unit.state in LOCKED_STATES:
             messages = [_lock_message(ref)]
@@ -112,8 +113,6 @@ def _request(ref: UnitRef) -> dict[str, Any]:
 
 
 def _ref_from(request: dict[str, Any]) -> UnitRef:
-    from ..domain.units import Destination
-
     dest = request.get("destination")
     return UnitRef(UnitKind(request["kind"]), request["name"], request.get("service"),
                    Destination(dest["kind"], dest["resource_group"], dest["vnet"], dest["subnet"]) if dest else None)
@@ -167,6 +166,8 @@ def _start_in(tx: Tx, sub_id: str, op: Op, ref: UnitRef, batch: _Batch | None = 
     if root is None and state != S.COMMITTING.value:  # a failed commit may already have removed classic
         raise steps.not_found(ref)
     verdict = decide(op, state, ref, active=active, commit_attempted=attempted)
+    if op == Op.PREPARE and verdict.decision in (Decision.JOIN, Decision.NOOP) and unit is not None:
+        _refuse_other_destination(unit.doc.get("request"), ref)
     if verdict.decision == Decision.REFUSE:
         raise ServiceError(verdict.code, verdict.message, 400)
     if verdict.decision == Decision.JOIN and active_op is not None:
@@ -193,6 +194,22 @@ def _start_in(tx: Tx, sub_id: str, op: Op, ref: UnitRef, batch: _Batch | None = 
         batch.units[uid] = record
         batch.started[view.id] = (rec, state == S.PREPARE_FAILED.value)
     return view
+
+
+def _destination_key(d: Destination) -> tuple[str, ...]:
+    return d.normalized, d.resource_group.lower(), d.vnet.lower(), d.subnet.lower()
+
+
+def _refuse_other_destination(was: dict[str, Any] | None, ref: UnitRef) -> None:
+    """A repeated prepare is idempotent only for the same request: another destination is refused, not ignored."""
+    if ref.kind != UnitKind.DEPLOYMENT or not was or ref.destination is None:
+        return
+    old = _ref_from(was).destination
+    if old is None or _destination_key(old) == _destination_key(ref.destination):
+        return
+    described = old.kind if old.normalized != "existing" else \
+        f"{old.kind} ({old.resource_group}/{old.vnet}/{old.subnet})"
+    raise ServiceError("BadRequest", msg.R46_OTHER_DESTINATION.text(dep=ref.name, hs=ref.service, was=described), 400)
 
 
 def _record(tx: Tx, sub_id: str, uid: str, op: Op, ref: UnitRef, status: str,

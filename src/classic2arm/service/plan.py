@@ -25,7 +25,7 @@ from ..domain.state_machine import LOCKED_STATES
 from ..domain.units import Phase, UnitKind, UnitRef
 from ..gcpause import gc_paused
 from ..store import Tx, UnitRecord
-from . import clock, subscriptions
+from . import clock, dangling, subscriptions
 from .context import AppContext
 from .migration import _lock_message, check_registered
 from .snapshot import load_unit, unit_id
@@ -156,6 +156,7 @@ def build_plan(ctx: AppContext) -> Plan:
         now = clock.now(tx)
         records = {r.id: r for r in tx.units.all(sub_id)}
         clones = cloned_into(records.values())
+        notes = tuple(f.text for f in dangling.findings(tx, sub_id))
         regions: set[str] = set()
         with ctx.classic_index(tx, sub_id) as src:
             evaluated = _Evaluator(tx, sub_id, now, src, records).all([(u.ref, u.state) for u in units])
@@ -197,7 +198,8 @@ def build_plan(ctx: AppContext) -> Plan:
         waves=waves, done=done, blockers_by_rule=groups, ranking=summary.ranking(groups),
         quota=summary.quota_lines(remaining, usage, quotas),
         impacts=tuple(i for u in remaining for i in u.impacts), total_minutes=total,
-        assumptions=estimate.MODEL.assumptions(), production_marker=t.PRODUCTION_MARKER, subscription=sub_id,
+        assumptions=estimate.MODEL.assumptions(), notes=notes, production_marker=t.PRODUCTION_MARKER,
+        subscription=sub_id,
         summary={"units": len(planned), "remaining": len(remaining), "done": len(done),
                  "blocked": sum(u.blocked for u in remaining), "vms": sum(u.vms for u in remaining),
                  "blockedVms": sum(u.vms for u in remaining if u.blocked), "waves": len(waves),

@@ -84,6 +84,16 @@ def _load_nsgs_and_route_tables(src: Source, lu: LoadedUnit, nsgs: set[str], rts
         lu.kept.append(row)
 
 
+def _portal_vnet(tx: Tx, sub: str, name: str) -> str | None:
+    """The real name `Group <rg> <name>` of a portal-created classic VNet the portal shows as `name`."""
+    wanted = name.strip().lower()
+    for row in tx.resources.query(sub, types=[ids.T_VNET]):
+        parts = row.name.split(" ")
+        if len(parts) >= 3 and parts[0].lower() == "group" and " ".join(parts[2:]).lower() == wanted:
+            return row.name
+    return None
+
+
 def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime, src: Source | None = None) -> LoadedUnit:
     """The unit's snapshot and rows, read through `src` (default: straight from the database)."""
     src = src or DbSource(tx, sub)
@@ -92,6 +102,8 @@ def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime, src: Source | None 
                         migration_state=root.migration_state if root else None)
     lu = LoadedUnit(snap, root)
     if root is None:
+        if ref.kind == UnitKind.VNET:
+            snap.portal_vnet = _portal_vnet(tx, sub, ref.name)
         return lu
     snap.location = display_name(root.location) if root.location else None
     if ref.kind == UnitKind.DEPLOYMENT:
@@ -111,8 +123,18 @@ def load_unit(tx: Tx, sub: str, ref: UnitRef, now: datetime, src: Source | None 
         lu.members.append(root)
         _load_services(src, src.deployments_in_vnet(vnet.name), lu)
         sites = {conn.local_network_site.lower() for conn in (vnet.gateway.connections if vnet.gateway else [])}
+        shared: set[str] = set()  # sites another classic VNet's gateway also connects to
+        if sites:
+            for other in src.of_type(ids.T_VNET):
+                if other.key != root.key:
+                    gw = other.doc.get("gateway") or {}
+                    shared |= {str(conn.get("local_network_site", "")).lower() for conn in gw.get("connections", [])}
         for row in src.by_names(ids.T_LOCAL_SITE, sites):
             snap.local_sites[row.name.lower()] = src.model(c.LocalNetworkSite, row)
+            if row.name.lower() not in shared:
+                # It becomes the unit's local network gateway (row 23): gone from classic at commit, like the
+                # VNet; a site other VNets still use stays until the last of them migrates.
+                lu.members.append(row)
         _load_nsgs_and_route_tables(
             src, lu, {s.network_security_group.lower() for s in vnet.subnets if s.network_security_group},
             {s.route_table.lower() for s in vnet.subnets if s.route_table})

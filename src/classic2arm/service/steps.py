@@ -93,7 +93,13 @@ def prepare_lock(sc: StepContext) -> None:
 
 def _translated_rows(tx: Tx, sc: StepContext) -> list[Row]:
     lu = _load(sc, tx)
-    result = translate(lu.snapshot)
+    # Classic VNet-to-VNet is two IPsec tunnels to local sites that stand for the other VNet; the translation
+    # recognises them by the other VNets' address spaces and links the gateways instead (deep dive, row 24).
+    site = lu.snapshot.vnet
+    peers: dict[str, list[str]] = {}
+    if site is not None and site.gateway is not None and site.gateway.connections:  # (only then: a read of all)
+        peers = {r.name: list(r.doc.get("address_space") or []) for r in tx.resources.query(sc.sub, types=[ids.T_VNET])}
+    result = translate(lu.snapshot, peer_vnets=peers)
     resources = [*result.resource_groups, *result.resources]
     existing_subnets: dict[str, str] = {}
     taken: dict[str, set[str]] = {}

@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ...importers.errors import InputError
+from ...service.classic_reads import MANAGEMENT_URL
 from ...service.context import AppContext, store_unavailable
 from ...service.errors import ServiceError
 from ..auth import AuthError, authorize
@@ -49,6 +50,7 @@ class AsmRequest:
     headers: Headers
     body: bytes = b""
     background: list[BackgroundTask] = field(default_factory=list)
+    base_url: str = MANAGEMENT_URL  # the request's own base URL: what `Url` elements name
 
     def param(self, name: str) -> str:
         return self.params[name]
@@ -148,7 +150,7 @@ def endpoint(handlers: Mapping[str, Handler]) -> Callable[[Request], object]:
                     raise body
                 areq = AsmRequest(ctx, ctx.subscription or sub, request.method.upper(),
                                   {k: str(v) for k, v in request.path_params.items()}, request.query_params,
-                                  request.headers, body)
+                                  request.headers, body, base_url=str(request.base_url).rstrip("/"))
                 result = handler(areq)
                 background.extend(areq.background)
                 return result

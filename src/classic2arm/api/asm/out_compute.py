@@ -12,7 +12,7 @@ from lxml import etree
 
 from ...domain import classic as c
 from ...domain import sizes
-from ...service.classic_reads import DeploymentView, RoleView, ServiceView
+from ...service.classic_reads import MANAGEMENT_URL, DeploymentView, RoleView, ServiceView
 from .xml_out import add, b64, extended_properties, listing, opt, root, single, texts, to_bytes
 
 _EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
@@ -22,9 +22,9 @@ _CSCFG_NS = "http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfigur
 # --------------------------------------------------------------------------- hosted services
 
 
-def _service_body(el: etree._Element, view: ServiceView, embed: bool) -> None:
+def _service_body(el: etree._Element, view: ServiceView, embed: bool, base: str) -> None:
     hs = view.service
-    add(el, "Url", view.url)
+    add(el, "Url", view.url_at(base))
     add(el, "ServiceName", hs.name)
     props = add(el, "HostedServiceProperties")
     add(props, "Description", hs.description)
@@ -43,19 +43,20 @@ def _service_body(el: etree._Element, view: ServiceView, embed: bool) -> None:
             _deployment_body(add(deps, "Deployment"), dv)
 
 
-def hosted_services(views: list[ServiceView]) -> bytes:
-    return listing("HostedServices", "HostedService", views, lambda el, v: _service_body(el, v, embed=False))
+def hosted_services(views: list[ServiceView], base: str = MANAGEMENT_URL) -> bytes:
+    return listing("HostedServices", "HostedService", views,
+                   lambda el, v: _service_body(el, v, embed=False, base=base))
 
 
-def hosted_service(view: ServiceView, embed: bool) -> bytes:
-    return single("HostedService", view, lambda el, v: _service_body(el, v, embed))
+def hosted_service(view: ServiceView, embed: bool, base: str = MANAGEMENT_URL) -> bytes:
+    return single("HostedService", view, lambda el, v: _service_body(el, v, embed, base))
 
 
-def certificates(view: ServiceView) -> bytes:
+def certificates(view: ServiceView, base: str = MANAGEMENT_URL) -> bytes:
     el = root("Certificates")
     for cert in view.service.certificates:
         ce = add(el, "Certificate")
-        add(ce, "CertificateUrl", f"{view.url}/certificates/{cert.thumbprint_algorithm}-{cert.thumbprint}")
+        add(ce, "CertificateUrl", f"{view.url_at(base)}/certificates/{cert.thumbprint_algorithm}-{cert.thumbprint}")
         add(ce, "Thumbprint", cert.thumbprint)
         add(ce, "ThumbprintAlgorithm", cert.thumbprint_algorithm)
         add(ce, "Data", cert.data)

@@ -8,7 +8,7 @@ from lxml import etree
 
 from ...domain import classic as c
 from ...domain import media
-from ...service.classic_reads import StorageView
+from ...service.classic_reads import MANAGEMENT_URL, StorageView
 from .xml_out import add, b64, extended_properties, listing, opt, root, single, texts, to_bytes
 
 _EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
@@ -18,9 +18,9 @@ _PAIRS = {"East US": "West US", "West US": "East US", "North Europe": "West Euro
           "East Asia": "Southeast Asia", "Australia East": "Australia Southeast"}
 
 
-def _account(el: etree._Element, v: StorageView) -> None:
+def _account(el: etree._Element, v: StorageView, base: str = MANAGEMENT_URL) -> None:
     a = v.account
-    add(el, "Url", v.url)
+    add(el, "Url", v.url_at(base))
     add(el, "ServiceName", a.name)
     props = add(el, "StorageServiceProperties")
     add(props, "Description", a.description)
@@ -44,17 +44,17 @@ def _account(el: etree._Element, v: StorageView) -> None:
     opt(el, "MigrationState", v.migration_state)
 
 
-def storage_services(views: list[StorageView]) -> bytes:
-    return listing("StorageServices", "StorageService", views, _account)
+def storage_services(views: list[StorageView], base: str = MANAGEMENT_URL) -> bytes:
+    return listing("StorageServices", "StorageService", views, lambda el, v: _account(el, v, base))
 
 
-def storage_service(v: StorageView) -> bytes:
-    return single("StorageService", v, _account)
+def storage_service(v: StorageView, base: str = MANAGEMENT_URL) -> bytes:
+    return single("StorageService", v, lambda el, v: _account(el, v, base))
 
 
-def storage_keys(v: StorageView) -> bytes:
+def storage_keys(v: StorageView, base: str = MANAGEMENT_URL) -> bytes:
     el = root("StorageService")
-    add(el, "Url", v.url)
+    add(el, "Url", v.url_at(base))
     add(el, "ServiceName", v.account.name)
     keys = add(el, "StorageServiceKeys")
     add(keys, "Primary", v.account.primary_key)

@@ -60,16 +60,17 @@ def list_operations(req: AsmRequest) -> Response:
 
 
 def hosted_services(req: AsmRequest) -> Response:
-    return xml(out_compute.hosted_services(reads.hosted_services(req.ctx, req.sub)))
+    return xml(out_compute.hosted_services(reads.hosted_services(req.ctx, req.sub), req.base_url))
 
 
 def hosted_service(req: AsmRequest) -> Response:
     embed = _flag(req, "embed-detail")
-    return xml(out_compute.hosted_service(reads.hosted_service(req.ctx, req.sub, req.param("svc"), embed), embed))
+    return xml(out_compute.hosted_service(reads.hosted_service(req.ctx, req.sub, req.param("svc"), embed), embed,
+                                          req.base_url))
 
 
 def service_certificates(req: AsmRequest) -> Response:
-    return xml(out_compute.certificates(reads.hosted_service(req.ctx, req.sub, req.param("svc"))))
+    return xml(out_compute.certificates(reads.hosted_service(req.ctx, req.sub, req.param("svc")), req.base_url))
 
 
 def deployment(req: AsmRequest) -> Response:
@@ -161,15 +162,15 @@ def route_table(req: AsmRequest) -> Response:
 
 
 def storage_accounts(req: AsmRequest) -> Response:
-    return xml(out_storage.storage_services(reads.storage_accounts(req.ctx, req.sub)))
+    return xml(out_storage.storage_services(reads.storage_accounts(req.ctx, req.sub), req.base_url))
 
 
 def storage_account(req: AsmRequest) -> Response:
-    return xml(out_storage.storage_service(reads.storage_account(req.ctx, req.sub, req.param("name"))))
+    return xml(out_storage.storage_service(reads.storage_account(req.ctx, req.sub, req.param("name")), req.base_url))
 
 
 def storage_keys(req: AsmRequest) -> Response:
-    return xml(out_storage.storage_keys(reads.storage_account(req.ctx, req.sub, req.param("name"))))
+    return xml(out_storage.storage_keys(reads.storage_account(req.ctx, req.sub, req.param("name")), req.base_url))
 
 
 def storage_name_available(req: AsmRequest) -> Response:

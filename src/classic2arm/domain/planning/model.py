@@ -145,6 +145,9 @@ class Plan:
     impacts: tuple[VmImpact, ...] = ()  # every VM still to migrate, in wave order
     total_minutes: float = 0.0
     assumptions: tuple[str, ...] = ()
+    # References to resources no imported file describes (a deployment's VNet, disks' storage accounts, a reserved
+    # IP's service): what they mean for the migration.
+    notes: tuple[str, ...] = ()
     production_marker: str = ""  # how the estate marks production units (printed with the plan)
     subscription: str = ""
     summary: dict[str, int] = field(default_factory=dict)

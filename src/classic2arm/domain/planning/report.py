@@ -52,6 +52,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
     return {"subscription": plan.subscription, "summary": dict(plan.summary),
             "totalMinutes": plan.total_minutes, "quotaOk": plan.quota_ok,
             "productionMarker": plan.production_marker, "assumptions": list(plan.assumptions),
+            "notes": list(plan.notes),
             "waves": [wave_json(w) for w in plan.waves], "done": [unit_json(u) for u in plan.done],
             "blockersByRule": [group_json(g) for g in plan.blockers_by_rule],
             "ranking": [{"rule": g.rule, "code": g.code, "vmsHeldBack": g.vms_held_back, "units": len(g.units),

@@ -26,7 +26,7 @@ __all__ = [
 def not_found(snap: UnitSnapshot) -> Message:
     """R02 as a validation message: validate on a missing target answers 200 with this one Error."""
     kind, name = snap.ref.kind, snap.ref.name
-    text = kind.not_found
+    text = t.R02_VNET_PORTAL_NAME if snap.portal_vnet else kind.not_found
     return Message(text.rule, kind.resource_type, name, Category.ERROR, text.text(dep=name, name=name))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from .. import catalogue as t
 from ..locations import arm_name, is_known
 from ..units import Message, UnitKind, UnitSnapshot
-from ._common import DEPLOYMENT, ERROR, VIRTUAL_MACHINE, VIRTUAL_NETWORK, all_subnets, join, msg
+from ._common import DEPLOYMENT, ERROR, STORAGE, VIRTUAL_MACHINE, VIRTUAL_NETWORK, all_subnets, join, msg
 from .registry import rule
 
 DEP_AND_VNET = {UnitKind.DEPLOYMENT, UnitKind.VNET}
@@ -147,3 +147,28 @@ def vm_without_subnet(snap: UnitSnapshot) -> Iterator[Message]:
         if missing:
             yield msg(t.R13_NO_SUBNET, ERROR, DEPLOYMENT, cs.deployment.name, vm=missing[0] if len(missing) == 1
                       else None, dep=cs.deployment.name, cs=cs.name, roles=join(missing))
+
+
+@rule(id="R57", scopes={UnitKind.DEPLOYMENT, UnitKind.VNET, UnitKind.STORAGE})
+def location_unknown(snap: UnitSnapshot) -> Iterator[Message]:
+    """An imported estate may not say where a unit is (an affinity group no file places, a Get Deployment body
+    alone): nothing can be created in ARM without a region, so say which command gives it."""
+    if snap.location:
+        return
+    if snap.vnet is not None:
+        if not snap.vnet.location:
+            yield msg(t.R57_VNET_LOCATION_UNKNOWN, ERROR, VIRTUAL_NETWORK, snap.vnet.name, vnet=snap.vnet.name,
+                      ag=snap.vnet.affinity_group or "?")
+        return
+    if snap.storage_account is not None:
+        sa = snap.storage_account
+        if not sa.location and (sa.inferred or sa.affinity_group):  # (the two ways an import leaves it unknown)
+            hint = t.AG_HINT.format(ag=sa.affinity_group) if sa.affinity_group else ""
+            yield msg(t.R57_STORAGE_LOCATION_UNKNOWN, ERROR, STORAGE, sa.name, account=sa.name, ag_hint=hint)
+        return
+    for cs in snap.services:
+        hs = cs.hosted_service
+        if not hs.location:
+            hint = t.AG_HINT.format(ag=hs.affinity_group) if hs.affinity_group else ""
+            yield msg(t.R57_SERVICE_LOCATION_UNKNOWN, ERROR, DEPLOYMENT, cs.deployment.name, hs=hs.name,
+                      ag_hint=hint)

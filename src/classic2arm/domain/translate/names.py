@@ -111,3 +111,8 @@ def key_vault_uri(vault: str) -> str:
 def cloudapp_fqdn(svc: str) -> str:
     """The classic cloud-service DNS name is kept (row 1), not ARM's `<label>.<region>.cloudapp.azure.com`."""
     return f"{svc.lower()}.cloudapp.net"
+
+
+def instance_fqdn(label: str, svc: str) -> str:
+    """The classic DNS name of an instance-level public IP: `<label>.<cloud service>.cloudapp.net`."""
+    return f"{label.lower()}.{svc.lower()}.cloudapp.net"

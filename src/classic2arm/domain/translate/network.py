@@ -143,7 +143,7 @@ def route_table_clone(ctx: Ctx, name: str) -> str | None:
 
 def add_public_ip(ctx: Ctx, rg: str, name: str, *origins: str, static: bool, address: str | None,
                   dns_label: str | None = None, classic_vip: str | None = None,
-                  idle_minutes: int | None = None, basic_sku: bool = False) -> str:
+                  idle_minutes: int | None = None, basic_sku: bool = False, fqdn: str | None = None) -> str:
     props: Json = {"publicIPAllocationMethod": "Static" if static else "Dynamic", "publicIPAddressVersion": "IPv4"}
     if address:
         props["ipAddress"] = address
@@ -151,7 +151,7 @@ def add_public_ip(ctx: Ctx, rg: str, name: str, *origins: str, static: bool, add
         props["idleTimeoutInMinutes"] = idle_minutes
     if dns_label:
         # ARM requires lower-case labels; the fqdn stays the classic cloudapp.net name (row 1).
-        props["dnsSettings"] = {"domainNameLabel": dns_label.lower(), "fqdn": names.cloudapp_fqdn(dns_label)}
+        props["dnsSettings"] = {"domainNameLabel": dns_label.lower(), "fqdn": fqdn or names.cloudapp_fqdn(dns_label)}
     tags = {"classicVip": classic_vip} if classic_vip else {}
     # Reserved IPs become Basic-SKU static IPs (row 14); 2016-03-30 has no public IP sku, so others carry none.
     sku = {"name": "Basic"} if basic_sku else None
@@ -198,22 +198,30 @@ def _frontend_name(svc: str, dep: c.Deployment, fe: _Frontends, key: tuple[str, 
 
 
 def load_balancer(ctx: Ctx, cs: CloudService, rg: str, place: Placement) -> Backend:
-    """`<svc>-LB` with one frontend per used VIP / internal LB, LB sets as rules and plain endpoints as NAT
-    rules; VIP public IPs are created first. Returns what each VM's NIC must join."""
+    """`<svc>-LB` with one frontend per used VIP, and one internal load balancer per classic internal LB (named as
+    the user named it): an ARM load balancer is public or internal, never both, so the platform made the
+    classic ILB an internal load balancer of its own. LB sets become rules and plain endpoints NAT rules on the
+    LB of the frontend they use; VIP public IPs are created first. Returns what each VM's NIC must join."""
     svc, dep = cs.name, cs.deployment
     dep_origin = ids.deployment_id(ctx.sub, svc, dep.name)
     # A deployment always has a VIP; if the snapshot lists none, endpoints still need the default one.
     fe = _Frontends(list(dep.virtual_ips) or [c.VirtualIP(name=names.default_vip(svc), address="")],
                     list(dep.internal_load_balancers))
     backend = Backend()
-    lb_id = ctx.arm_id(rg, arm.LOAD_BALANCER, names.load_balancer(svc))
+    public_name = names.load_balancer(svc)
     sets: dict[str, tuple[str, c.InputEndpoint, tuple[str, int]]] = {}  # lower set name -> first use
     members: dict[str, list[Json]] = {}
-    nat_rules: list[Json] = []
+    nat_rules: dict[str, list[Json]] = {}  # LB name -> its NAT rules
     used: set[tuple[str, int]] = set()
 
+    def lb_name(key: tuple[str, int]) -> str:
+        return fe.ilbs[key[1]].name if key[0] == "ilb" else public_name
+
+    def lb_id(key: tuple[str, int]) -> str:
+        return ctx.arm_id(rg, arm.LOAD_BALANCER, lb_name(key))
+
     def fe_id(key: tuple[str, int]) -> str:
-        return child(lb_id, "frontendIPConfigurations", _frontend_name(svc, dep, fe, key))
+        return child(lb_id(key), "frontendIPConfigurations", _frontend_name(svc, dep, fe, key))
 
     for vm in cs.vms:
         vm_key = vm.name.lower()
@@ -228,21 +236,24 @@ def load_balancer(ctx: Ctx, cs: CloudService, rg: str, place: Placement) -> Back
                 set_key = ep.load_balanced_endpoint_set_name.lower()
                 sets.setdefault(set_key, (ep.load_balanced_endpoint_set_name, ep, key))
                 members.setdefault(set_key, []).append(ref(nic_cfg))
-                pool = child(lb_id, "backendAddressPools", sets[set_key][0])
-                backend.pools.setdefault(vm_key, []).append(pool)
+                set_name, _, set_fe = sets[set_key]
+                pool = child(lb_id(set_fe), "backendAddressPools", set_name)
+                if pool not in backend.pools.get(vm_key, []):
+                    backend.pools.setdefault(vm_key, []).append(pool)
                 continue
             name = names.nat_rule(vm.name, ep.name)
-            rule_id = child(lb_id, "inboundNatRules", name)
-            nat_rules.append({"id": rule_id, "name": name, "properties": succeeded({
+            rule_id = child(lb_id(key), "inboundNatRules", name)
+            nat_rules.setdefault(lb_name(key), []).append({"id": rule_id, "name": name, "properties": succeeded({
                 "frontendIPConfiguration": ref(fe_id(key)), "backendIPConfiguration": ref(nic_cfg),
                 "protocol": protocol(ep.protocol), "frontendPort": ep.port, "backendPort": ep.local_port,
                 "enableFloatingIP": ep.enable_direct_server_return,
                 "idleTimeoutInMinutes": ep.idle_timeout_in_minutes or DEFAULT_IDLE_MINUTES})})
             backend.nat_rules.setdefault(vm_key, []).append(rule_id)
 
-    frontends = _vip_frontends(ctx, cs, rg, place, fe, used, lb_id)
+    vip_frontends = _vip_frontends(ctx, cs, rg, place, fe, used, ctx.arm_id(rg, arm.LOAD_BALANCER, public_name))
     if not used:
         return backend  # no input endpoint anywhere: no load balancer (row 10)
+    frontends: dict[str, list[Json]] = {public_name: vip_frontends} if vip_frontends else {}
     for i, ilb in enumerate(fe.ilbs):
         if ("ilb", i) not in used:
             continue
@@ -251,13 +262,17 @@ def load_balancer(ctx: Ctx, cs: CloudService, rg: str, place: Placement) -> Back
                        "subnet": ref(place.subnet_id(ilb.subnet_name))}
         if keep:
             props["privateIPAddress"] = ilb.static_ip
-        frontends.append({"id": fe_id(("ilb", i)), "name": ilb.name, "properties": succeeded(props)})
+        frontends.setdefault(ilb.name, []).append({"id": fe_id(("ilb", i)), "name": ilb.name,
+                                                   "properties": succeeded(props)})
 
-    pools, rules, probes = [], [], []
+    pools: dict[str, list[Json]] = {}
+    rules: dict[str, list[Json]] = {}
+    probes: dict[str, list[Json]] = {}
     for set_key, (set_name, ep, key) in sets.items():
-        pool_id = child(lb_id, "backendAddressPools", set_name)
-        pools.append({"id": pool_id, "name": set_name,
-                      "properties": succeeded({"backendIPConfigurations": members[set_key]})})
+        owner = lb_name(key)
+        pool_id = child(lb_id(key), "backendAddressPools", set_name)
+        pools.setdefault(owner, []).append({"id": pool_id, "name": set_name,
+                                            "properties": succeeded({"backendIPConfigurations": members[set_key]})})
         rule: Json = {"frontendIPConfiguration": ref(fe_id(key)), "backendAddressPool": ref(pool_id),
                       "protocol": protocol(ep.protocol), "frontendPort": ep.port, "backendPort": ep.local_port,
                       "enableFloatingIP": ep.enable_direct_server_return,
@@ -265,15 +280,18 @@ def load_balancer(ctx: Ctx, cs: CloudService, rg: str, place: Placement) -> Back
                       "loadDistribution": _DISTRIBUTION.get((ep.load_balancer_distribution or "none").lower(),
                                                             "Default")}
         if ep.probe is not None:
-            probe_id = child(lb_id, "probes", names.probe(set_name))
-            probes.append({"id": probe_id, "name": names.probe(set_name), "properties": succeeded(_probe(ep.probe))})
+            probe_id = child(lb_id(key), "probes", names.probe(set_name))
+            probes.setdefault(owner, []).append({"id": probe_id, "name": names.probe(set_name),
+                                                 "properties": succeeded(_probe(ep.probe))})
             rule["probe"] = ref(probe_id)
-        rules.append({"id": child(lb_id, "loadBalancingRules", set_name), "name": set_name,
-                      "properties": succeeded(rule)})
+        rules.setdefault(owner, []).append({"id": child(lb_id(key), "loadBalancingRules", set_name),
+                                            "name": set_name, "properties": succeeded(rule)})
 
-    ctx.out.add(ctx.resource(rg, arm.LOAD_BALANCER, names.load_balancer(svc), {
-        "frontendIPConfigurations": frontends, "backendAddressPools": pools, "loadBalancingRules": rules,
-        "probes": probes, "inboundNatRules": nat_rules}), dep_origin)
+    for name, fronts in frontends.items():
+        ctx.out.add(ctx.resource(rg, arm.LOAD_BALANCER, name, {
+            "frontendIPConfigurations": fronts, "backendAddressPools": pools.get(name, []),
+            "loadBalancingRules": rules.get(name, []), "probes": probes.get(name, []),
+            "inboundNatRules": nat_rules.get(name, [])}), dep_origin)
     return backend
 
 
@@ -368,12 +386,13 @@ def vm_nics(ctx: Ctx, cs: CloudService, vm: c.Role, rg: str, place: Placement, b
         ctx.out.drop(f"instance public IP {extra.name} of {cs.name}/{vm.name}: ARM allows one per ip configuration")
     if vm.public_ips:
         pip = vm.public_ips[0]
+        # Row 15: Dynamic allocation; its DNS label is kept, with the classic instance-level name
+        # `<label>.<svc>.cloudapp.net` as the fqdn (as row 1 keeps the cloud service's).
+        label = pip.domain_name_label
         pip_id = add_public_ip(ctx, rg, names.instance_public_ip(vm.name, pip.name), origin, static=False,
                                address=pip.address if place.keeps_addresses else None,
-                               idle_minutes=pip.idle_timeout_in_minutes)
-        if pip.domain_name_label:
-            ctx.out.drop(f"DNS label {pip.domain_name_label} of instance public IP {pip.name} on {vm.name}: "
-                         "classic instance-level DNS names are not carried over")
+                               idle_minutes=pip.idle_timeout_in_minutes, dns_label=label,
+                               fqdn=names.instance_fqdn(label, cs.name) if label else None)
     primary_id = ctx.arm_id(rg, arm.NIC, names.primary_nic(vm.name))
     address = (vm.static_ip or vm.ip_address) if place.keeps_addresses else None
     subnet = vm.subnet_names[0] if vm.subnet_names else None
