@@ -248,9 +248,8 @@ def export(
         raise typer.BadParameter("must be yaml or json", param_hint="--format")
     if out_file is not None and out_file.is_dir():
         raise typer.BadParameter(f"{out_file} is a directory: give a file name", param_hint="--output")
-    if out_file is not None and not out_file.absolute().parent.is_dir():
-        raise typer.BadParameter(f"{out_file}: there is no directory {out_file.absolute().parent}",
-                                 param_hint="--output")
+    if out_file is not None and not out_file.absolute().parent.is_dir():  # (an error, exit 1, as a failed write)
+        raise FileNotFoundError(f"cannot write {out_file}: there is no directory {out_file.absolute().parent}")
     data = estate_doc.dumps(estate.export_estate(state.ctx()), fmt)
     if out_file is None:
         sys.stdout.buffer.write(data)
