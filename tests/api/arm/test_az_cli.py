@@ -130,9 +130,8 @@ def test_export_and_deploy(logged_in: Az, tmp_path: Path) -> None:
     done = az.json("deployment", "group", "create", "-g", "az-copy", "-n", "from-export", "--template-file",
                    str(path))
     assert done["properties"]["provisioningState"] == "Succeeded"
-    listed = az.json("resource", "list")
-    source = {(r["type"], r["name"]) for r in listed if r["resourceGroup"] == az.deployment_rg}
-    copied = {(r["type"], r["name"]) for r in listed if r["resourceGroup"] == "az-copy"}
+    source = {(r["type"], r["name"]) for r in az.json("resource", "list", "-g", az.deployment_rg)}
+    copied = {(r["type"], r["name"]) for r in az.json("resource", "list", "-g", "az-copy")}
     assert copied == source and len(copied) == len(template["resources"])
     shown = az.json("deployment", "group", "show", "-g", "az-copy", "-n", "from-export")
     assert shown["properties"]["provisioningState"] == "Succeeded"

@@ -12,12 +12,13 @@ from starlette.responses import Response
 
 from ...service import arm_api, arm_deploy, arm_reads, arm_templates, arm_vms, entra
 from ...service.context import AppContext
-from ...service.errors import ServiceError
+from ...service.errors import NotFound, ServiceError
 from ..graph import endpoint as graph
 from . import paths
 from .responses import empty, json_response, operation_headers, page_response
 
-_FILTER = re.compile(r"^\s*resourceType\s+eq\s+'([^']{1,200})'\s*$", re.IGNORECASE)
+_FILTER = re.compile(r"\s*(resourceType|resourceGroup)\s+eq\s+'([^']{1,200})'\s*", re.IGNORECASE)
+_AND = re.compile(r"and\s+", re.IGNORECASE)
 
 
 class MethodNotAllowed(ServiceError):
@@ -131,18 +132,45 @@ def _deployment_exists(ctx: AppContext, t: paths.Deployments) -> bool:
 def resource_list(request: Request, ctx: AppContext, t: paths.ResourceList) -> Response:
     _require(request, "GET")
     q = request.query_params
-    types = None
+    types, rg = None, t.rg
     flt = q.get("$filter")
     if flt:
-        m = _FILTER.match(flt)
-        if m is None:
-            raise ServiceError("InvalidFilter", "Only $filter=resourceType eq '{type}' is supported.", 400)
-        types = [m.group(1)]
-    if t.rg is not None:
-        arm_reads.get_group(ctx, t.sub, t.rg)
-    page = arm_reads.list_page(ctx, t.sub, types=types, resource_group=t.rg, top=q.get("$top"),
+        clauses = _filter_clauses(flt)
+        if "resourcetype" in clauses:
+            types = [clauses["resourcetype"]]
+        if "resourcegroup" in clauses:
+            if rg is not None and rg.lower() != clauses["resourcegroup"].lower():
+                return page_response(request, arm_reads.Page([], None))
+            if rg is None:  # (a group the filter names that does not exist: nothing in it, as ARM answers)
+                try:
+                    rg = arm_reads.get_group(ctx, t.sub, clauses["resourcegroup"])["name"]
+                except NotFound:
+                    return page_response(request, arm_reads.Page([], None))
+    if rg is not None:
+        rg = arm_reads.get_group(ctx, t.sub, rg)["name"]
+    page = arm_reads.list_page(ctx, t.sub, types=types, resource_group=rg, top=q.get("$top"),
                              skiptoken=q.get("$skiptoken"))
     return page_response(request, page)
+
+
+def _filter_clauses(flt: str) -> dict[str, str]:
+    """`resourceType eq '…'` and/or `resourceGroup eq '…'` joined by `and` (what `az resource list` sends)."""
+    out: dict[str, str] = {}
+    rest = flt.strip()
+    while True:
+        m = _FILTER.match(rest)
+        if m is None or m.group(1).lower() in out:
+            raise ServiceError("InvalidFilter", "Only $filter=resourceType eq '{type}' and/or resourceGroup eq "
+                                                "'{group}' (joined by 'and') is supported.", 400)
+        out[m.group(1).lower()] = m.group(2)
+        rest = rest[m.end():]
+        if not rest.strip():
+            return out
+        joined = _AND.match(rest)
+        if joined is None:
+            raise ServiceError("InvalidFilter", "Only $filter=resourceType eq '{type}' and/or resourceGroup eq "
+                                                "'{group}' (joined by 'and') is supported.", 400)
+        rest = rest[joined.end():]
 
 
 def providers(request: Request, ctx: AppContext, sub: str) -> Response:
