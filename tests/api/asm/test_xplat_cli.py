@@ -190,6 +190,6 @@ def test_xplat_cli_reads_and_migrates_every_unit_kind(world: tuple[Azure, str, s
         states = _state(db)
         assert {n: states.get(n) for n in names} == dict.fromkeys(names, state), (verb, states)
     arm = json.loads(_classic2arm(db, "arm", "list", "--json").stdout)["value"]
-    groups = {r["name"] for r in arm if r["type"] == "Microsoft.Resources/resourceGroups"}
+    groups = {r["id"].split("/")[4] for r in arm}  # the resource groups the migrated resources are in
     assert {"LUC-VIRTUALNETWORK-Migrated", "dcoddkinztest01-Migrated", "jumpbox-Migrated", "solostore-Migrated",
             "spare-ip-Migrated", "nsg-solo-Migrated", "rt-solo-Migrated"} <= groups
