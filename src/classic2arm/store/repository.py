@@ -253,14 +253,21 @@ class Store:
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
-        """One read transaction for every `read()` of this thread in the block: a request that checks its
-        token and reads a resource uses one connection and one BEGIN for both. Writes are refused inside it
-        (they would be invisible to the rest of the block's reads)."""
+        """One connection for every `read()` of this thread in the block: a request that checks its token and
+        reads a resource checks one connection out for both (on SQLite one read transaction, one BEGIN; on
+        PostgreSQL autocommit, see below). Writes are refused inside it (they would be invisible to the rest of
+        the block's reads)."""
         if getattr(self._local, "snapshot", None) is not None:
             yield
             return
-        with self.read() as tx:
-            self._local.snapshot = tx
+        self.check_file()
+        conn = self.engine.connect()
+        if self.file is None:
+            # PostgreSQL: each statement on its own (autocommit), saving the BEGIN and ROLLBACK round trips; the
+            # reads of such a block (a token, then one resource) need no common snapshot.
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        with conn:
+            self._local.snapshot = Tx(conn, None, self.usage)
             try:
                 yield
             finally:
