@@ -15,12 +15,11 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match
-from starlette.types import Receive, Scope, Send
 
 from ..service import entra
 from ..service.context import AppContext, store_unavailable
 from .arm.responses import base_url, error, json_response
+from .owned_route import OwnedPathRoute
 
 log = logging.getLogger(__name__)
 MAX_FORM = 64 * 1024
@@ -95,23 +94,6 @@ async def dispatch(request: Request) -> Response:
         return error(request, down.http_status, down.code, down.message)
 
 
-class AadRoute(BaseRoute):
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and owns(str(scope["path"])):
-            return Match.FULL, {}
-        return Match.NONE, {}
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        from starlette.routing import NoMatchFound
-
-        raise NoMatchFound(name, path_params)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        response = await dispatch(request)
-        await response(scope, receive, send)
-
-
 def install(app: FastAPI) -> None:
     """Register the stand-in; call before the ASM routes are added."""
-    app.router.routes.append(AadRoute())
+    app.router.routes.append(OwnedPathRoute(owns, dispatch))

@@ -17,13 +17,13 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
 from ...service.context import AppContext, store_unavailable
 from ...service.errors import ServiceError
 from ..auth import AuthError, authorize, principal
 from ..graph.endpoint import GraphRequestError
+from ..owned_route import OwnedPathRoute
 from ..query import repeated_key, repeated_message
 from . import handlers, openapi, paths
 from .responses import error, json_response
@@ -189,25 +189,6 @@ def _one_read(request: Request, target: paths.Target) -> bool:
         and not target.addr.is_collection
 
 
-class ArmRoute(BaseRoute):
-    """Matches every path the ARM API owns, whatever its case."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and paths.owns(str(scope["path"])):
-            return Match.FULL, {}
-        return Match.NONE, {}
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        from starlette.routing import NoMatchFound
-
-        raise NoMatchFound(name, path_params)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        response = await dispatch(request, _path_of(scope))
-        await response(scope, receive, send)
-
-
 def install(app: FastAPI) -> None:
     """Register the ARM (and Resource Graph) surface; call before the ASM routes are added."""
-    app.router.routes.append(ArmRoute())
+    app.router.routes.append(OwnedPathRoute(paths.owns, lambda request: dispatch(request, _path_of(request.scope))))
