@@ -69,18 +69,18 @@ def resolve(tx: Tx, sub: str, estate: Estate, services: dict[str, tuple[str | No
             vnet_locations: dict[str, str | None], strict: bool, fail: Fail) -> list[Row]:
     """Notes (or, strict, problems) for what the estate refers to and nobody describes; rows of the inferred
     storage accounts."""
+    def dangling(item: object, label: str, text: str) -> None:
+        if strict:
+            fail(item, label, text + " (--strict)")
+        else:
+            estate.notes.append(text)
+
     for dep in estate.deployments:
         if dep.virtual_network_name and dep.virtual_network_name.lower() not in vnet_locations:
-            if strict:
-                fail(dep, f"Deployment '{dep.name}'", _vnet_missing(dep) + " (--strict)")
-            else:
-                estate.notes.append(_vnet_missing(dep))
+            dangling(dep, f"Deployment '{dep.name}'", _vnet_missing(dep))
     for rip in estate.reserved_ips:
         if rip.service_name and rip.service_name.lower() not in services:
-            if strict:
-                fail(rip, f"ReservedIP '{rip.name}'", _service_missing(rip) + " (--strict)")
-            else:
-                estate.notes.append(_service_missing(rip))
+            dangling(rip, f"ReservedIP '{rip.name}'", _service_missing(rip))
     known = {sa.name.lower() for sa in estate.storage_accounts}
     inferred: dict[str, c.StorageAccount] = {}  # inferred by an earlier import: may learn blobs and a location
     for r in tx.resources.query(sub, types=[ids.T_STORAGE]):
