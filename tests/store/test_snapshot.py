@@ -48,3 +48,28 @@ def test_a_snapshot_belongs_to_its_thread(store: Store) -> None:
         assert seen and seen[0] is not mine
     with store.read() as tx:
         assert tx.resources.get(mk("FromWorker").id) is not None
+
+
+@pytest.mark.parametrize(("url", "local"), [
+    ("postgresql://u@127.0.0.1:5432/db", True),
+    ("postgresql://u@127.9.9.9/db", True),
+    ("postgresql://u@[::1]:5432/db", True),
+    ("postgresql://u@localhost/db", True),
+    ("postgresql:///db", True),  # libpq's default: a unix socket
+    ("postgresql://u@/db?host=/run/postgresql", True),
+    ("postgresql://u@db.example.com/db", False),
+    ("postgresql://u@10.0.0.5:5432/db", False),
+])
+def test_a_database_server_is_on_this_host_only_over_a_socket_or_loopback(url: str, local: bool) -> None:
+    # decides whether a one-resource GET may read on the event loop (api/arm/routes.py)
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)  # no connection is made
+    try:
+        assert Store(engine).on_this_host is local
+    finally:
+        engine.dispose()
+
+
+def test_a_sqlite_store_is_on_this_host(store: Store) -> None:
+    assert store.on_this_host

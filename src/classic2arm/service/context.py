@@ -180,10 +180,10 @@ class AppContext:
         return self.store.snapshot()
 
     @property
-    def local_store(self) -> bool:
-        """The store is a file of this machine (SQLite): a one-row read takes microseconds and never waits for
-        a server."""
-        return self.store.file is not None
+    def store_on_this_host(self) -> bool:
+        """The store is on this machine (a SQLite file, or PostgreSQL over a socket or loopback): a one-row read
+        takes well under a millisecond and never waits for a network."""
+        return self.store.on_this_host
 
     def forget_index(self) -> None:
         with self._index_lock:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from .point_reads import first_row
 from .schema import credentials
 
 if TYPE_CHECKING:
@@ -27,5 +28,5 @@ class CredentialRepo:
                                                       description=description))
 
     def get(self, cred_id: str) -> dict[str, Any] | None:
-        r = self.conn.execute(_GET, {"id": cred_id}).first()
-        return dict(r._mapping) if r else None
+        r = first_row(self.conn, _GET, {"id": cred_id})
+        return dict(zip(_GET.selected_columns.keys(), r, strict=True)) if r else None

@@ -4,6 +4,7 @@ through a repository of its own, all over the transaction's connection: `tx.reso
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 import time
@@ -191,6 +192,7 @@ class Store:
         self.file = file
         self._identity = _identity(file) if file is not None else None
         self._local = threading.local()  # the open `snapshot()` of each thread
+        self.on_this_host = self._on_this_host()
 
     @classmethod
     def open(cls, url: str, upgrade: bool = True, usage: UsageFn | None = None, create: bool = True) -> Store:
@@ -272,6 +274,23 @@ class Store:
                 yield
             finally:
                 self._local.snapshot = None
+
+    def _on_this_host(self) -> bool:
+        """The database is on this machine: a SQLite file, or a server reached over a unix socket or a loopback
+        address (no network between us: a one-row read waits only for that server's CPU)."""
+        if self.file is not None:
+            return True
+        url = self.engine.url
+        query_host = url.query.get("host")
+        host = url.host or (query_host if isinstance(query_host, str) else None)
+        if not host or host.startswith("/"):
+            return True  # libpq's default and an explicit socket directory: a unix socket
+        if host.lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host.strip("[]")).is_loopback
+        except ValueError:
+            return False
 
     def dispose(self) -> None:
         self.engine.dispose()

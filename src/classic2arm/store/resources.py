@@ -13,6 +13,7 @@ import orjson
 import sqlalchemy as sa
 
 from .base import CHUNK, Conflict, dicts
+from .point_reads import first_row
 from .schema import arm_usage, resources
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ class ResourceRepo:
 
     def get(self, key: str) -> Row | None:
         self.tx.sync_resources([key.lower()])
-        r = self.conn.execute(_GET, {"key": key.lower()}).first()
+        r = first_row(self.conn, _GET, {"key": key.lower()})
         return _row(r) if r else None
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Row]:
@@ -170,7 +171,7 @@ class ResourceRepo:
 
     def get_by_arm_id(self, arm_id: str) -> Row | None:
         self.tx.sync_resources()
-        r = self.conn.execute(_GET_BY_ARM_KEY, {"arm_key": arm_id.lower()}).first()
+        r = first_row(self.conn, _GET_BY_ARM_KEY, {"arm_key": arm_id.lower()})
         return _row(r) if r else None
 
     def query(self, subscription_id: str | None = None, *, model: str | None = None,

@@ -158,10 +158,12 @@ async def dispatch(request: Request, path: str) -> Response:
             with ctx.snapshot():  # the token and the resource in one read transaction
                 return work()
 
-        # A GET of one resource on a local store is two indexed reads of a few microseconds each: answered on
-        # the event loop, without the hop to the thread pool and back, which cost more than the request itself
-        # (bench/RESULTS.md, "ARM GET VM vs moto"). Anything that may write, wait or scan goes to the pool.
-        if ctx.local_store and caller is None:
+        # A GET of one resource from a store on this machine is two primary-key reads (tens of microseconds on
+        # SQLite, one loopback round trip each on PostgreSQL, never a lock wait): answered on the event loop,
+        # without the hop to the thread pool and back, which cost more than the reads (bench/RESULTS.md, "ARM
+        # GET VM vs moto"). A database across a network, and anything that may write, wait or scan, goes to the
+        # pool.
+        if ctx.store_on_this_host and caller is None:
             return read()
         return await run_in_threadpool(read)
     except AuthError as exc:
