@@ -8,6 +8,7 @@ case-insensitive on names.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -133,6 +134,7 @@ def role_assignment_id(sub: str, name: str) -> str:
 
 RESOURCE_GROUP_MAX = 90
 _GROUP_PUNCTUATION = frozenset("-_.()")
+_ASCII_GROUP = re.compile(r"[A-Za-z0-9\-_.()]+")  # the common case of the rule below, without a look-up per char
 
 
 def _upper_char(ch: str) -> str:
@@ -156,6 +158,8 @@ def _key_faithful(ch: str) -> bool:
 
 
 def _name_chars_problem(name: str) -> str | None:
+    if name.isascii() and name.isprintable():
+        return None  # every printable ASCII char is allowed and lower-cases faithfully (checked on every request)
     for ch in name:
         category = unicodedata.category(ch)
         if category[0] == "C" or category in ("Zl", "Zp"):
@@ -175,8 +179,11 @@ def resource_group_name_problem(rg: str) -> str | None:
     chars = _name_chars_problem(rg)
     if chars:
         return chars
-    bad = sorted({ch for ch in rg if ch not in _GROUP_PUNCTUATION
-                  and unicodedata.category(ch)[0] != "L" and unicodedata.category(ch) != "Nd"})
+    if _ASCII_GROUP.fullmatch(rg):
+        bad = []
+    else:
+        bad = sorted({ch for ch in rg if ch not in _GROUP_PUNCTUATION
+                     and unicodedata.category(ch)[0] != "L" and unicodedata.category(ch) != "Nd"})
     if bad:
         return "it may hold only letters, digits, '-', '_', '.', '(' and ')'; found " + \
             ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in bad[:5])
