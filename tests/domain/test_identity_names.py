@@ -3,6 +3,8 @@ characters whose lower-case form would make the store's lower-cased keys disagre
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -39,3 +41,18 @@ def test_accepted_names_keep_arm_equivalence_under_lower_case(name: str) -> None
         other = name.swapcase()
         if ids.resource_name_problem(other) is None:
             assert ids.same_name(name, other) == (name.lower() == other.lower())
+
+
+def test_every_printable_ascii_char_passes_the_per_character_checks() -> None:
+    # what lets identity._name_chars_problem skip them for a printable ASCII name
+    for code in range(0x20, 0x7F):
+        ch = chr(code)
+        assert unicodedata.category(ch)[0] != "C", ch
+        assert ids._key_faithful(ch), ch
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=90))
+def test_ascii_group_names_are_judged_as_the_general_rule_judges_them(rg: str) -> None:
+    allowed = all(ch in "-_.()" or unicodedata.category(ch)[0] == "L" or unicodedata.category(ch) == "Nd"
+                  for ch in rg) and not rg.endswith(".")
+    assert (ids.resource_group_name_problem(rg) is None) is allowed
