@@ -73,3 +73,16 @@ def test_a_database_server_is_on_this_host_only_over_a_socket_or_loopback(url: s
 
 def test_a_sqlite_store_is_on_this_host(store: Store) -> None:
     assert store.on_this_host
+
+
+def test_reads_wait_when_every_pooled_connection_is_busy(store: Store) -> None:
+    # a one-resource GET is answered on the event loop only while a pooled connection is free
+    assert store.reads_without_waiting()
+    size = store.engine.pool.size()  # type: ignore[attr-defined]
+    held = [store.engine.connect() for _ in range(size)]
+    try:
+        assert not store.reads_without_waiting()
+    finally:
+        for conn in held:
+            conn.close()
+    assert store.reads_without_waiting()

@@ -179,11 +179,10 @@ class AppContext:
         only reads."""
         return self.store.snapshot()
 
-    @property
-    def store_on_this_host(self) -> bool:
-        """The store is on this machine (a SQLite file, or PostgreSQL over a socket or loopback): a one-row read
-        takes well under a millisecond and never waits for a network."""
-        return self.store.on_this_host
+    def reads_without_waiting(self) -> bool:
+        """A one-row read of the store now takes well under a millisecond: the store is on this machine (a
+        SQLite file, or PostgreSQL over a socket or loopback) and a pooled connection is free."""
+        return self.store.reads_without_waiting()
 
     def forget_index(self) -> None:
         with self._index_lock:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import QueuePool
 
 from . import migrate
 from .base import CHUNK, Conflict, NotFound, Unavailable, UsageFn
@@ -291,6 +292,14 @@ class Store:
             return ipaddress.ip_address(host.strip("[]")).is_loopback
         except ValueError:
             return False
+
+    def reads_without_waiting(self) -> bool:
+        """A one-row read now would neither cross a network nor wait for a pooled connection (all of them busy
+        with other requests' work)."""
+        if not self.on_this_host:
+            return False
+        pool = self.engine.pool
+        return not isinstance(pool, QueuePool) or pool.checkedout() < pool.size()
 
     def dispose(self) -> None:
         self.engine.dispose()

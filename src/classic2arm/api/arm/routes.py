@@ -162,8 +162,8 @@ async def dispatch(request: Request, path: str) -> Response:
         # SQLite, one loopback round trip each on PostgreSQL, never a lock wait): answered on the event loop,
         # without the hop to the thread pool and back, which cost more than the reads (bench/RESULTS.md, "ARM
         # GET VM vs moto"). A database across a network, and anything that may write, wait or scan, goes to the
-        # pool.
-        if ctx.store_on_this_host and caller is None:
+        # pool, as is the read when every pooled connection is busy (waiting for one would hold the loop).
+        if caller is None and ctx.reads_without_waiting():
             return read()
         return await run_in_threadpool(read)
     except AuthError as exc:
