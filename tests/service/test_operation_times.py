@@ -19,7 +19,17 @@ from starlette.testclient import TestClient
 from classic2arm.api.app import create_app
 from classic2arm.domain.state_machine import Op
 from classic2arm.domain.units import UnitKind, UnitRef
-from classic2arm.service import classic_reads, clock, credentials, faults, migration, operations, pacing, world_clock
+from classic2arm.service import (
+    classic_reads,
+    clock,
+    console,
+    credentials,
+    faults,
+    migration,
+    operations,
+    pacing,
+    world_clock,
+)
 from classic2arm.service.context import AppContext
 from classic2arm.service.operations import IN_PROGRESS, SUCCEEDED, OperationView
 
@@ -64,6 +74,13 @@ def test_many_units_per_batch_and_validations_show_the_world_clock(sample_ctx: A
     assert [v.status for v in views] == [SUCCEEDED, "Failed"], views
     for view in [*views, *(operations.get(sample_ctx, v.operation_id) for v in validated)]:
         _on_the_world_clock(view, real_before)
+
+
+def test_the_console_lists_a_units_operations_newest_first_on_the_fixed_clock(sample_ctx: AppContext) -> None:
+    started = [migration.execute(sample_ctx, op, UNIT).id for op in (Op.PREPARE, Op.ABORT, Op.PREPARE)]
+    shown = console.unit_view(sample_ctx, UNIT).operations
+    assert [v.id for v in shown] == started[::-1]  # (all at the same world-clock time: in real order)
+    assert {(v.created_at, v.updated_at) for v in shown} == {(WHEN, WHEN)}
 
 
 def test_a_running_world_clock_stamps_its_own_time(sample_ctx: AppContext) -> None:
