@@ -164,7 +164,7 @@ def test_pacing(api: Any, sample_db: str, admin_server: Any) -> None:
             assert c.put("/admin/pacing", json={"seconds": 30}).json() == {"mode": "seconds", "seconds": 30.0}
             view = pacing.observed_view(ctx, done)
             assert view.status == "InProgress" and view.error_code is None and view.http_status is None
-            later = done.created_at + timedelta(seconds=31)
+            later = done.created_real_at + timedelta(seconds=31)
             assert pacing.observed_status(ctx, done, real_now=later) == done.status
 
             validation = migration.validate(ctx, UnitRef(UnitKind.STORAGE, "contosovhds"))

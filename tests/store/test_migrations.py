@@ -78,7 +78,7 @@ def test_upgrade_from_0001_keeps_data(store_url: str) -> None:
             tx.resources.update(row)
             tx.conn.execute(metadata.tables["operations"].insert().values(
                 id="op-1", subscription_id="sub-1", kind="prepare", unit_key=RES_KEY, status="InProgress",
-                created_at=AT, updated_at=AT, request={"a": 1}))
+                created_at=AT, updated_at=AT, created_real_at=AT, request={"a": 1}))
         with store.read() as tx:
             evs = tx.events.for_resource(RES_KEY)
             assert [e["version"] for e in evs] == [1, 2, 5]
@@ -174,3 +174,39 @@ def test_concurrent_open_of_a_fresh_database(pg_cluster: Any, tmp_path: Path) ->
 def test_head_constant_is_alembics_head() -> None:
     """`Store.open` compares the database with `migrate.HEAD` without importing Alembic: it must be the head."""
     assert migrate.head_revision() == migrate.HEAD
+
+
+def test_upgrade_from_0006_gives_old_operations_their_created_at_as_real_start(store_url: str) -> None:
+    """0007 adds `created_real_at` (what the admin pacing's "seconds" mode measures from); rows of older releases
+    get their `created_at`, and the column is then as the schema says: required."""
+    engine = make_engine(store_url)
+    try:
+        migrate.upgrade(engine, "0006")
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO operations (id, subscription_id, kind, unit_key, status, created_at, "
+                                 "updated_at, attempts, request) VALUES ('op-old', 'sub-1', 'prepare', 'u', "
+                                 "'Succeeded', :at, :later, 2, :req)"),
+                         {"at": AT, "later": AT.replace(minute=9), "req": '{"describe": "vnet v"}'})
+    finally:
+        engine.dispose()
+
+    store = Store.open(store_url)
+    try:
+        assert migrate.current_revision(store.engine) == migrate.head_revision() == "0007"
+        columns = {c["name"]: c for c in sa.inspect(store.engine).get_columns("operations")}
+        assert set(columns) == set(metadata.tables["operations"].c.keys())
+        assert {name: c["nullable"] for name, c in columns.items()} == {
+            c.name: c.nullable for c in metadata.tables["operations"].c}
+        assert {i["name"] for i in sa.inspect(store.engine).get_indexes("operations")} == {
+            "ix_operations_unit", "ix_operations_status"}
+        with store.read() as tx:
+            old = tx.operations.get("op-old")
+        assert old is not None
+        assert (old.created_at, old.updated_at, old.created_real_at) == (AT, AT.replace(minute=9), AT)
+        assert (old.status, old.attempts, old.request) == ("Succeeded", 2, {"describe": "vnet v"})
+        with pytest.raises(sa.exc.IntegrityError), store.tx() as tx:  # required from now on
+            tx.conn.execute(metadata.tables["operations"].insert().values(
+                id="op-new", subscription_id="sub-1", kind="prepare", unit_key="u", status="InProgress",
+                created_at=AT, updated_at=AT, created_real_at=None))
+    finally:
+        store.dispose()

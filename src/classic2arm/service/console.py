@@ -329,7 +329,7 @@ def unit_view(ctx: AppContext, ref: UnitRef, page: int = 1) -> UnitView:
             for v in seen.get("virtualMachines", []):
                 in_vnet.setdefault(str(v.get("name", "")).lower(), bool(v.get("inVirtualNetwork")))
         timeline = tx.timeline.of_vms(sub, list(vm_keys)) if vm_keys else []
-    ops.sort(key=lambda o: o.created_at, reverse=True)
+    ops.sort(key=lambda o: (o.created_at, o.created_real_at), reverse=True)  # (a fixed clock: real order)
     return UnitView(ref, unit_key(ref), state, len(all_vms), snap.exists, classic[:LIST_LIMIT], arm[:LIST_LIMIT],
                     [_advice(m) for m in messages], findings, previews, ops, _timelines(vm_keys, in_vnet, timeline),
                     now, page, pages, len(classic), arm_total, progress)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..domain import catalogue as msg
@@ -126,6 +126,7 @@ def start(ctx: AppContext, op: Op, ref: UnitRef) -> OperationView:
     with ctx.store.tx() as tx:
         sub_id = ctx.subscription_id(tx)
         check_registered(subscriptions.load(tx, sub_id))
+        tx.now = clock.now(tx)  # (the operation's timestamps are the world clock's, as every record's)
         return _start_in(tx, sub_id, op, ref)
 
 
@@ -214,11 +215,12 @@ def _refuse_other_destination(was: dict[str, Any] | None, ref: UnitRef) -> None:
 
 def _record(tx: Tx, sub_id: str, uid: str, op: Op, ref: UnitRef, status: str,
             lease_owner: str | None = None, write: bool = True) -> OperationRecord:
-    """The durable operation record. With `lease_owner` it is created already claimed by that owner."""
+    """The durable operation record, stamped with the transaction's (world-clock) time and the real time. With
+    `lease_owner` it is created already claimed by that owner."""
     op_id = operations.new_id()
     rec = OperationRecord(op_id, sub_id, op.value, uid, status, http_status=200 if status == SUCCEEDED else None,
                           request=_request(ref), progress={"step": 0, "cursor": 0}, created_at=tx.now,
-                          updated_at=tx.now)
+                          updated_at=tx.now, created_real_at=datetime.now(UTC))
     if lease_owner is not None:
         rec.lease_owner, rec.lease_expires, rec.attempts = lease_owner, operations.lease_until(), 1
     if write:
@@ -239,7 +241,10 @@ def run(ctx: AppContext, op_id: str, progress: Progress | None = None, owner: st
     try:
         with ctx.store.tx() as tx:
             op = operations.find(tx, op_id)  # (the one read of the operation row: the runner keeps its progress)
-            if op.status != IN_PROGRESS or not operations.claim(tx, op.id, owner, op):
+            if op.status != IN_PROGRESS:
+                return operations.view(op)
+            now = tx.now = clock.now(tx)
+            if not operations.claim(tx, op.id, owner, op, now):
                 return operations.view(op)
             op.lease_owner = owner
             unit = tx.units.get(op.unit_key)
@@ -249,7 +254,6 @@ def run(ctx: AppContext, op_id: str, progress: Progress | None = None, owner: st
             if not armed and _small(tx, op, kind):
                 # One transaction for the whole operation, the one that claimed it: atomic, so a crash leaves
                 # nothing to resume mid-way, and a unit of a few VMs doesn't pay for a dozen commits.
-                now = tx.now = clock.now(tx)
                 tx.operation_id = op.id
                 runner.run_steps(_context(ctx, op, unit, runner.OneTransaction(tx, now), progress), steps.PLAN)
                 op = None  # done
@@ -288,8 +292,9 @@ def _fail(ctx: AppContext, op_id: str, code: str, message: str, http_status: int
     with ctx.store.tx() as tx:
         op = operations.find(tx, op_id)
         unit = tx.units.get(op.unit_key)
-        tx.operations.update(op.id, status=FAILED, http_status=http_status, error_code=code, error_message=message,
-                             lease_owner=None)
+        tx.now = clock.now(tx)
+        tx.operations.update(op.id, tx.now, status=FAILED, http_status=http_status, error_code=code,
+                             error_message=message, lease_owner=None)
         if unit is not None and op.kind == Op.PREPARE.value:
             locked = bool(tx.resources.keys(lock_holder=op.unit_key))
             unit.state = S.PREPARE_FAILED.value if locked else unit.doc.get("state_before")
@@ -327,7 +332,7 @@ def validate_many(ctx: AppContext, refs: list[UnitRef]) -> list[ValidationResult
         check_registered(subscriptions.load(tx, sub_id))
         for ref in refs:
             check_destination(ref)
-        now = clock.now(tx)
+        now = tx.now = clock.now(tx)  # (the operations' timestamps are the world clock's)
         units = {u.id: u for u in tx.units.all(sub_id)}
         locked = [getattr(units.get(unit_id(sub_id, ref)), "state", None) in LOCKED_STATES for ref in refs]
         op_ids = [operations.new_id() for _ in refs]

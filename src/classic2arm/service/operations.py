@@ -1,5 +1,9 @@
 """Durable operation records (ASM Get Operation Status) and the leases that let any process finish an
-operation whose process died."""
+operation whose process died.
+
+An operation's times (`created_at`, `updated_at`: what every surface shows) are the world clock's
+(`clock.now`, read once per transaction and passed in); its leases are real time (a lease guards a live process);
+and it keeps the real time it was accepted at (`created_real_at`, for the admin pacing's "seconds" mode)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..store import OperationRecord, Tx
+from . import clock
 from .context import AppContext
 from .errors import NotFound
 
@@ -71,9 +76,10 @@ class OperationView:
     http_status: int | None
     error_code: str | None
     error_message: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime  # world clock
+    updated_at: datetime  # world clock
     attempts: int
+    created_real_at: datetime  # real time (not shown: what the admin pacing measures from)
 
     @property
     def dashed_id(self) -> str:
@@ -95,7 +101,8 @@ def view(op: OperationRecord) -> OperationView:
     return OperationView(id=op.id, kind=op.kind, unit=str(request.get("describe", op.unit_key)), status=op.status,
                          http_status=op.http_status, error_code=op.error_code, error_message=op.error_message,
                          created_at=utc(op.created_at) or datetime.now(UTC),
-                         updated_at=utc(op.updated_at) or datetime.now(UTC), attempts=op.attempts or 0)
+                         updated_at=utc(op.updated_at) or datetime.now(UTC), attempts=op.attempts or 0,
+                         created_real_at=utc(op.created_real_at) or datetime.now(UTC))
 
 
 def lease_until() -> datetime:
@@ -124,9 +131,11 @@ def find(tx: Tx, op_id: str) -> OperationRecord:
     return op
 
 
-def claim(tx: Tx, op_id: str, owner: str, op: OperationRecord | None = None) -> bool:
-    """Take the operation's lease (`op`: its record, if just read in this transaction)."""
+def claim(tx: Tx, op_id: str, owner: str, op: OperationRecord | None = None, at: datetime | None = None) -> bool:
+    """Take the operation's lease (`op`: its record, if just read in this transaction; `at`: the world-clock
+    time, if this transaction has read it)."""
     real_now = datetime.now(UTC)
+    at = at or clock.now(tx)
     if op is None:
         op = tx.operations.get(op_id)
     if op is None or op.status != IN_PROGRESS:
@@ -137,13 +146,14 @@ def claim(tx: Tx, op_id: str, owner: str, op: OperationRecord | None = None) -> 
         return False
     if holder and holder != owner and not owner_alive(holder):
         # free the dead owner's lease so the conditional update below can take it
-        tx.operations.update(op_id, lease_expires=real_now - timedelta(seconds=1))
-    return tx.operations.claim(op_id, owner, lease_until(), real_now)
+        tx.operations.update(op_id, at, lease_expires=real_now - timedelta(seconds=1))
+    return tx.operations.claim(op_id, owner, lease_until(), real_now, at)
 
 
-def renew(tx: Tx, op_id: str, owner: str) -> bool:
-    """Extend the lease `owner` holds (a step's transaction never runs for a process that lost it)."""
-    return tx.operations.renew(op_id, owner, lease_until(), datetime.now(UTC))
+def renew(tx: Tx, op_id: str, owner: str, at: datetime) -> bool:
+    """Extend the lease `owner` holds (a step's transaction never runs for a process that lost it); `at`: the
+    world-clock time."""
+    return tx.operations.renew(op_id, owner, lease_until(), at)
 
 
 def claimable(tx: Tx) -> list[str]:

@@ -6,8 +6,9 @@ so a client's "still in progress" code path would never run. The admin API (PUT 
 - ``{"mode": "immediate"}`` (the default): the true status.
 - ``{"mode": "polls", "polls": N}``: the first N status polls of each operation answer ``InProgress``, even
   if it is done; poll N+1 onward tells the truth.
-- ``{"mode": "seconds", "seconds": S}``: ``InProgress`` until S seconds (wall clock) after the operation
-  was accepted.
+- ``{"mode": "seconds", "seconds": S}``: ``InProgress`` until S real seconds after the operation was
+  accepted, measured from the real time it was accepted at (its `created_real_at`), not from its world-clock
+  `created_at`: a world clock fixed in the past does not advance, and an offset one needn't match.
 
 Only the *reported* status changes: the work itself runs as fast as ever, and an operation that is really
 still running always reads ``InProgress``. Validate operations (synchronous, registered as already
@@ -109,7 +110,7 @@ def observed_status(ctx: AppContext, op: OperationView, real_now: datetime | Non
                 return IN_PROGRESS
         elif pacing.mode == "seconds":
             now = real_now or datetime.now(UTC)
-            if now < op.created_at + timedelta(seconds=pacing.seconds):
+            if now < op.created_real_at + timedelta(seconds=pacing.seconds):
                 return IN_PROGRESS
     return op.status
 

@@ -144,7 +144,7 @@ class OneTransaction(UnitOfWork):
 
     def complete(self, sc: StepContext, kind: Op, steps: int) -> None:
         sc.unit.state = FINAL_STATE[kind]
-        self._tx.operations.update(sc.op.id, **_finished(steps))
+        self._tx.operations.update(sc.op.id, self._now, **_finished(steps))
         self._tx.units.put(sc.unit)
 
 
@@ -177,9 +177,9 @@ class StepByStep(UnitOfWork):
             tx = cm.__enter__()
             self._open = (cm, tx)
             try:
-                if not operations.renew(tx, sc.op.id, self.owner):
-                    raise Lost(sc.op.id)
                 self._now = tx.now = clock.now(tx)  # the world clock, read once per transaction
+                if not operations.renew(tx, sc.op.id, self.owner, self._now):
+                    raise Lost(sc.op.id)
                 tx.operation_id = sc.op.id
             except BaseException as exc:
                 self.abandon(exc)
@@ -212,7 +212,7 @@ class StepByStep(UnitOfWork):
     def checkpoint(self, sc: StepContext, step: int, cursor: int) -> None:
         tx = self.tx(sc)
         sc.op.progress = {"step": step, "cursor": cursor}
-        tx.operations.update(sc.op.id, progress=sc.op.progress)
+        tx.operations.update(sc.op.id, self.now(sc), progress=sc.op.progress)
         if sc.unit_dirty:
             tx.units.put(sc.unit, exists=True)
             sc.unit_dirty = False
@@ -221,7 +221,7 @@ class StepByStep(UnitOfWork):
     def complete(self, sc: StepContext, kind: Op, steps: int) -> None:
         tx = self.tx(sc)
         sc.unit.state = FINAL_STATE[kind]
-        tx.operations.update(sc.op.id, **_finished(steps))
+        tx.operations.update(sc.op.id, self.now(sc), **_finished(steps))
         tx.units.put(sc.unit, exists=True)
         self._commit(sc)
 

@@ -118,6 +118,9 @@ operations = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("request", Json),
     sa.Column("progress", Json),
+    # created_at/updated_at are world-clock times (what every surface shows); this is the real time the operation
+    # was accepted at, which the admin pacing's "seconds" mode measures from (migration 0007)
+    sa.Column("created_real_at", UTCDateTime(), nullable=False),
     sa.Index("ix_operations_unit", "unit_key"),
     sa.Index("ix_operations_status", "status"),
 )
