@@ -170,13 +170,6 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
         rows.append(codec.classic_row(sub, ag))
 
     _add_implicit_parents(tx, sub, estate)
-    if default:  # a service an earlier import stored without a location (or at an assumed one) takes the one given now
-        named = {h.name.lower() for h in estate.hosted_services}
-        wanted = {d.service_name.lower() for d in estate.deployments} - named
-        for row in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE]):
-            movable = not row.doc.get("location") or row.doc.get("location_inferred")
-            if row.name.lower() in wanted and movable and not row.doc.get("affinity_group"):
-                estate.hosted_services.append(c.HostedService.model_validate(row.doc))
     vnet_locations: dict[str, str | None] = {}
     for row in tx.resources.query(sub, types=[ids.T_VNET]):
         vnet_locations[row.name.lower()] = row.doc.get("location")
@@ -184,6 +177,7 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
         vnet.location = res.place(vnet, vnet.location, vnet.affinity_group, f"VirtualNetworkSite '{vnet.name}'")
         vnet_locations[vnet.name.lower()] = vnet.location
         rows.append(codec.classic_row(sub, vnet))
+    _replace_assumptions(tx, sub, estate, default, {v.name.lower() for v in estate.virtual_networks if v.location})
     for sa in estate.storage_accounts:
         sa.location = res.place(sa, sa.location, sa.affinity_group, f"StorageService '{sa.name}'")
         rows.append(codec.classic_row(sub, sa))
@@ -203,9 +197,7 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
             assumed.add(row.name.lower())
     unplaced: list[c.HostedService] = []
     for hs in estate.hosted_services:
-        if hs.location_inferred:  # an earlier import's assumption (e.g. an exported estate imported again)
-            if not default:
-                continue  # nothing says better now: it stays where it was assumed to be
+        if hs.location_inferred:  # an earlier import's assumption: made again, unless something says better now
             hs.location, hs.location_inferred = None, False
         if hs.location or hs.affinity_group:  # (a group of unknown location: its note says how to set it)
             hs.location = res.place(hs, hs.location, hs.affinity_group, f"HostedService '{hs.name}'")
@@ -250,6 +242,40 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
     for arm_res in estate.arm_resources:
         rows.append(codec.arm_row(arm_res))
     return _last_wins(rows), retired
+
+
+def _replace_assumptions(tx: Tx, sub: str, estate: Estate, default: str | None, vnets: set[str]) -> None:
+    """Stored hosted services an earlier import could not place, or placed by an assumption (`location_inferred`),
+    that this import places better: with --location, those this estate's deployments belong to; those with a
+    deployment in a VNet this estate places. They join the estate with their stored deployments and roles (what
+    the files don't give again), so that all of them move to the new location."""
+    named = {h.name.lower() for h in estate.hosted_services}
+    wanted = {d.service_name.lower() for d in estate.deployments} - named if default else set()
+    in_vnet = {d.service_name.lower() for d in estate.deployments
+               if d.virtual_network_name and d.virtual_network_name.lower() in vnets}
+    have_deps = {(d.service_name.lower(), d.name.lower()) for d in estate.deployments}
+    have_roles = {(r.service_name.lower(), r.deployment_name.lower(), r.name.lower()) for r in estate.roles}
+    for row in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE]):
+        key = row.name.lower()
+        if key in named or row.doc.get("affinity_group"):
+            continue
+        if row.doc.get("location") and not row.doc.get("location_inferred"):
+            continue
+        deps = [(d, c.Deployment.model_validate(d.doc))
+                for d in tx.resources.query(sub, types=[ids.T_DEPLOYMENT], parent_key=row.key)]
+        moved_by_vnet = any(d.virtual_network_name and d.virtual_network_name.lower() in vnets for _, d in deps)
+        if key not in wanted and key not in in_vnet and not moved_by_vnet:
+            continue
+        estate.hosted_services.append(c.HostedService.model_validate(row.doc))
+        named.add(key)
+        for dep_row, dep in deps:
+            if (key, dep.name.lower()) in have_deps:
+                continue
+            estate.deployments.append(dep)
+            for role_row in tx.resources.query(sub, types=[ids.T_VM, ids.T_PAAS_ROLE], parent_key=dep_row.key):
+                role = codec.classic_object(role_row)
+                if isinstance(role, c.Role) and (key, dep.name.lower(), role.name.lower()) not in have_roles:
+                    estate.roles.append(role)
 
 
 def _estate_locations(tx: Tx, sub: str, estate: Estate) -> list[str]:
