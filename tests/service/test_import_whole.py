@@ -144,7 +144,8 @@ def test_get_deployment_body_alone_rehearses_into_service_migrated(early: AppCon
     assert migration.execute(early, Op.PREPARE, ref).status == "Succeeded"
     assert migration.execute(early, Op.COMMIT, ref).status == "Succeeded"
     with early.store.read() as tx:
-        groups = {r.name: r.location for r in tx.resources.query(model="arm", types=["Microsoft.Resources/resourceGroups"])}
+        groups = {r.name: r.location
+                  for r in tx.resources.query(model="arm", types=["Microsoft.Resources/resourceGroups"])}
     assert groups.get("dcoddkinztest01-Migrated") == "northeurope"
 
 
