@@ -231,3 +231,22 @@ def test_real_clock_past_retirement_says_how_to_rehearse(ctx: AppContext) -> Non
                           as_of=clock.parse_when("2023-06-01"))
     assert again.deallocated_for_retirement == 0 and again.retirement_note is None
     assert world_clock.show_clock(ctx)["mode"] == "fixed"
+
+
+def test_an_exported_assumption_stays_marked_and_is_made_again(early: AppContext, tmp_path: Path) -> None:
+    from classic2arm.importers import estate_doc
+    from classic2arm.service.estate import export_estate
+
+    import_estate(early, load_bytes(GET_DEPLOYMENT.read_bytes(), GET_DEPLOYMENT.name), source="dep.xml")
+    doc = tmp_path / "estate.yaml"
+    doc.write_bytes(estate_doc.dumps(export_estate(early), "yaml"))
+    assert b"location_inferred: true" in doc.read_bytes()
+    fresh = AppContext.open(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        report = import_estate(fresh, load_files([doc]), source=str(doc), as_of=clock.parse_when("2023-06-01"))
+        [note] = [n for n in report.notes if n.startswith("no file gives the location")]
+        assert "hosted service 'dcoddkinztest01': placed in West US, the default location" in note
+        hs = _doc(fresh, ids.hosted_service_id(ctx_sub(fresh), "dcoddkinztest01"))
+        assert hs["location"] == "West US" and hs["location_inferred"] is True
+    finally:
+        fresh.close()
