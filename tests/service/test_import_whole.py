@@ -250,3 +250,27 @@ def test_an_exported_assumption_stays_marked_and_is_made_again(early: AppContext
         assert hs["location"] == "West US" and hs["location_inferred"] is True
     finally:
         fresh.close()
+
+
+def test_a_service_in_a_vnet_of_unknown_location_waits_for_it(early: AppContext, tmp_path: Path) -> None:
+    """Its VNet's group has no location yet: no assumption (the VNet's R57 gives the command), and placing the
+    group places the service, its deployment, roles and inferred storage account with the VNet."""
+    net = tmp_path / "jclouds.netcfg"
+    net.write_bytes(NETCFG.replace(b'name="agnet" AffinityGroup="%s"', b'name="jclouds" AffinityGroup="nowhere"')
+                    .replace(b'name="s1"', b'name="Subnet-1"'))
+    jclouds = FIXTURES / "asm-rest" / "jclouds__jclouds-labs__deployment.xml"
+    report = import_estate(early, load_files([net, jclouds]), source="2 files")
+    assert not any(n.startswith("no file gives the location") for n in report.notes)
+    sub = ctx_sub(early)
+    svc = "node1855162607153993262-b26"
+    assert _doc(early, ids.hosted_service_id(sub, svc))["location"] is None
+    _register(early)
+    assert [m.rule for m in migration.validate(early, UnitRef(UnitKind.VNET, "jclouds")).messages
+            if m.category.value == "Error"] == ["R57"]
+    placed = set_affinity_group_location(early, "nowhere", "West Europe")
+    assert ids.hosted_service_id(sub, svc) in placed.placed and ids.storage_id(sub, "test") in placed.placed
+    assert _doc(early, ids.hosted_service_id(sub, svc))["location"] == "West Europe"
+    assert _doc(early, ids.storage_id(sub, "test"))["location"] == "West Europe"
+    with early.store.read() as tx:
+        assert {r.location for r in tx.resources.query(sub, types=[ids.T_DEPLOYMENT, ids.T_VM])} == {"westeurope"}
+    assert not migration.validate(early, UnitRef(UnitKind.VNET, "jclouds")).has_errors

@@ -67,6 +67,11 @@ def _disk_blobs(roles: Iterable[c.Role], disks: Iterable[c.Disk]) -> dict[str, d
     return out
 
 
+def accounts_of(roles: Iterable[c.Role]) -> set[str]:
+    """The storage accounts (lower-case) that hold the roles' disks."""
+    return {account for account in _disk_blobs(roles, ()) if account}
+
+
 def resolve(tx: Tx, sub: str, estate: Estate, services: dict[str, tuple[str | None, str]], assumed: set[str],
             vnet_locations: dict[str, str | None], strict: bool, fail: Fail) -> list[Row]:
     """Notes (or, strict, problems) for what the estate refers to and nobody describes; rows of the inferred

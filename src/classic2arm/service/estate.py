@@ -11,7 +11,7 @@ from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain import retirement
 from ..domain.estate import Estate
-from ..domain.locations import UnknownLocation, display_name, is_known, most_used
+from ..domain.locations import UnknownLocation, arm_name, display_name, is_known, most_used
 from ..gcpause import gc_paused
 from ..store import Row, Tx
 from . import clock, codec, dangling, locks, world_clock
@@ -205,8 +205,8 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
             vnet_name = next((d.virtual_network_name for d in estate.deployments
                               if d.service_name.lower() == hs.name.lower() and d.virtual_network_name), None)
             hs.location = (vnet_locations.get(vnet_name.lower()) if vnet_name else None) or default
-            if hs.location is None:
-                unplaced.append(hs)
+            if hs.location is None and not (vnet_name and vnet_name.lower() in vnet_locations):
+                unplaced.append(hs)  # (in a VNet of unknown location, it waits for the VNet's: its R57 says how)
     if unplaced and strict:
         for hs in unplaced:
             res.fail(hs, f"HostedService '{hs.name}'", t.IMPORT_LOCATION_STRICT.text())
@@ -249,6 +249,8 @@ def _replace_assumptions(tx: Tx, sub: str, estate: Estate, default: str | None, 
     that this import places better: with --location, those this estate's deployments belong to; those with a
     deployment in a VNet this estate places. They join the estate with their stored deployments and roles (what
     the files don't give again), so that all of them move to the new location."""
+    if not default and not vnets:
+        return
     named = {h.name.lower() for h in estate.hosted_services}
     wanted = {d.service_name.lower() for d in estate.deployments} - named if default else set()
     in_vnet = {d.service_name.lower() for d in estate.deployments
@@ -447,6 +449,37 @@ def export_estate(ctx: AppContext) -> Estate:
     return estate
 
 
+def _in_placed_vnets(tx: Tx, sub: str, vnets: set[str], where: str) -> list[tuple[Row, Row]]:
+    """Hosted services with no location whose deployments are in VNets that just got one (an import leaves them
+    waiting for their VNet's location): they take it, with their deployments and roles and the inferred storage
+    accounts of their disks that have no location either."""
+    if not vnets:
+        return []
+    changes: list[tuple[Row, Row]] = []
+    roles: list[c.Role] = []
+    for row in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE]):
+        if row.doc.get("location") or row.doc.get("affinity_group"):
+            continue
+        deps = tx.resources.query(sub, types=[ids.T_DEPLOYMENT], parent_key=row.key)
+        if not any(str(d.doc.get("virtual_network_name") or "").lower() in vnets for d in deps):
+            continue
+        hs = c.HostedService.model_validate(row.doc)
+        hs.location, hs.location_inferred = where, False
+        changes.append((row, codec.classic_row(sub, hs, rg=row.resource_group)))
+        for dep in deps:  # (the column holds the ARM name, as `codec.classic_row` writes it)
+            changes.append((dep, replace(dep, location=arm_name(where))))
+            for role in tx.resources.query(sub, types=[ids.T_VM, ids.T_PAAS_ROLE], parent_key=dep.key):
+                changes.append((role, replace(role, location=arm_name(where))))
+                roles.append(c.Role.model_validate(role.doc))
+    accounts = dangling.accounts_of(roles)
+    for row in tx.resources.query(sub, types=[ids.T_STORAGE]):
+        if row.doc.get("inferred") and not row.doc.get("location") and row.name.lower() in accounts:
+            sa = c.StorageAccount.model_validate(row.doc)
+            sa.location = where
+            changes.append((row, codec.classic_row(sub, sa, rg=row.resource_group)))
+    return changes
+
+
 @dataclass(frozen=True, slots=True)
 class AffinityGroupPlaced:
     name: str
@@ -457,7 +490,8 @@ class AffinityGroupPlaced:
 def set_affinity_group_location(ctx: AppContext, name: str, location: str) -> AffinityGroupPlaced:
     """Give an affinity group its location (an import that could not know it), and with it every VNet, storage
     account and hosted service bound to the group whose own location is still unknown (with the hosted
-    services' deployments and roles). One transaction; refused while any of them is being migrated."""
+    services' deployments and roles), and the hosted services of unknown location in those VNets
+    (`_in_placed_vnets`). One transaction; refused while any of them is being migrated."""
     try:
         where = display_name(location)
     except UnknownLocation:
@@ -483,9 +517,11 @@ def set_affinity_group_location(ctx: AppContext, name: str, location: str) -> Af
                 changes.append((row, codec.classic_row(sub, obj, rg=row.resource_group)))
                 if rtype == ids.T_HOSTED_SERVICE:
                     for dep in tx.resources.query(sub, types=[ids.T_DEPLOYMENT], parent_key=row.key):
-                        changes.append((dep, replace(dep, location=where)))
+                        changes.append((dep, replace(dep, location=arm_name(where))))
                         for role in tx.resources.query(sub, types=[ids.T_VM, ids.T_PAAS_ROLE], parent_key=dep.key):
-                            changes.append((role, replace(role, location=where)))
+                            changes.append((role, replace(role, location=arm_name(where))))
+        changes.extend(_in_placed_vnets(tx, sub, {new.name.lower() for old, new in changes if old.type == ids.T_VNET},
+                                        where))
         states = locks.lock_states(tx, [old for old, _ in changes])
         locked = [old for old, _ in changes if states[old.key].locked]
         if locked:
