@@ -146,4 +146,5 @@ def test_a_role_body_alone_brings_its_parents(ctx: AppContext) -> None:
     assert any("hosted service 's' was not in the input" in n for n in report.notes)
     with ctx.store.read() as tx:
         hs = tx.resources.query(types=[ids.T_HOSTED_SERVICE])[0]
-        assert hs.name == "s" and hs.location is None
+        # no file places it: an assumed location, marked (issue 14)
+        assert hs.name == "s" and hs.location == "westus" and hs.doc["location_inferred"] is True

@@ -171,9 +171,11 @@ def import_(
     affinity_group: Annotated[list[str], typer.Option("--affinity-group", help="Define an affinity group the "
                                                       "files reference, as NAME=LOCATION (repeatable).")] = [],  # noqa: B006
     location: Annotated[str | None, typer.Option("--location", help="The region of what no file places (a hosted "
-                                                 "service known only from a Get Deployment body).")] = None,
+                                                 "service known only from a Get Deployment body); without it one "
+                                                 "is inferred from the rest of the estate, and a note says so.")]
+    = None,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse references to resources no file describes "
-                                         "(instead of notes and inferred storage accounts).")] = False,
+                                         "(instead of notes, inferred storage accounts and locations).")] = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Set the world clock to this date first (e.g. "
                                               "2023-06-01: rehearse the estate as it was before retirement).")]
     = None,

@@ -778,3 +778,28 @@ AFFINITY_GROUP_LOCATION_UNKNOWN = Text(
     ours=True,
 )
 AG_HINT = ", or set the location of its affinity group with 'classic2arm affinity-group set {ag} --location LOCATION'"
+
+
+# --- inferred locations (issue 14, ours): a hosted service no file and no --location places, at import and in plan
+LOCATION_SET_HINT = "to set the real one, import the files again with 'classic2arm import FILE... --location LOCATION'"
+IMPORT_LOCATION_INFERRED = Text(
+    "IMP1", "LocationInferred",
+    "no file gives the location of {services}: placed in {location}, {why}, and marked inferred "
+    "(location_inferred), so {deployments} can be rehearsed (an inferred storage account of {its} disks is placed "
+    "there too); " + LOCATION_SET_HINT,
+    ours=True,
+)
+PLAN_LOCATION_INFERRED = Text(
+    "IMP1", "LocationInferred",
+    "{services} {are} in {location} by an assumption of the import (no file gave the location; marked "
+    "location_inferred); " + LOCATION_SET_HINT,
+    ours=True,
+)
+LOCATION_WHY_ONLY = "the one location the rest of the estate uses"
+LOCATION_WHY_COMMON = "the location most of the rest of the estate uses ({count} of {total} placed resources)"
+LOCATION_WHY_DEFAULT = "the default location (nothing else in the estate gives one)"
+IMPORT_LOCATION_STRICT = Text(
+    "IMP2", "LocationUnknown",
+    "no file gives its location and --strict infers none: import the files again with --location LOCATION",
+    ours=True,
+)

@@ -333,6 +333,9 @@ class HostedService(Model):
     extended_properties: dict[str, str] = Field(default_factory=dict)
     certificates: list[Certificate] = Field(default_factory=list)
     traffic_manager_profiles: list[str] = Field(default_factory=list)  # R52
+    # Placed at import by an assumption (no file nor --location gave the location; see estate.infer_location),
+    # so that its deployment can be rehearsed; a later import with --location replaces it.
+    location_inferred: bool = False
 
 
 # --------------------------------------------------------------------------- network

@@ -33,7 +33,7 @@ from . import classic as c
 from . import media, sizes
 from .estate import Estate
 from .identity import default_storage_rg
-from .locations import arm_name, display_name
+from .locations import DEFAULT_LOCATION, arm_name, display_name
 
 OsName = Literal["Windows", "Linux"]
 
@@ -44,7 +44,7 @@ EPOCH = datetime(2019, 6, 1, tzinfo=UTC)
 SUBSCRIPTION_CREATED = datetime(2015, 3, 1, tzinfo=UTC)
 
 # A handful of real regions (classic display names); the first ones carry most of an estate.
-REGION_POOL: tuple[str, ...] = ("West US", "East US", "North Europe", "West Europe", "Southeast Asia")
+REGION_POOL: tuple[str, ...] = (DEFAULT_LOCATION, "East US", "North Europe", "West Europe", "Southeast Asia")
 REGION_WEIGHTS: tuple[float, ...] = (0.5, 0.25, 0.12, 0.08, 0.05)
 
 # (classic size, max NICs, relative frequency). NIC limits decide which sizes multi-NIC VMs use; cores are

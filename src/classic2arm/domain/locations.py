@@ -45,6 +45,11 @@ REGIONS: dict[str, str] = {
     "East US 2 (Stage)": "eastus2stage",
 }
 
+# Where an import places a hosted service that nothing locates, when the rest of the estate gives no location
+# either (service/estate.py, `infer_location`): the generator's most common region (its REGION_POOL starts with it)
+# and the region the ARM API's own examples use, so a rehearsal lands where the synthetic estates do.
+DEFAULT_LOCATION = "West US"
+
 _BY_ANY: dict[str, str] = {}
 for _display, _arm in REGIONS.items():
     _BY_ANY[_display.lower()] = _display
@@ -73,3 +78,15 @@ def is_known(location: str) -> bool:
     except UnknownLocation:
         return False
     return True
+
+
+def most_used(locations: list[str]) -> tuple[str, int]:
+    """The location most of `locations` name (canonical display names; ties go to the first in name order), with
+    how many name it; `DEFAULT_LOCATION` and 0 when there is none."""
+    counts: dict[str, int] = {}
+    for loc in locations:
+        counts[loc] = counts.get(loc, 0) + 1
+    if not counts:
+        return DEFAULT_LOCATION, 0
+    best = min(counts, key=lambda loc: (-counts[loc], loc))
+    return best, counts[best]

@@ -1,5 +1,6 @@
 """References to resources no imported file describes (issue 14): a deployment in a VNet nobody imported, disks
-in storage accounts nobody imported, a reserved IP bound to an unknown cloud service.
+in storage accounts nobody imported, a reserved IP bound to an unknown cloud service; and, among `plan`'s findings,
+the hosted services an import placed by an assumption (`location_inferred`: no file gave their location).
 
 At import each is a note (or, with `--strict`, a refusal); disks whose account is unknown get an *inferred*
 classic storage account, its blobs sized from the disks, so that their deployment can be rehearsed. `plan`
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from ..domain import catalogue as t
 from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain import media
@@ -25,7 +27,7 @@ Fail = Callable[[object, str, str], None]
 class Finding:
     """One dangling reference: what refers, to what, and what that means for the migration."""
 
-    kind: str  # "vnet" | "storage" | "reserved-ip"
+    kind: str  # "vnet" | "storage" | "reserved-ip" | "location" (a hosted service placed by an assumption)
     subject: str
     text: str
 
@@ -65,10 +67,17 @@ def _disk_blobs(roles: Iterable[c.Role], disks: Iterable[c.Disk]) -> dict[str, d
     return out
 
 
-def resolve(tx: Tx, sub: str, estate: Estate, services: dict[str, tuple[str | None, str]],
+def accounts_of(roles: Iterable[c.Role]) -> set[str]:
+    """The storage accounts (lower-case) that hold the roles' disks."""
+    return {account for account in _disk_blobs(roles, ()) if account}
+
+
+def resolve(tx: Tx, sub: str, estate: Estate, services: dict[str, tuple[str | None, str]], assumed: set[str],
             vnet_locations: dict[str, str | None], strict: bool, fail: Fail) -> list[Row]:
     """Notes (or, strict, problems) for what the estate refers to and nobody describes; rows of the inferred
-    storage accounts."""
+    storage accounts. An inferred account is where the service of its first disk is; `assumed` names the services
+    whose location is itself inferred: an account an earlier import placed keeps its location unless its service's
+    real location is known now."""
     def dangling(item: object, label: str, text: str) -> None:
         if strict:
             fail(item, label, text + " (--strict)")
@@ -103,10 +112,11 @@ def resolve(tx: Tx, sub: str, estate: Estate, services: dict[str, tuple[str | No
         location = services.get(hs.lower(), (None, ""))[0] if hs else None
         sizes = {path: c.Blob(size_bytes=size) for path, (size, _) in sorted(blobs.items())}
         if earlier is not None:
-            if earlier.location and set(sizes) <= set(earlier.blobs):
+            if not location or (hs and hs.lower() in assumed):
+                location = earlier.location or location
+            if location == earlier.location and set(sizes) <= set(earlier.blobs):
                 continue  # nothing new to learn
             sizes = {**sizes, **earlier.blobs}
-            location = earlier.location or location
         sa = c.StorageAccount(name=account, location=location, inferred=True,
                               label="inferred from the disks that live in it", blobs=dict(sorted(sizes.items())))
         estate.notes.append(_inferred_note(sa))
@@ -131,4 +141,13 @@ def findings(tx: Tx, sub: str) -> list[Finding]:
         if row.doc.get("inferred"):
             sa = c.StorageAccount.model_validate(row.doc)
             out.append(Finding("storage", sa.name, _inferred_note(sa)))
+    assumed: dict[str, list[str]] = {}  # location -> the services placed there by an assumption of the import
+    for row in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE]):
+        if row.doc.get("location_inferred") and row.doc.get("location"):
+            assumed.setdefault(row.doc["location"], []).append(row.name)
+    for where, names in sorted(assumed.items()):
+        many = len(names) > 1
+        listed = ", ".join(repr(n) for n in sorted(names, key=str.lower))
+        out.append(Finding("location", listed, t.PLAN_LOCATION_INFERRED.text(
+            services=f"hosted service{'s' if many else ''} {listed}", are="are" if many else "is", location=where)))
     return out

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ..domain import arm as armt
+from ..domain import catalogue as t
 from ..domain import classic as c
 from ..domain import identity as ids
 from ..domain import retirement
 from ..domain.estate import Estate
-from ..domain.locations import UnknownLocation, display_name
+from ..domain.locations import UnknownLocation, arm_name, display_name, is_known, most_used
 from ..gcpause import gc_paused
 from ..store import Row, Tx
 from . import clock, codec, dangling, locks, world_clock
@@ -169,12 +170,6 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
         rows.append(codec.classic_row(sub, ag))
 
     _add_implicit_parents(tx, sub, estate)
-    if default:  # a service an earlier import stored without a location takes the one given now
-        named = {h.name.lower() for h in estate.hosted_services}
-        wanted = {d.service_name.lower() for d in estate.deployments} - named
-        for row in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE]):
-            if row.name.lower() in wanted and not row.doc.get("location") and not row.doc.get("affinity_group"):
-                estate.hosted_services.append(c.HostedService.model_validate(row.doc))
     vnet_locations: dict[str, str | None] = {}
     for row in tx.resources.query(sub, types=[ids.T_VNET]):
         vnet_locations[row.name.lower()] = row.doc.get("location")
@@ -182,26 +177,47 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
         vnet.location = res.place(vnet, vnet.location, vnet.affinity_group, f"VirtualNetworkSite '{vnet.name}'")
         vnet_locations[vnet.name.lower()] = vnet.location
         rows.append(codec.classic_row(sub, vnet))
+    _replace_assumptions(tx, sub, estate, default, {v.name.lower() for v in estate.virtual_networks if v.location})
+    for sa in estate.storage_accounts:
+        sa.location = res.place(sa, sa.location, sa.affinity_group, f"StorageService '{sa.name}'")
+        rows.append(codec.classic_row(sub, sa))
+    located: list[c.ReservedIP | c.NetworkSecurityGroup | c.RouteTable | c.ExpressRouteCircuit] = [
+        *estate.reserved_ips, *estate.network_security_groups, *estate.route_tables, *estate.express_route_circuits]
+    for obj in located:
+        where = res.location(obj.location, f"{type(obj).__name__} '{obj.name}'", obj)
+        if where is None:
+            continue  # (a problem is recorded: nothing is written)
+        obj.location = where
+        rows.append(codec.classic_row(sub, obj))
     services: dict[str, tuple[str | None, str]] = {}  # name -> (location, resource group)
+    assumed: set[str] = set()  # services whose location is inferred
     for row in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE]):
         services[row.name.lower()] = (row.doc.get("location"), row.resource_group or row.name)
-    unplaced: list[str] = []
+        if row.doc.get("location_inferred"):
+            assumed.add(row.name.lower())
+    unplaced: list[c.HostedService] = []
     for hs in estate.hosted_services:
-        if hs.location or hs.affinity_group:
+        if hs.location_inferred:  # an earlier import's assumption: made again, unless something says better now
+            hs.location, hs.location_inferred = None, False
+        if hs.location or hs.affinity_group:  # (a group of unknown location: its note says how to set it)
             hs.location = res.place(hs, hs.location, hs.affinity_group, f"HostedService '{hs.name}'")
         else:  # a Get Deployment/Role body or a .cscfg doesn't say; a deployment in a VNet shares its region
             vnet_name = next((d.virtual_network_name for d in estate.deployments
                               if d.service_name.lower() == hs.name.lower() and d.virtual_network_name), None)
             hs.location = (vnet_locations.get(vnet_name.lower()) if vnet_name else None) or default
-            if hs.location is None:
-                unplaced.append(hs.name)
+            if hs.location is None and not (vnet_name and vnet_name.lower() in vnet_locations):
+                unplaced.append(hs)  # (in a VNet of unknown location, it waits for the VNet's: its R57 says how)
+    if unplaced and strict:
+        for hs in unplaced:
+            res.fail(hs, f"HostedService '{hs.name}'", t.IMPORT_LOCATION_STRICT.text())
+    elif unplaced:
+        _infer_location(tx, sub, estate, unplaced)
+    for hs in estate.hosted_services:
         services[hs.name.lower()] = (hs.location, ids.cloud_service_rg(hs))
+        assumed.discard(hs.name.lower())
+        if hs.location_inferred:
+            assumed.add(hs.name.lower())
         rows.append(codec.classic_row(sub, hs))
-    if unplaced:
-        estate.notes.append(f"no file gives the location of hosted service{'s' if len(unplaced) > 1 else ''} "
-                            f"{', '.join(repr(n) for n in unplaced)}: stored with an unknown location, so "
-                            f"{'their deployments' if len(unplaced) > 1 else 'its deployment'} can't be validated "
-                            "until you import the files again with --location LOCATION")
 
     for dep in estate.deployments:
         loc, rg = services[dep.service_name.lower()]
@@ -213,17 +229,6 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
         retired += _retire(role, now)
         rows.append(codec.classic_row(sub, role, loc, rg))
 
-    for sa in estate.storage_accounts:
-        sa.location = res.place(sa, sa.location, sa.affinity_group, f"StorageService '{sa.name}'")
-        rows.append(codec.classic_row(sub, sa))
-    located: list[c.ReservedIP | c.NetworkSecurityGroup | c.RouteTable | c.ExpressRouteCircuit] = [
-        *estate.reserved_ips, *estate.network_security_groups, *estate.route_tables, *estate.express_route_circuits]
-    for obj in located:
-        placed = res.location(obj.location, f"{type(obj).__name__} '{obj.name}'", obj)
-        if placed is None:
-            continue  # (a problem is recorded: nothing is written)
-        obj.location = placed
-        rows.append(codec.classic_row(sub, obj))
     images: list[c.Disk | c.OSImage | c.VMImage] = [*estate.disks, *estate.os_images, *estate.vm_images]
     for img in images:
         if img.location:
@@ -231,7 +236,7 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
         rows.append(codec.classic_row(sub, img))
     for other in (*estate.local_network_sites, *estate.role_assignments):
         rows.append(codec.classic_row(sub, other))
-    rows.extend(dangling.resolve(tx, sub, estate, services, vnet_locations, strict, res.fail))
+    rows.extend(dangling.resolve(tx, sub, estate, services, assumed, vnet_locations, strict, res.fail))
     if res.problems:
         raise BadInputs(res.problems)
     for arm_res in estate.arm_resources:
@@ -239,10 +244,91 @@ def build_rows(tx: Tx, sub: str, estate: Estate, source: str, extra_ags: dict[st
     return _last_wins(rows), retired
 
 
+def _replace_assumptions(tx: Tx, sub: str, estate: Estate, default: str | None, vnets: set[str]) -> None:
+    """Stored hosted services an earlier import could not place, or placed by an assumption (`location_inferred`),
+    that this import places better: with --location, those this estate's deployments belong to; those with a
+    deployment in a VNet this estate places. They join the estate with their stored deployments and roles (what
+    the files don't give again), so that all of them move to the new location."""
+    if not default and not vnets:
+        return
+    named = {h.name.lower() for h in estate.hosted_services}
+    wanted = {d.service_name.lower() for d in estate.deployments} - named if default else set()
+    in_vnet = {d.service_name.lower() for d in estate.deployments
+               if d.virtual_network_name and d.virtual_network_name.lower() in vnets}
+    have_deps = {(d.service_name.lower(), d.name.lower()) for d in estate.deployments}
+    have_roles = {(r.service_name.lower(), r.deployment_name.lower(), r.name.lower()) for r in estate.roles}
+    for row in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE]):
+        key = row.name.lower()
+        if key in named or row.doc.get("affinity_group"):
+            continue
+        if row.doc.get("location") and not row.doc.get("location_inferred"):
+            continue
+        deps = [(d, c.Deployment.model_validate(d.doc))
+                for d in tx.resources.query(sub, types=[ids.T_DEPLOYMENT], parent_key=row.key)]
+        moved_by_vnet = any(d.virtual_network_name and d.virtual_network_name.lower() in vnets for _, d in deps)
+        if key not in wanted and key not in in_vnet and not moved_by_vnet:
+            continue
+        estate.hosted_services.append(c.HostedService.model_validate(row.doc))
+        named.add(key)
+        for dep_row, dep in deps:
+            if (key, dep.name.lower()) in have_deps:
+                continue
+            estate.deployments.append(dep)
+            for role_row in tx.resources.query(sub, types=[ids.T_VM, ids.T_PAAS_ROLE], parent_key=dep_row.key):
+                role = codec.classic_object(role_row)
+                if isinstance(role, c.Role) and (key, dep.name.lower(), role.name.lower()) not in have_roles:
+                    estate.roles.append(role)
+
+
+def _estate_locations(tx: Tx, sub: str, estate: Estate) -> list[str]:
+    """The location of every resource of the estate a file (or --location, or `affinity-group set`) placed: this
+    import's and what the store holds, each resource once; nothing placed by an assumption (inferred storage
+    accounts, inferred service locations)."""
+    mine: list[tuple[str, list[c.Model]]] = [
+        (ids.T_AFFINITY_GROUP, [*estate.affinity_groups]), (ids.T_VNET, [*estate.virtual_networks]),
+        (ids.T_HOSTED_SERVICE, [*estate.hosted_services]), (ids.T_STORAGE, [*estate.storage_accounts]),
+        (ids.T_RESERVED_IP, [*estate.reserved_ips]), (ids.T_NSG, [*estate.network_security_groups]),
+        (ids.T_ROUTE_TABLE, [*estate.route_tables]), (ids.T_ER_CIRCUIT, [*estate.express_route_circuits])]
+    by_key: dict[tuple[str, str], str | None] = {}
+    for row in tx.resources.query(sub, types=[rtype for rtype, _ in mine]):
+        assumed = row.doc.get("inferred") or row.doc.get("location_inferred")
+        by_key[(row.type, row.name.lower())] = None if assumed else row.doc.get("location")
+    for rtype, obj in ((rtype, obj) for rtype, objs in mine for obj in objs):
+        loc = getattr(obj, "location", None)
+        if getattr(obj, "inferred", False) or getattr(obj, "location_inferred", False) or not loc:
+            loc = None
+        elif not is_known(loc):
+            loc = None  # (a problem is recorded for it)
+        by_key[(rtype, str(getattr(obj, "name", "")).lower())] = display_name(loc) if loc else None
+    return [loc for loc in by_key.values() if loc]
+
+
+def _infer_location(tx: Tx, sub: str, estate: Estate, unplaced: list[c.HostedService]) -> None:
+    """Place the hosted services nothing places (a Get Deployment or Get Role body alone) where the rest of the
+    estate is: its one location, else the one most of it uses, else the default (`locations.DEFAULT_LOCATION`).
+    Each is marked `location_inferred`, and one note names them all with the location and how to set the real
+    one. (Inferred storage accounts of their disks take the same location: `dangling.resolve`.)"""
+    known = _estate_locations(tx, sub, estate)
+    where, count = most_used(known)
+    if not count:
+        why = t.LOCATION_WHY_DEFAULT
+    elif count == len(known):
+        why = t.LOCATION_WHY_ONLY
+    else:
+        why = t.LOCATION_WHY_COMMON.format(count=count, total=len(known))
+    for hs in unplaced:
+        hs.location, hs.location_inferred = where, True
+    many = len(unplaced) > 1
+    names = ", ".join(repr(hs.name) for hs in unplaced)
+    estate.notes.append(t.IMPORT_LOCATION_INFERRED.text(
+        services=f"hosted service{'s' if many else ''} {names}", location=where, why=why,
+        deployments="their deployments" if many else "its deployment", its="their" if many else "its"))
+
+
 def _add_implicit_parents(tx: Tx, sub: str, estate: Estate) -> None:
     """A Get Deployment or Get Role body (or a .cscfg) names its hosted service and deployment without
     describing them: when the store doesn't have them either, they are added with what the body tells, and a
-    note says so (their location stays unknown unless a VNet tells it)."""
+    note says so (where no VNet tells their location, `_infer_location` assumes one)."""
     known_hs = {h.name.lower() for h in estate.hosted_services}
     known_hs |= {r.name.lower() for r in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE])}
     known_dep = {(d.service_name.lower(), d.name.lower()) for d in estate.deployments}
@@ -363,6 +449,37 @@ def export_estate(ctx: AppContext) -> Estate:
     return estate
 
 
+def _in_placed_vnets(tx: Tx, sub: str, vnets: set[str], where: str) -> list[tuple[Row, Row]]:
+    """Hosted services with no location whose deployments are in VNets that just got one (an import leaves them
+    waiting for their VNet's location): they take it, with their deployments and roles and the inferred storage
+    accounts of their disks that have no location either."""
+    if not vnets:
+        return []
+    changes: list[tuple[Row, Row]] = []
+    roles: list[c.Role] = []
+    for row in tx.resources.query(sub, types=[ids.T_HOSTED_SERVICE]):
+        if row.doc.get("location") or row.doc.get("affinity_group"):
+            continue
+        deps = tx.resources.query(sub, types=[ids.T_DEPLOYMENT], parent_key=row.key)
+        if not any(str(d.doc.get("virtual_network_name") or "").lower() in vnets for d in deps):
+            continue
+        hs = c.HostedService.model_validate(row.doc)
+        hs.location, hs.location_inferred = where, False
+        changes.append((row, codec.classic_row(sub, hs, rg=row.resource_group)))
+        for dep in deps:  # (the column holds the ARM name, as `codec.classic_row` writes it)
+            changes.append((dep, replace(dep, location=arm_name(where))))
+            for role in tx.resources.query(sub, types=[ids.T_VM, ids.T_PAAS_ROLE], parent_key=dep.key):
+                changes.append((role, replace(role, location=arm_name(where))))
+                roles.append(c.Role.model_validate(role.doc))
+    accounts = dangling.accounts_of(roles)
+    for row in tx.resources.query(sub, types=[ids.T_STORAGE]):
+        if row.doc.get("inferred") and not row.doc.get("location") and row.name.lower() in accounts:
+            sa = c.StorageAccount.model_validate(row.doc)
+            sa.location = where
+            changes.append((row, codec.classic_row(sub, sa, rg=row.resource_group)))
+    return changes
+
+
 @dataclass(frozen=True, slots=True)
 class AffinityGroupPlaced:
     name: str
@@ -373,7 +490,8 @@ class AffinityGroupPlaced:
 def set_affinity_group_location(ctx: AppContext, name: str, location: str) -> AffinityGroupPlaced:
     """Give an affinity group its location (an import that could not know it), and with it every VNet, storage
     account and hosted service bound to the group whose own location is still unknown (with the hosted
-    services' deployments and roles). One transaction; refused while any of them is being migrated."""
+    services' deployments and roles), and the hosted services of unknown location in those VNets
+    (`_in_placed_vnets`). One transaction; refused while any of them is being migrated."""
     try:
         where = display_name(location)
     except UnknownLocation:
@@ -399,9 +517,11 @@ def set_affinity_group_location(ctx: AppContext, name: str, location: str) -> Af
                 changes.append((row, codec.classic_row(sub, obj, rg=row.resource_group)))
                 if rtype == ids.T_HOSTED_SERVICE:
                     for dep in tx.resources.query(sub, types=[ids.T_DEPLOYMENT], parent_key=row.key):
-                        changes.append((dep, replace(dep, location=where)))
+                        changes.append((dep, replace(dep, location=arm_name(where))))
                         for role in tx.resources.query(sub, types=[ids.T_VM, ids.T_PAAS_ROLE], parent_key=dep.key):
-                            changes.append((role, replace(role, location=where)))
+                            changes.append((role, replace(role, location=arm_name(where))))
+        changes.extend(_in_placed_vnets(tx, sub, {new.name.lower() for old, new in changes if old.type == ids.T_VNET},
+                                        where))
         states = locks.lock_states(tx, [old for old, _ in changes])
         locked = [old for old, _ in changes if states[old.key].locked]
         if locked:

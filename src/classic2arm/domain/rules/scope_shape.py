@@ -151,8 +151,9 @@ def vm_without_subnet(snap: UnitSnapshot) -> Iterator[Message]:
 
 @rule(id="R57", scopes={UnitKind.DEPLOYMENT, UnitKind.VNET, UnitKind.STORAGE})
 def location_unknown(snap: UnitSnapshot) -> Iterator[Message]:
-    """An imported estate may not say where a unit is (an affinity group no file places, a Get Deployment body
-    alone): nothing can be created in ARM without a region, so say which command gives it."""
+    """An imported estate may not say where a unit is (an affinity group no file places, and what is bound to it or
+    in its VNets; a hosted service an import stored without a location before they were inferred, or with
+    --strict): nothing can be created in ARM without a region, so say which command gives it."""
     if snap.location:
         return
     if snap.vnet is not None:
