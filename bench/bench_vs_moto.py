@@ -215,9 +215,11 @@ def report(cells: list[Cell], clients: list[int]) -> None:
             ratios = [a / b for a, b in zip(ours, theirs, strict=False) if b > 0]
             if not ratios:
                 continue
+            # the 8× target is the default store's; PostgreSQL's is the absolute rate below
+            verdict = "no ratio target" if "PostgreSQL" in side else \
+                "≥ 8×: MET" if min(ratios) >= 8 else "≥ 8×: NOT MET"
             print(f"{side} / moto at {n} connection{'s' if n > 1 else ''}: "
-                  f"{' '.join(f'{r:.1f}×' for r in ratios)} (median {statistics.median(ratios):.1f}×; "
-                  f"{'≥ 8×: MET' if min(ratios) >= 8 else '≥ 8×: NOT MET'})")
+                  f"{' '.join(f'{r:.1f}×' for r in ratios)} (median {statistics.median(ratios):.1f}×; {verdict})")
         if "PostgreSQL" in side:
             best = max(c.rps for c in cells if c.side == side)
             print(f"{side}: best {best:.0f} req/s from one process ({'≥ 1,000: MET' if best >= 1000 else 'NOT MET'})")
