@@ -37,7 +37,11 @@ def text_of(value: Scalar) -> str:
     if isinstance(value, datetime):
         when = value if value.tzinfo else value.replace(tzinfo=UTC)
         return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return "" if value is None else _NOT_XML.sub("\ufffd", str(value))
+    if value is None:
+        return ""
+    text = str(value)
+    # printable text holds none of what XML cannot carry (those are all control, surrogate or unassigned)
+    return text if text.isprintable() else _NOT_XML.sub("\ufffd", text)
 
 
 def b64(text: str | None) -> str:
@@ -55,7 +59,8 @@ def root(tag: str, ns: str = NS, xsi_type: str | None = None) -> etree._Element:
 
 def add(parent: etree._Element, tag: str, value: Scalar = None, xsi_type: str | None = None) -> etree._Element:
     """A child in the parent's namespace, with text when a value is given (empty element otherwise)."""
-    ns = etree.QName(parent).namespace or NS
+    ptag = parent.tag  # "{namespace}Name" (read as text: building a QName per element cost more than the rest)
+    ns = ptag[1:ptag.index("}")] if ptag.startswith("{") else NS
     el = etree.SubElement(parent, f"{{{ns}}}{tag}")
     if xsi_type:
         el.set(_XSI_TYPE, xsi_type)
