@@ -55,3 +55,19 @@ def test_a_connection_dropped_just_now_fails_one_read_with_the_reason(pg_store: 
         _read(store)
     assert store_failure(failed.value)  # reported as the database failing (a 503 with this reason), not a bug
     assert _read(store) == 0  # the pool reconnected
+
+
+def test_a_point_read_on_a_dropped_connection_fails_once_and_the_pool_is_replaced(
+        pg_store: tuple[Store, str], pg_cluster: PgCluster) -> None:
+    # the token and resource reads of every API request run on the driver's cursor (store/point_reads.py)
+    store, name = pg_store
+    held = [store.engine.connect() for _ in range(2)]  # two pooled connections, both to be dropped
+    for conn in held:
+        conn.close()
+    assert _drop_connections(pg_cluster, name) >= 2
+    with pytest.raises(Exception) as failed, store.read() as tx:
+        tx.credentials.get("no-such-token")
+    assert store_failure(failed.value)
+    with store.read() as tx:  # not the other dead connection: the pool was replaced
+        assert tx.credentials.get("no-such-token") is None
+        assert tx.resources.get("/no/such/resource") is None
