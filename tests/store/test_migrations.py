@@ -192,7 +192,7 @@ def test_upgrade_from_0006_gives_old_operations_their_created_at_as_real_start(s
 
     store = Store.open(store_url)
     try:
-        assert migrate.current_revision(store.engine) == migrate.head_revision() == "0007"
+        assert migrate.current_revision(store.engine) == migrate.head_revision()
         columns = {c["name"]: c for c in sa.inspect(store.engine).get_columns("operations")}
         assert set(columns) == set(metadata.tables["operations"].c.keys())
         assert {name: c["nullable"] for name, c in columns.items()} == {
@@ -208,5 +208,55 @@ def test_upgrade_from_0006_gives_old_operations_their_created_at_as_real_start(s
             tx.conn.execute(metadata.tables["operations"].insert().values(
                 id="op-new", subscription_id="sub-1", kind="prepare", unit_key="u", status="InProgress",
                 created_at=AT, updated_at=AT, created_real_at=None))
+    finally:
+        store.dispose()
+
+
+def test_upgrade_from_0007_indexes_the_creations_of_operations(store_url: str) -> None:
+    """0008 adds a partial index of the event log's creations stamped with an operation (what an operation
+    created: a committed unit's page); older entries are in it, and it is the schema's, and the one read."""
+    engine = make_engine(store_url)
+    try:
+        migrate.upgrade(engine, "0007")
+        with engine.begin() as conn:
+            conn.execute(metadata.tables["resources"].insert(), [
+                {"key": k.lower(), "id": k, "subscription_id": "sub-1", "model": "arm", "type": "T", "type_lc": "t",
+                 "name": k[-1], "name_lc": k[-1].lower(), "version": 1, "doc": {}} for k in ("/A", "/B", "/C")])
+            conn.execute(metadata.tables["events"].insert(), [
+                {"at": AT, "subscription_id": "sub-1", "resource_key": key, "type": "T", "action": action,
+                 "version": 1, "operation_id": op}
+                for key, action, op in [("/a", "create", "op-old"), ("/b", "create", "op-old"),
+                                        ("/b", "update", "op-2"), ("/c", "create", None), ("/c", "update", "op-old"),
+                                        ("/gone", "create", "op-old"), ("/gone", "delete", "op-3")]])
+    finally:
+        engine.dispose()
+
+    store = Store.open(store_url)
+    try:
+        assert migrate.current_revision(store.engine) == migrate.head_revision()
+        indexes = {i["name"]: i for i in sa.inspect(store.engine).get_indexes("events")}
+        assert set(indexes) == {i.name for i in metadata.tables["events"].indexes} == {"ix_events_creations"}
+        assert indexes["ix_events_creations"]["column_names"] == ["operation_id"]
+        with store.read() as tx:
+            # created by op-old and still there: /a and /b (/c was only updated by it, /gone is deleted)
+            assert tx.resources.keys_created_by("op-old") == ["/a", "/b"]
+            assert tx.resources.keys_created_by("op-old", model="classic") == []
+            assert tx.resources.keys_created_by("op-2") == []
+            if store.engine.dialect.name == "sqlite":
+                definition = tx.conn.execute(sa.text(
+                    "SELECT sql FROM sqlite_master WHERE name = 'ix_events_creations'")).scalar_one()
+                plan = " ".join(str(r[-1]) for r in tx.conn.execute(sa.text(
+                    "EXPLAIN QUERY PLAN SELECT resource_key FROM events "
+                    "WHERE operation_id = 'x' AND action = 'create'")))
+                assert "USING INDEX ix_events_creations" in plan
+            else:
+                definition = tx.conn.execute(sa.text(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_events_creations'")).scalar_one()
+        assert "WHERE" in definition.upper() and "create" in definition  # partial: only the creations
+        with store.tx() as tx:  # new creations stamped with an operation are found too
+            tx.operation_id = "op-new"
+            tx.resources.insert([Row(id="/D", subscription_id="sub-1", model="arm", type="T", name="D", doc={})])
+        with store.read() as tx:
+            assert tx.resources.keys_created_by("op-new", model="arm") == ["/d"]
     finally:
         store.dispose()

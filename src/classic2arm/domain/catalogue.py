@@ -739,6 +739,12 @@ CONSOLE_BAD_FORM = Text("CON9", "InvalidForm", "the form could not be read (urle
 CONSOLE_BAD_TOKEN = Text("CON10", "InvalidAuthenticationToken", "The token is invalid or has expired.", ours=True)
 CONSOLE_TOKEN_GONE = Text("CON10", "InvalidAuthenticationToken",
                           "The token is invalid or has expired: sign in again.", ours=True)
+CONSOLE_COMMITTED = Text("CON11", "Committed",
+                         "Committed: the classic resources are gone for good; the ARM resources the migration "
+                         "created are in {resource_groups} {groups}.", ours=True)
+CONSOLE_COMMITTED_NOTHING_LEFT = Text("CON11", "Committed",
+                                      "Committed: the classic resources are gone for good, and none of the ARM "
+                                      "resources the migration created exists any more.", ours=True)
 
 
 # --------------------------------------------------------------------------- ARM VM power actions (issue 15)

@@ -25,7 +25,7 @@ from ..domain.planning.model import Plan, PlannedUnit, unit_key
 from ..domain.state_machine import LOCKED_STATES, Op
 from ..domain.units import Category, Destination, Message, Phase, UnitKind, UnitRef
 from ..gcpause import gc_paused
-from ..store import Tx
+from ..store import OperationRecord, Tx
 from . import check, clock, codec, locks, operations, steps, subscriptions
 from .context import AppContext
 from .errors import NotFound, ServiceError
@@ -226,6 +226,7 @@ class UnitView:
     classic_total: int = 0  # `classic`/`arm` list the first LIST_LIMIT
     arm_total: int = 0
     progress: dict[str, str] = field(default_factory=dict)  # running operation id → its step, as the runner saved it
+    committed_note: str | None = None  # Committed: that it is, and the resource groups its ARM resources are in
 
     @property
     def in_progress(self) -> bool:
@@ -297,13 +298,24 @@ def unit_view(ctx: AppContext, ref: UnitRef, page: int = 1) -> UnitView:
                     previews.append(FixPreview(f.name, f.summary, found))
         classic_rows = ([lu.root] if lu.root is not None and lu.root not in lu.members else []) + lu.members + lu.kept
         classic = [Member(r.id, r.type, r.name) for r in classic_rows]
-        # The ARM side: its first rows listed and all of them counted (a 500-VM VNet's are ~2,500); documents read
-        # only for what the comparison of this page reads.
-        arm_total = len(tx.resources.keys(lock_holder=uid, model=ids.ARM)) if rec is not None else 0
-        arm = [Member(r.id, r.type, r.name) for r in (tx.resources.query(
-            sub, model=ids.ARM, lock_holder=uid, text_docs=True, limit=LIST_LIMIT) if arm_total else [])]
-        all_vms = {r.key: r.name for r in lu.members if r.type == ids.T_VM}
         op_records = tx.operations.all(sub, unit_key=uid)
+        # The ARM side: its first rows listed and all of them counted (a 500-VM VNet's are ~2,500); documents read
+        # only for what the comparison of this page reads. While the unit is locked its ARM resources carry its
+        # lock; once committed (released), they are what its last successful prepare created that still exists.
+        committed = state == S.COMMITTED.value
+        groups: list[str] = []
+        if committed:
+            made = _last_prepare(op_records)
+            arm_keys = tx.resources.keys_created_by(made.id, model=ids.ARM) if made is not None else []
+            arm_total = len(arm_keys)
+            rows = tx.resources.get_many(arm_keys[:LIST_LIMIT])
+            arm = [Member(r.id, r.type, r.name) for r in (rows[k] for k in arm_keys[:LIST_LIMIT] if k in rows)]
+            groups = _resource_groups(arm_keys, arm)
+        else:
+            arm_total = len(tx.resources.keys(lock_holder=uid, model=ids.ARM)) if rec is not None else 0
+            arm = [Member(r.id, r.type, r.name) for r in (tx.resources.query(
+                sub, model=ids.ARM, lock_holder=uid, text_docs=True, limit=LIST_LIMIT) if arm_total else [])]
+        all_vms = {r.key: r.name for r in lu.members if r.type == ids.T_VM}
         if not all_vms:  # committed: the classic VMs are gone; their windows stay in the timeline
             for o in op_records:
                 if o.kind != Op.VALIDATE.value:
@@ -332,7 +344,35 @@ def unit_view(ctx: AppContext, ref: UnitRef, page: int = 1) -> UnitView:
     ops.sort(key=lambda o: (o.created_at, o.created_real_at), reverse=True)  # (a fixed clock: real order)
     return UnitView(ref, unit_key(ref), state, len(all_vms), snap.exists, classic[:LIST_LIMIT], arm[:LIST_LIMIT],
                     [_advice(m) for m in messages], findings, previews, ops, _timelines(vm_keys, in_vnet, timeline),
-                    now, page, pages, len(classic), arm_total, progress)
+                    now, page, pages, len(classic), arm_total, progress, _committed_note(committed, groups))
+
+
+def _last_prepare(records: list[OperationRecord]) -> OperationRecord | None:
+    """The unit's last successful prepare (records oldest first): what a committed unit became is what it created
+    (an earlier prepare's creations were deleted by the abort that followed it)."""
+    done = [o for o in records if o.kind == Op.PREPARE.value and o.status == operations.SUCCEEDED]
+    return done[-1] if done else None
+
+
+def _resource_groups(keys: list[str], listed: list[Member]) -> list[str]:
+    """The resource groups these ARM resources are in, by name as their ids spell it (lower case for a group none
+    of the listed ones is in: keys are lower-cased ids)."""
+    def group(id_: str) -> str | None:  # /subscriptions/{sub}/resourceGroups/{rg}[/…]
+        parts = id_.split("/")
+        return parts[4] if len(parts) > 4 and parts[3].lower() == "resourcegroups" else None
+
+    spelled = {g.lower(): g for g in map(group, (m.id for m in listed)) if g}
+    found = {g for g in map(group, keys) if g}
+    return sorted((spelled.get(g, g) for g in found), key=str.lower)
+
+
+def _committed_note(committed: bool, groups: list[str]) -> str | None:
+    if not committed:
+        return None
+    if not groups:
+        return t.CONSOLE_COMMITTED_NOTHING_LEFT.text()
+    return t.CONSOLE_COMMITTED.text(resource_groups="resource groups" if len(groups) > 1 else "resource group",
+                                    groups=", ".join(groups))
 
 
 def _step_text(kind: str, progress: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from .base import CHUNK, Conflict, dicts
 from .point_reads import first_row
-from .schema import arm_usage, resources
+from .schema import arm_usage, events, resources
 
 if TYPE_CHECKING:
     from .repository import Tx
@@ -139,6 +139,11 @@ def _row(r: Any) -> Row:
                doc=doc if isinstance(doc, dict) else orjson.loads(doc), parent_key=parent, resource_group=rg,
                location=location, status=status, migration_state=state, lock_holder=holder, arm_id=arm_key,
                version=version, key=key)
+
+
+# The creations' partial index (migration 0008) serves a query only if its WHERE says `action = 'create'` as it
+# does: with the value written in, not bound.
+_CREATE: sa.ColumnClause[str] = sa.literal_column("'create'", sa.String)
 
 
 @functools.cache
@@ -267,6 +272,18 @@ class ResourceRepo:
         if migration_state is not None:
             q = q.where(resources.c.migration_state == migration_state)
         return [r.key for r in self.conn.execute(q.order_by(resources.c.key))]
+
+    def keys_created_by(self, operation_id: str, *, model: str | None = None) -> list[str]:
+        """Keys of the rows this operation created that still exist, in key order. (A row does not say what
+        created it: its creation's event-log entry does, found through the partial index of migration 0008.)"""
+        self.tx.sync(events)
+        self.tx.sync_resources()
+        e, c = events.c, resources.c
+        q = (sa.select(c.key).distinct().join_from(events, resources, c.key == e.resource_key)
+             .where(e.operation_id == operation_id, e.action == _CREATE))
+        if model is not None:
+            q = q.where(c.model == model)
+        return [r.key for r in self.conn.execute(q.order_by(c.key))]
 
     def child_keys(self, parent_keys: Sequence[str], rtype: str) -> list[str]:
         """Keys of the rows of one type under these parents (keys only: no documents read)."""

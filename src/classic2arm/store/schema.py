@@ -93,6 +93,9 @@ events = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("operation_id", sa.String(64)),
     # no index on resource_key: the log is read in seq order (see migration 0006)
+    # Partial (WHERE action = 'create' AND operation_id IS NOT NULL) on both backends, as migration 0008 creates
+    # it: what an operation created (`tx.resources.keys_created_by`).
+    sa.Index("ix_events_creations", "operation_id"),
 )
 
 meta = sa.Table(
