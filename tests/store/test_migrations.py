@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,18 @@ from classic2arm.store.schema import metadata
 
 AT = datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC)
 RES_KEY = "/subscriptions/sub-1/resourcegroups/rg/providers/microsoft.classiccompute/domainnames/cs1"
+
+
+@contextmanager
+def old_release(store_url: str, revision: str) -> Iterator[sa.Connection]:
+    """A database an older release left at `revision`: what the block writes on the connection, committed."""
+    engine = make_engine(store_url)
+    try:
+        migrate.upgrade(engine, revision)
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def tables(engine: sa.Engine) -> set[str]:
@@ -179,16 +193,11 @@ def test_head_constant_is_alembics_head() -> None:
 def test_upgrade_from_0006_gives_old_operations_their_created_at_as_real_start(store_url: str) -> None:
     """0007 adds `created_real_at` (what the admin pacing's "seconds" mode measures from); rows of older releases
     get their `created_at`, and the column is then as the schema says: required."""
-    engine = make_engine(store_url)
-    try:
-        migrate.upgrade(engine, "0006")
-        with engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO operations (id, subscription_id, kind, unit_key, status, created_at, "
-                                 "updated_at, attempts, request) VALUES ('op-old', 'sub-1', 'prepare', 'u', "
-                                 "'Succeeded', :at, :later, 2, :req)"),
-                         {"at": AT, "later": AT.replace(minute=9), "req": '{"describe": "vnet v"}'})
-    finally:
-        engine.dispose()
+    with old_release(store_url, "0006") as conn:
+        conn.execute(sa.text("INSERT INTO operations (id, subscription_id, kind, unit_key, status, created_at, "
+                             "updated_at, attempts, request) VALUES ('op-old', 'sub-1', 'prepare', 'u', "
+                             "'Succeeded', :at, :later, 2, :req)"),
+                     {"at": AT, "later": AT.replace(minute=9), "req": '{"describe": "vnet v"}'})
 
     store = Store.open(store_url)
     try:
@@ -215,21 +224,16 @@ def test_upgrade_from_0006_gives_old_operations_their_created_at_as_real_start(s
 def test_upgrade_from_0007_indexes_the_creations_of_operations(store_url: str) -> None:
     """0008 adds a partial index of the event log's creations stamped with an operation (what an operation
     created: a committed unit's page); older entries are in it, and it is the schema's, and the one read."""
-    engine = make_engine(store_url)
-    try:
-        migrate.upgrade(engine, "0007")
-        with engine.begin() as conn:
-            conn.execute(metadata.tables["resources"].insert(), [
-                {"key": k.lower(), "id": k, "subscription_id": "sub-1", "model": "arm", "type": "T", "type_lc": "t",
-                 "name": k[-1], "name_lc": k[-1].lower(), "version": 1, "doc": {}} for k in ("/A", "/B", "/C")])
-            conn.execute(metadata.tables["events"].insert(), [
-                {"at": AT, "subscription_id": "sub-1", "resource_key": key, "type": "T", "action": action,
-                 "version": 1, "operation_id": op}
-                for key, action, op in [("/a", "create", "op-old"), ("/b", "create", "op-old"),
-                                        ("/b", "update", "op-2"), ("/c", "create", None), ("/c", "update", "op-old"),
-                                        ("/gone", "create", "op-old"), ("/gone", "delete", "op-3")]])
-    finally:
-        engine.dispose()
+    with old_release(store_url, "0007") as conn:
+        conn.execute(metadata.tables["resources"].insert(), [
+            {"key": k.lower(), "id": k, "subscription_id": "sub-1", "model": "arm", "type": "T", "type_lc": "t",
+             "name": k[-1], "name_lc": k[-1].lower(), "version": 1, "doc": {}} for k in ("/A", "/B", "/C")])
+        conn.execute(metadata.tables["events"].insert(), [
+            {"at": AT, "subscription_id": "sub-1", "resource_key": key, "type": "T", "action": action,
+             "version": 1, "operation_id": op}
+            for key, action, op in [("/a", "create", "op-old"), ("/b", "create", "op-old"),
+                                    ("/b", "update", "op-2"), ("/c", "create", None), ("/c", "update", "op-old"),
+                                    ("/gone", "create", "op-old"), ("/gone", "delete", "op-3")]])
 
     store = Store.open(store_url)
     try:
