@@ -82,7 +82,7 @@ class ArmResource(BaseModel):
 
     @property
     def resource_group(self) -> str | None:
-        return _resource_group(self.id.split("/"))
+        return resource_group_of(self.id)
 
     @property
     def parent_id(self) -> str | None:
@@ -135,6 +135,11 @@ def wire(doc: dict[str, Any]) -> dict[str, Any]:
     if BLOBS_KEY in doc or POWER_KEY in doc or OPERATIONS_KEY in doc:
         return {k: v for k, v in doc.items() if k not in _DATA_PLANE}
     return doc
+
+
+def resource_group_of(arm_id: str) -> str | None:
+    """The resource group an ARM id names, as the id spells it (None for an id above any group)."""
+    return _resource_group(arm_id.split("/"))
 
 
 def _resource_group(parts: list[str]) -> str | None:

@@ -357,12 +357,8 @@ def _last_prepare(records: list[OperationRecord]) -> OperationRecord | None:
 def _resource_groups(keys: list[str], listed: list[Member]) -> list[str]:
     """The resource groups these ARM resources are in, by name as their ids spell it (lower case for a group none
     of the listed ones is in: keys are lower-cased ids)."""
-    def group(id_: str) -> str | None:  # /subscriptions/{sub}/resourceGroups/{rg}[/…]
-        parts = id_.split("/")
-        return parts[4] if len(parts) > 4 and parts[3].lower() == "resourcegroups" else None
-
-    spelled = {g.lower(): g for g in map(group, (m.id for m in listed)) if g}
-    found = {g for g in map(group, keys) if g}
+    spelled = {g.lower(): g for g in map(armt.resource_group_of, (m.id for m in listed)) if g}
+    found = {g for g in map(armt.resource_group_of, keys) if g}
     return sorted((spelled.get(g, g) for g in found), key=str.lower)
 
 
