@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 # Display name (as ASM writes it) -> ARM location name.
 REGIONS: dict[str, str] = {
     "East US": "eastus",
@@ -83,9 +85,7 @@ def is_known(location: str) -> bool:
 def most_used(locations: list[str]) -> tuple[str, int]:
     """The location most of `locations` name (canonical display names; ties go to the first in name order), with
     how many name it; `DEFAULT_LOCATION` and 0 when there is none."""
-    counts: dict[str, int] = {}
-    for loc in locations:
-        counts[loc] = counts.get(loc, 0) + 1
+    counts = Counter(locations)
     if not counts:
         return DEFAULT_LOCATION, 0
     best = min(counts, key=lambda loc: (-counts[loc], loc))

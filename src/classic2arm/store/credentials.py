@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .repository import Tx
 
 _GET = sa.select(credentials).where(credentials.c.id == sa.bindparam("id"))  # every request: built once
+_GET_NAMES = tuple(_GET.selected_columns.keys())
 
 
 class CredentialRepo:
@@ -29,4 +30,4 @@ class CredentialRepo:
 
     def get(self, cred_id: str) -> dict[str, Any] | None:
         r = first_row(self.conn, _GET, {"id": cred_id})
-        return dict(zip(_GET.selected_columns.keys(), r, strict=True)) if r else None
+        return dict(zip(_GET_NAMES, r, strict=True)) if r else None
